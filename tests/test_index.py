@@ -1,0 +1,58 @@
+import json
+
+import pytest
+
+from training.extract import extract_path
+from training.index import IndexCheckError, RepositoryIndex, build_index, check_index, cosine_from_angular
+from conftest import SAMPLE_REPO
+
+
+@pytest.fixture(scope="module")
+def built(trained_model, tmp_path_factory):
+    out = tmp_path_factory.mktemp("index")
+    functions = [f.to_record() for f in extract_path(SAMPLE_REPO, repo="example/sample", sha="0123abc")]
+    manifest = build_index(trained_model, functions, out, n_trees=10)
+    return out, functions, manifest
+
+
+def test_manifest_records_counts_and_checks(built):
+    out, functions, manifest = built
+    entry = manifest["languages"]["python"]
+    assert entry["count"] == entry["items"] == len(functions) == manifest["functions"]
+    assert entry["recall_at_10"] >= 0.95 and manifest["dims"] == 128 and manifest["metric"] == "angular"
+    assert (out / "python.ann").stat().st_size == entry["bytes"]
+
+
+def test_search_similar_and_code_search(built):
+    out, functions, _ = built
+    index = RepositoryIndex(out)
+    by_item = {f["item"]: f for f in index.functions()}
+    hits = index.search("hash digest of a file", k=3)
+    assert len(hits) == 3 and hits[0].score >= hits[1].score >= hits[2].score
+    assert all(-1.0 <= h.score <= 1.0 for h in hits)
+    first = next(f for f in by_item.values() if f["func_name"] == "fingerprint")
+    similar = index.similar("python", first["item"], k=5)
+    assert first["item"] not in [h.item for h in similar] and len(similar) == 5
+    code_hits = index.search_code(first["original_string"], "python", k=1)
+    assert by_item[code_hits[0].item]["func_name"] == "fingerprint"
+    with pytest.raises(ValueError, match="ruby"):
+        index.search("x", language="ruby")
+
+
+def test_tampered_index_fails_its_checks(built, tmp_path):
+    out, _, manifest = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["languages"]["python"]["count"] += 1
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "python.ann").write_bytes((out / "python.ann").read_bytes())
+    with pytest.raises(IndexCheckError, match="items"):
+        check_index(tmp_path)
+
+
+def test_nothing_to_index_is_an_error(trained_model, tmp_path):
+    with pytest.raises(IndexCheckError, match="no functions"):
+        build_index(trained_model, [{"language": "cobol", "code_tokens": []}], tmp_path)
+
+
+def test_angular_to_cosine():
+    assert cosine_from_angular(0.0) == 1.0 and cosine_from_angular(2 ** 0.5) == pytest.approx(0.0)

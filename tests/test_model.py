@@ -1,0 +1,47 @@
+import numpy as np
+import torch
+
+from training.model import CodeSearchModel, ModelConfig, pad
+from training.train import build_model
+
+RECORDS = [
+    {"language": "python", "summary": "send an email", "code_tokens": ["def", "send_mail", "(", "to", ")"]},
+    {"language": "python", "summary": "read a json file", "code_tokens": ["def", "load", "(", "json", ")"]},
+]
+
+
+def small_model(**overrides) -> CodeSearchModel:
+    return build_model(RECORDS, ModelConfig(languages=["python"], vocab_size=128, embedding_dim=16, **overrides))
+
+
+def test_encodings_are_unit_vectors_of_the_configured_size():
+    model = small_model()
+    q = model.encode_queries(["send mail", ""])
+    c = model.encode_code(["def f(x):\n    return x", ["def", "g"]], "python")
+    assert q.shape == (2, 16) and c.shape == (2, 16)
+    assert np.allclose(np.linalg.norm(q[0]), 1) and np.allclose(np.linalg.norm(c, axis=1), 1)
+
+
+def test_padding_does_not_change_the_encoding():
+    model = small_model().eval()
+    short = model("query", torch.tensor([[5, 6, 7]]))
+    padded = model("query", pad([[5, 6, 7, 0, 0, 0]]))
+    assert torch.allclose(short, padded, atol=1e-6)
+
+
+def test_save_and_load_give_the_same_model(tmp_path):
+    model = small_model()
+    model.save(tmp_path)
+    loaded = CodeSearchModel.load(tmp_path, device="cpu")
+    assert loaded.config == model.config
+    assert np.allclose(loaded.encode_queries(["send mail"]), model.cpu().encode_queries(["send mail"]), atol=1e-6)
+
+
+def test_unknown_language_is_a_clear_error():
+    model = small_model()
+    try:
+        model.encode_code(["x"], "cobol")
+    except ValueError as e:
+        assert "cobol" in str(e)
+    else:
+        raise AssertionError("expected ValueError")

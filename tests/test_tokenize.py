@@ -1,0 +1,34 @@
+from training.tokenize import PAD_ID, UNK_ID, Vocabulary, code_tokens, query_tokens, subtokens
+
+
+def test_subtokens_split_camel_snake_and_digits():
+    assert subtokens("getHTTPResponse_code2") == ["get", "http", "response", "code", "2"]
+    assert subtokens("__init__") == ["init"]
+
+
+def test_code_tokens_keep_whole_identifiers_and_split_strings_and_drop_punctuation():
+    tokens = code_tokens(["def", "send_mail", "(", "to", ")", ":", '"Hello world"', "fromEmail", "=="])
+    assert tokens == ["def", "send_mail", "send", "mail", "to", "hello", "world", "fromemail", "from", "email"]
+
+
+def test_query_tokens_lowercase_words():
+    assert query_tokens("Send an E-mail via sendMail!") == ["send", "an", "e", "mail", "via", "sendmail", "send", "mail"]
+    assert query_tokens("   ") == []
+
+
+def test_vocabulary_is_half_words_half_bpe_and_deterministic(tmp_path):
+    data = [["send", "mail", "message"] * 5, ["parse", "json", "file"] * 3, ["compress", "archive"]]
+    a, b = Vocabulary.build(data, 64), Vocabulary.build(data, 64)
+    assert a.encode(["send", "mailbox"], 10) == b.encode(["send", "mailbox"], 10)
+    assert a.encode(["send"], 5) != [UNK_ID]
+    assert 2 < len(a.words.get_vocab()) <= 32
+    a.save(tmp_path)
+    loaded = Vocabulary.load(tmp_path)
+    assert loaded.encode(["parse", "jsonfile", "zzz"], 10) == a.encode(["parse", "jsonfile", "zzz"], 10)
+
+
+def test_unknown_and_overlong_input_degrade_gracefully():
+    vocab = Vocabulary.build([["alpha", "beta"]], 64)
+    ids = vocab.encode(["日本語", "x" * 10_000, "alpha"] * 100, 30)
+    assert len(ids) == 30 and PAD_ID not in ids
+    assert vocab.encode([], 30) == []

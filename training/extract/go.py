@@ -1,0 +1,36 @@
+"""Go: `function_declaration` and `method_declaration`; methods are named `Type.Method` after their
+receiver's type. The doc is the run of `//` comments right above the function."""
+from __future__ import annotations
+
+import re
+
+import tree_sitter
+import tree_sitter_go
+
+from training.extract.base import LanguageExtractor, iter_nodes, text
+from training.extract.comments import clean_line_comments, comments_above
+
+# Tool directives (`//go:generate`, `//nolint:errcheck`, cgo's `//export F`) are not documentation.
+_DIRECTIVE = re.compile(r"^\s*//(?:[a-z0-9]+:[a-z0-9]|line |export |extern |nolint\b)")
+
+
+class GoExtractor(LanguageExtractor):
+    name = "go"
+    extensions = (".go",)
+    function_types = frozenset({"function_declaration", "method_declaration"})
+    atomic_types = frozenset({"interpreted_string_literal", "raw_string_literal", "rune_literal"})
+
+    def language(self) -> tree_sitter.Language:
+        return tree_sitter.Language(tree_sitter_go.language())
+
+    def scopes_of(self, node, source):
+        receiver = node.child_by_field_name("receiver")
+        if receiver is None:
+            return []
+        # `*T`, `T[K, V]`, `(*T)`: the first type name inside is the receiver's base type.
+        base = next(iter_nodes(receiver, frozenset({"type_identifier"})), None)
+        return [text(base, source)] if base is not None else []
+
+    def documentation(self, node, source):
+        comments = [text(c, source) for c in comments_above(node, source, self.comment_types)]
+        return clean_line_comments(comments, "//", skip=_DIRECTIVE), []

@@ -1,0 +1,190 @@
+"""Annoy indexes of a repository's functions, one per language, and searching them.
+
+A built index is a directory:
+    manifest.json        counts, dimensions, metric, trees, checksums, checks
+    model/               the model that embedded the functions (queries must use the same one)
+    functions.jsonl.gz   the functions, each with its `language` and `item` (its Annoy id)
+    {language}.ann       one Annoy file per language (memory-mapped when loaded)
+
+    build_index(model, functions, "indexes/.../abc123")
+    index = RepositoryIndex("indexes/.../abc123")
+    index.search("send mail", k=10)  # -> [Hit(language, item, score), ...]
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from annoy import AnnoyIndex
+from tqdm import tqdm
+
+from training.corpus import read_jsonl, write_jsonl
+from training.model import CodeSearchModel
+
+METRIC = "angular"
+MIN_RECALL = 0.95
+
+
+@dataclass(frozen=True)
+class Hit:
+    language: str
+    item: int
+    score: float  # cosine similarity in [-1, 1]
+
+
+class IndexCheckError(RuntimeError):
+    """A built index failed its checks and must not go live."""
+
+
+def cosine_from_angular(distance: float) -> float:
+    """Annoy's angular distance is sqrt(2 (1 - cos))."""
+    return 1.0 - distance * distance / 2.0
+
+
+def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Path, n_trees: int = 50,
+                search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 200, extra: dict | None = None) -> dict:
+    """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
+
+    `search_k` (nodes Annoy inspects per query) is stored in the manifest and used when serving.
+    Functions in languages the model has no encoder for are counted and left out.
+    Raises IndexCheckError when the item counts or the recall against exact search fall short.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    by_language: dict[str, list[dict]] = {}
+    skipped: dict[str, int] = {}
+    for fn in functions:
+        if fn["language"] in model.languages:
+            by_language.setdefault(fn["language"], []).append(fn)
+        else:
+            skipped[fn["language"]] = skipped.get(fn["language"], 0) + 1
+    if not by_language:
+        raise IndexCheckError("no functions in a supported language to index")
+    model.save(out / "model")
+    languages = {}
+    rows = []
+    for language, fns in sorted(by_language.items()):
+        vectors = np.concatenate([
+            model.encode_code([f["code_tokens"] for f in fns[i:i + 4096]], language)
+            for i in tqdm(range(0, len(fns), 4096), desc=f"embed {language}", unit="chunk", leave=False)])
+        ann = AnnoyIndex(vectors.shape[1], METRIC)
+        for item, vector in enumerate(vectors):
+            ann.add_item(item, vector)
+        ann.build(n_trees, n_jobs=n_jobs)
+        path = out / f"{language}.ann"
+        ann.save(str(path))
+        recall = _recall_at_10(ann, vectors, recall_sample, search_k)
+        languages[language] = {"count": len(fns), "items": ann.get_n_items(), "file": path.name,
+                               "sha256": _sha256(path), "bytes": path.stat().st_size, "recall_at_10": recall}
+        for item, fn in enumerate(fns):
+            rows.append({**fn, "item": item})
+        ann.unload()
+    write_jsonl(out / "functions.jsonl.gz", rows)
+    manifest = {
+        "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees, "search_k": search_k,
+        "languages": languages,
+        "functions": len(rows), "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
+        "functions_sha256": _sha256(out / "functions.jsonl.gz"), **(extra or {}),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    check_index(out)
+    return manifest
+
+
+def check_index(directory: str | Path) -> dict:
+    """The checks a build must pass before it goes live; returns the manifest."""
+    directory = Path(directory)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    for language, entry in manifest["languages"].items():
+        if entry["items"] != entry["count"]:
+            raise IndexCheckError(f"{language}: {entry['items']} items in the index for {entry['count']} functions")
+        if entry["recall_at_10"] < MIN_RECALL:
+            raise IndexCheckError(f"{language}: recall@10 {entry['recall_at_10']:.3f} against exact search "
+                                  f"is below {MIN_RECALL}; build with more trees")
+        if _sha256(directory / entry["file"]) != entry["sha256"]:
+            raise IndexCheckError(f"{language}: {entry['file']} does not match its checksum")
+    return manifest
+
+
+def _recall_at_10(ann: AnnoyIndex, vectors: np.ndarray, sample: int, search_k: int) -> float:
+    n = len(vectors)
+    k = min(10, n)
+    rng = random.Random(0)
+    queries = rng.sample(range(n), min(sample, n))
+    normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+    found = 0
+    for q in queries:
+        exact = set(np.argsort(-(normed @ normed[q]))[:k].tolist())
+        found += len(exact & set(ann.get_nns_by_vector(vectors[q], k, search_k=search_k)))
+    return found / (k * len(queries))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class RepositoryIndex:
+    """A built index, loaded once: the model plus memory-mapped Annoy files."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        self.manifest = json.loads((self.directory / "manifest.json").read_text())
+        self.model = CodeSearchModel.load(self.directory / "model", device="cpu")
+        self.search_k = self.manifest.get("search_k", -1)
+        self.annoy: dict[str, AnnoyIndex] = {}
+        for language, entry in self.manifest["languages"].items():
+            ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
+            ann.load(str(self.directory / entry["file"]))  # mmap: workers share the pages
+            self.annoy[language] = ann
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self.annoy)
+
+    def functions(self):
+        return read_jsonl(self.directory / "functions.jsonl.gz")
+
+    def _check(self, language: str | None) -> None:
+        if language is not None and language not in self.annoy:
+            raise ValueError(f"no {language} functions are indexed here; languages: {', '.join(self.languages) or 'none'}")
+
+    def _nearest(self, vector: np.ndarray, languages: list[str], k: int) -> list[Hit]:
+        hits = []
+        for language in languages:
+            items, distances = self.annoy[language].get_nns_by_vector(
+                vector, k, search_k=self.search_k, include_distances=True)
+            hits += [Hit(language, i, cosine_from_angular(d)) for i, d in zip(items, distances)]
+        return sorted(hits, key=lambda h: -h.score)[:k]
+
+    def search(self, query: str, language: str | None = None, k: int = 10) -> list[Hit]:
+        """Functions that do what `query` says, best first."""
+        self._check(language)
+        vector = self.model.encode_queries([query])[0]
+        return self._nearest(vector, [language] if language else self.languages, k)
+
+    def search_code(self, code: str, language: str, k: int = 10) -> list[Hit]:
+        """Functions whose code is like `code` (same language)."""
+        self._check(language)
+        if language not in self.model.languages:
+            raise ValueError(f"the model has no encoder for {language}")
+        return self._nearest(self.model.encode_code([code], language)[0], [language], k)
+
+    def similar(self, language: str, item: int, k: int = 10) -> list[Hit]:
+        """Functions most like indexed function `item` (itself excluded)."""
+        self._check(language)
+        ann = self.annoy[language]
+        if not 0 <= item < ann.get_n_items():
+            raise ValueError(f"no {language} function {item} in this index")
+        items, distances = ann.get_nns_by_item(item, k + 1, search_k=self.search_k, include_distances=True)
+        return [Hit(language, i, cosine_from_angular(d)) for i, d in zip(items, distances) if i != item][:k]

@@ -1,0 +1,120 @@
+"""Tokens for the bag-of-words encoders.
+
+Code: tree-sitter leaves; identifiers are kept whole (lower-cased) and split into sub-tokens
+(camelCase, snake_case, digits); string literals become their words; punctuation is dropped.
+Queries and docstrings: lower-cased words, split the same way.
+
+A `Vocabulary` maps tokens to ids: the most frequent half of its size are whole tokens (a
+`tokenizers` WordLevel model); anything else is spelled with BPE pieces learned by `tokenizers` on
+the same data (the other half). Both are saved as `tokenizer.json` files.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+PAD, UNK = "[PAD]", "[UNK]"
+PAD_ID, UNK_ID = 0, 1
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SUBTOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_a-zA-Z]+")
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
+_MAX_WORD = 64
+
+
+def subtokens(word: str) -> list[str]:
+    """`getHTTPResponse_code2` -> ['get', 'http', 'response', 'code', '2']"""
+    return [s.lower() for part in _WORD.findall(word) for s in _SUBTOKEN.findall(part)]
+
+
+def code_tokens(leaves: Iterable[str]) -> list[str]:
+    tokens: list[str] = []
+    for leaf in leaves:
+        if _IDENTIFIER.match(leaf):
+            parts = subtokens(leaf)
+            whole = leaf.strip("_$").lower()
+            if len(parts) > 1 and whole:
+                tokens.append(whole[:_MAX_WORD])
+            tokens.extend(parts)
+        elif leaf[:1].isalnum() or leaf[:1] in "\"'`" or len(leaf) > 3:
+            tokens.extend(subtokens(leaf))
+    return tokens
+
+
+def query_tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for word in _WORD.findall(text):
+        parts = subtokens(word)
+        if len(parts) > 1:
+            tokens.append(word.lower()[:_MAX_WORD])
+        tokens.extend(parts)
+    return tokens
+
+
+class Vocabulary:
+    """Token -> id with BPE fallback. Ids: 0 padding, 1 unknown, then whole tokens, then BPE pieces."""
+
+    def __init__(self, words: Tokenizer, bpe: Tokenizer):
+        self.words, self.bpe = words, bpe
+        self._word_ids = words.get_vocab()
+        self._offset = len(self._word_ids)
+        self.size = self._offset + bpe.get_vocab_size()
+        self._bpe_unk = bpe.token_to_id(UNK)
+        self._pieces = lru_cache(maxsize=200_000)(self._bpe_ids)
+
+    @classmethod
+    def build(cls, token_lists: Iterable[list[str]], size: int) -> "Vocabulary":
+        counts: Counter = Counter()
+        for tokens in token_lists:
+            counts.update(tokens)
+        # Ties broken by the token itself so the same corpus always gives the same vocabulary.
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: max(size // 2 - 2, 1)]
+        vocab = {PAD: PAD_ID, UNK: UNK_ID, **{tok: i + 2 for i, (tok, _) in enumerate(ranked)}}
+        words = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
+        words.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+        bpe = Tokenizer(models.BPE(unk_token=UNK))
+        trainer = trainers.BpeTrainer(vocab_size=max(size - len(vocab), 64), special_tokens=[UNK],
+                                      show_progress=False)
+        # Word frequencies are fed as repetition (capped) so BPE merges follow real usage.
+        bpe.train_from_iterator((tok for tok, n in sorted(counts.items()) for _ in range(min(n, 20))),
+                                trainer=trainer)
+        return cls(words, bpe)
+
+    def _bpe_ids(self, token: str) -> tuple[int, ...]:
+        ids: list[int] = []
+        for i in self.bpe.encode(token[:_MAX_WORD]).ids:
+            i = UNK_ID if i == self._bpe_unk else i + self._offset
+            if not (i == UNK_ID and ids and ids[-1] == UNK_ID):  # one [UNK] per run of unknown characters
+                ids.append(i)
+        return tuple(ids) or (UNK_ID,)
+
+    def encode(self, tokens: Iterable[str], max_len: int) -> list[int]:
+        ids: list[int] = []
+        for token in tokens:
+            known = self._word_ids.get(token)
+            ids.extend((known,) if known is not None else self._pieces(token))
+            if len(ids) >= max_len:
+                return ids[:max_len]
+        return ids
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.words.save(str(directory / "words.tokenizer.json"))
+        self.bpe.save(str(directory / "bpe.tokenizer.json"))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Vocabulary":
+        directory = Path(directory)
+        return cls(Tokenizer.from_file(str(directory / "words.tokenizer.json")),
+                   Tokenizer.from_file(str(directory / "bpe.tokenizer.json")))
+
+    def token_of(self, i: int) -> str:
+        if i < self._offset:
+            return self.words.id_to_token(i)
+        return "##" + (self.bpe.id_to_token(i - self._offset) or UNK)

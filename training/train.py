@@ -1,0 +1,367 @@
+"""One training loop for the base model and per-repository fine-tuning; features are callbacks.
+
+    trainer = Trainer(model, train_pairs, valid_pairs, TrainConfig(), callbacks=[...])
+    history = trainer.fit()
+
+Batches mix languages in proportion to their data (a global shuffle of all pairs); the loss is
+softmax cross-entropy over the in-batch query-code cosine similarities, the diagonal being the match.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from training.evaluate import mrr
+from training.model import QUERY, CodeSearchModel, ModelConfig, default_device
+from training.tokenize import PAD_ID, Vocabulary, code_tokens, query_tokens, subtokens
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 1000
+    lr: float = 0.01
+    weight_decay: float = 0.0
+    warmup_steps: int = 100
+    grad_clip: float = 1.0
+    patience: int = 3
+    seed: int = 0
+    name_queries: bool = True
+    wandb: bool = True
+
+
+# --- data ----------------------------------------------------------------------------------------
+@dataclass
+class Pairs:
+    """Query/code id pairs of several languages, padded into int32 tensors."""
+
+    languages: list[str]
+    language: torch.Tensor  # (n,) index into `languages`
+    code: torch.Tensor      # (n, max_code_len)
+    query: torch.Tensor     # (n, max_query_len)
+
+    def __len__(self) -> int:
+        return len(self.language)
+
+    @classmethod
+    def from_records(cls, records: Iterable[dict], model: CodeSearchModel, name_queries: bool = False) -> "Pairs":
+        """Documentation summary -> code pairs; with `name_queries`, also function name -> code pairs.
+
+        A name pair asks for the function by the words of its name with the name itself hidden from
+        the code, the way people search for `send_mail` by typing "send mail".
+        """
+        langs, codes, queries = [], [], []
+        index = {lang: i for i, lang in enumerate(model.languages)}
+
+        def add(language: str, query: list[int], code: list[int]) -> None:
+            if query and code:
+                langs.append(index[language])
+                codes.append(code)
+                queries.append(query)
+
+        for r in records:
+            if r["language"] not in index:
+                continue
+            add(r["language"], model.query_ids(r["summary"]), model.code_ids(r["code_tokens"], r["language"]))
+            if name_queries:
+                name = r["func_name"].rsplit(".", 1)[-1]
+                if len(subtokens(name)) > 1:  # one-word names ("run", "get") say too little
+                    add(r["language"], model.query_ids(" ".join(subtokens(name))),
+                        model.code_ids([t for t in r["code_tokens"] if t != name], r["language"]))
+        return cls(model.languages, torch.tensor(langs, dtype=torch.long),
+                   _pad32(codes, model.config.max_code_len), _pad32(queries, model.config.max_query_len))
+
+    def subset(self, idx: torch.Tensor) -> "Pairs":
+        return Pairs(self.languages, self.language[idx], self.code[idx], self.query[idx])
+
+
+def _pad32(id_lists: list[list[int]], width: int) -> torch.Tensor:
+    out = torch.full((len(id_lists), width), PAD_ID, dtype=torch.int32)
+    for row, ids in enumerate(id_lists):
+        out[row, :len(ids)] = torch.as_tensor(ids[:width], dtype=torch.int32)
+    return out
+
+
+def _trim(ids: torch.Tensor, device) -> torch.Tensor:
+    """Drop all-padding columns: most batches are far shorter than the maximum length."""
+    used = int((ids != PAD_ID).any(0).nonzero().max()) + 1 if ids.numel() and (ids != PAD_ID).any() else 1
+    return ids[:, :used].to(device=device, dtype=torch.long)
+
+
+def encode_pairs(model: CodeSearchModel, pairs: Pairs, batch_size: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors for every query and every code of `pairs` (in order)."""
+    device = model.device
+    q_out = torch.zeros(len(pairs), model.config.embedding_dim)
+    c_out = torch.zeros(len(pairs), model.config.embedding_dim)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(pairs), batch_size):
+            sl = slice(start, start + batch_size)
+            q_out[sl] = model(QUERY, _trim(pairs.query[sl], device)).cpu()
+            c_out[sl] = _encode_codes(model, pairs.subset(torch.arange(len(pairs))[sl]), device).cpu()
+    model.train(was_training)
+    return q_out.numpy(), c_out.numpy()
+
+
+def _encode_codes(model: CodeSearchModel, batch: Pairs, device) -> torch.Tensor:
+    out = torch.empty(len(batch), model.config.embedding_dim, device=device)
+    for i, lang in enumerate(batch.languages):
+        mask = batch.language == i
+        if mask.any():
+            out[mask.to(device)] = model(lang, _trim(batch.code[mask], device))
+    return out
+
+
+def validation_mrr(model: CodeSearchModel, pairs: Pairs) -> dict[str, float]:
+    """CodeSearchNet MRR per language and their macro average."""
+    queries, codes = encode_pairs(model, pairs)
+    scores = {}
+    for i, lang in enumerate(pairs.languages):
+        mask = (pairs.language == i).numpy()
+        if mask.any():
+            scores[lang] = mrr(queries[mask], codes[mask])
+    scores["macro"] = float(np.mean(list(scores.values()))) if scores else 0.0
+    return scores
+
+
+# --- callbacks -----------------------------------------------------------------------------------
+class Callback:
+    """Hooks the loop calls; `trainer` exposes model, optimizer, config, state and `stop`."""
+
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_step_end(self, trainer: "Trainer", loss: float) -> None: ...
+    def on_epoch_end(self, trainer: "Trainer", metrics: dict) -> None: ...
+    def on_train_end(self, trainer: "Trainer") -> None: ...
+
+
+class EarlyStopping(Callback):
+    """Stop when validation MRR has not improved for `patience` epochs."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+
+    def on_epoch_end(self, trainer, metrics):
+        if trainer.state["epochs_since_best"] >= self.patience:
+            trainer.stop = True
+
+
+class Checkpoint(Callback):
+    """Save the best model (as a loadable model directory) and a resumable training state."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+
+    def on_epoch_end(self, trainer, metrics):
+        if trainer.state["epochs_since_best"] == 0:
+            trainer.model.save(self.out)
+        torch.save({"state": trainer.state, "model": trainer.model.state_dict(),
+                    "optimizer": trainer.optimizer.state_dict(), "scheduler": trainer.scheduler.state_dict(),
+                    "rng": torch.get_rng_state()}, self.out / "checkpoint.pt")
+
+    @staticmethod
+    def restore(trainer: "Trainer", path: Path) -> bool:
+        if not path.is_file():
+            return False
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+        trainer.model.load_state_dict(saved["model"])
+        trainer.optimizer.load_state_dict(saved["optimizer"])
+        trainer.scheduler.load_state_dict(saved["scheduler"])
+        trainer.state.update(saved["state"])
+        torch.set_rng_state(saved["rng"])
+        return True
+
+
+class History(Callback):
+    """Training curves as history.json and training_curves.png beside the model."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+
+    def on_step_end(self, trainer, loss):
+        trainer.state["history"]["loss"].append((trainer.state["step"], loss))
+
+    def on_epoch_end(self, trainer, metrics):
+        trainer.state["history"]["valid"].append({"epoch": trainer.state["epoch"], **metrics})
+        (self.out / "history.json").write_text(json.dumps(trainer.state["history"], indent=1) + "\n")
+        plot_history(trainer.state["history"], self.out / "training_curves.png")
+
+
+class WandbLogger(Callback):
+    """wandb run, offline unless the user configured an account (WANDB_API_KEY or WANDB_MODE)."""
+
+    def __init__(self, out: Path, config: dict):
+        self.out, self.config, self.run = Path(out), config, None
+
+    def on_train_begin(self, trainer):
+        import wandb
+
+        mode = os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
+        self.run = wandb.init(project=os.environ.get("WANDB_PROJECT", "codesearch"), dir=str(self.out),
+                              mode=mode, config=self.config, reinit="finish_previous")
+
+    def on_step_end(self, trainer, loss):
+        if trainer.state["step"] % 10 == 0:
+            self.run.log({"train/loss": loss, "train/lr": trainer.scheduler.get_last_lr()[0]},
+                         step=trainer.state["step"])
+
+    def on_epoch_end(self, trainer, metrics):
+        self.run.log({f"valid/mrr_{k}": v for k, v in metrics.items()}, step=trainer.state["step"])
+
+    def on_train_end(self, trainer):
+        self.run.finish()
+
+
+def plot_history(history: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    if history["loss"]:
+        steps, losses = zip(*history["loss"])
+        left.plot(steps, losses, lw=0.8)
+    left.set(title="training loss", xlabel="step", ylabel="cross-entropy")
+    for key in sorted({k for row in history["valid"] for k in row} - {"epoch"}):
+        right.plot([r["epoch"] for r in history["valid"]], [r.get(key) for r in history["valid"]],
+                   marker="o", label=key, lw=2 if key == "macro" else 1)
+    right.set(title="validation MRR", xlabel="epoch", ylabel="MRR")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --- the loop ------------------------------------------------------------------------------------
+class Trainer:
+    def __init__(self, model: CodeSearchModel, train: Pairs, valid: Pairs, config: TrainConfig,
+                 callbacks: list[Callback] = ()):
+        if len(train) == 0:
+            raise ValueError("no training pairs: the corpus has no usable documented functions")
+        self.model, self.train_pairs, self.valid_pairs = model, train, valid
+        self.config, self.callbacks = config, list(callbacks)
+        self.device = model.device
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        total = config.epochs * math.ceil(len(train) / config.batch_size)
+        warmup = min(config.warmup_steps, max(total // 10, 1))
+
+        def schedule(step: int) -> float:  # linear warm-up, then cosine decay to a tenth
+            if step < warmup:
+                return (step + 1) / warmup
+            progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+            return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
+        self.state = {"epoch": 0, "step": 0, "best": -1.0, "best_epoch": 0, "epochs_since_best": 0,
+                      "history": {"loss": [], "valid": []}}
+        self.stop = False
+
+    def _emit(self, hook: str, *args) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(self, *args)
+
+    def fit(self) -> dict:
+        seed_everything(self.config.seed + self.state["epoch"])
+        self._emit("on_train_begin")
+        n = len(self.train_pairs)
+        while self.state["epoch"] < self.config.epochs and not self.stop:
+            self.model.train()
+            order = torch.randperm(n)
+            batches = range(0, n, self.config.batch_size)
+            bar = tqdm(batches, desc=f"epoch {self.state['epoch'] + 1}/{self.config.epochs}", unit="batch",
+                       leave=False)
+            for start in bar:
+                batch = self.train_pairs.subset(order[start:start + self.config.batch_size])
+                if len(batch) < 2:
+                    continue
+                loss = self._step(batch)
+                bar.set_postfix(loss=f"{loss:.3f}")
+                self._emit("on_step_end", loss)
+            self.state["epoch"] += 1
+            metrics = validation_mrr(self.model, self.valid_pairs) if len(self.valid_pairs) else {}
+            score = metrics.get("macro", -self.state["history"]["loss"][-1][1] if self.state["history"]["loss"] else 0)
+            if score > self.state["best"]:
+                self.state.update(best=score, best_epoch=self.state["epoch"], epochs_since_best=0)
+            else:
+                self.state["epochs_since_best"] += 1
+            tqdm.write(f"epoch {self.state['epoch']}: valid MRR " +
+                       ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+            self._emit("on_epoch_end", metrics)
+        self._emit("on_train_end")
+        return self.state
+
+    def _step(self, batch: Pairs) -> float:
+        queries = self.model(QUERY, _trim(batch.query, self.device))
+        codes = _encode_codes(self.model, batch, self.device)
+        logits = self.model.config.logit_scale * queries @ codes.T
+        loss = F.cross_entropy(logits, torch.arange(len(batch), device=self.device))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.state["step"] += 1
+        return loss.item()
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# --- entry points --------------------------------------------------------------------------------
+def build_model(records: list[dict], config: ModelConfig) -> CodeSearchModel:
+    """A fresh model whose vocabularies are learned from `records` (the training partition)."""
+    query_vocab = Vocabulary.build((query_tokens(r["summary"]) for r in records), config.vocab_size)
+    vocabularies = {QUERY: query_vocab}
+    for lang in config.languages:
+        vocabularies[lang] = Vocabulary.build(
+            (code_tokens(r["code_tokens"]) for r in records if r["language"] == lang), config.vocab_size)
+    return CodeSearchModel(config, vocabularies)
+
+
+def train(train_records: list[dict], valid_records: list[dict], out: str | Path,
+          model_config: ModelConfig | None = None, config: TrainConfig | None = None,
+          model: CodeSearchModel | None = None, resume: bool = True,
+          callbacks: Iterable[Callback] = ()) -> tuple[CodeSearchModel, dict]:
+    """Train (or fine-tune `model`) and save the best epoch to `out`; returns the best model and state."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = config or TrainConfig()
+    seed_everything(config.seed)
+    if model is None:
+        languages = sorted({r["language"] for r in train_records})
+        model_config = model_config or ModelConfig(languages=languages)
+        model_config.languages = languages
+        model = build_model(train_records, model_config)
+    model.to(default_device())
+    started = time.time()
+    train_pairs = Pairs.from_records(train_records, model, name_queries=config.name_queries)
+    valid_pairs = Pairs.from_records(valid_records, model)
+    standard: list[Callback] = [EarlyStopping(config.patience), History(out), Checkpoint(out)]
+    if config.wandb:
+        standard.append(WandbLogger(out, {"model": asdict(model.config), "train": asdict(config)}))
+    trainer = Trainer(model, train_pairs, valid_pairs, config, [*standard, *callbacks])
+    if resume and Checkpoint.restore(trainer, out / "checkpoint.pt"):
+        tqdm.write(f"resuming from epoch {trainer.state['epoch']}")
+    state = trainer.fit()
+    summary = {"best_valid_mrr": state["best"], "best_epoch": state["best_epoch"], "epochs": state["epoch"],
+               "train_pairs": len(train_pairs), "valid_pairs": len(valid_pairs),
+               "seconds": round(time.time() - started, 1),
+               "pairs_per_second": round(len(train_pairs) * state["epoch"] / max(time.time() - started, 1e-9))}
+    (out / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "checkpoint.pt").unlink(missing_ok=True)
+    return CodeSearchModel.load(out), summary
