@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -12,29 +14,33 @@ import pytest
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 
+ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_REPO = FIXTURES / "sample_repo"
 CSN_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "codesearchnet-sample"
 
 
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """Run `python -m training ...` as a user would; fail the test with its output if it fails."""
+    done = subprocess.run([sys.executable, "-m", "training", *args], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 @pytest.fixture(scope="session")
 def stdlib_corpus(tmp_path_factory) -> Path:
-    from training.corpus import build_local
-
     out = tmp_path_factory.mktemp("corpus")
-    build_local(out, [sysconfig.get_paths()["stdlib"]], languages=["python"])
+    run_cli("corpus", "build", "--out", str(out), "--source", "local", "--path", sysconfig.get_paths()["stdlib"],
+            "--languages", "python")
     return out
 
 
 @pytest.fixture(scope="session")
 def trained_model_dir(stdlib_corpus, tmp_path_factory) -> Path:
-    """A Python model trained for real on the standard library's documented functions."""
-    from training.corpus import read_corpus
-    from training.train import TrainConfig, train
-
+    """A Python model trained for real, by the CLI, on the standard library's documented functions."""
     out = tmp_path_factory.mktemp("model")
-    train(list(read_corpus(stdlib_corpus, "train")), list(read_corpus(stdlib_corpus, "valid")), out,
-          config=TrainConfig(epochs=12, patience=12, wandb=False))
+    run_cli("train", "--corpus", str(stdlib_corpus), "--out", str(out), "--epochs", "12", "--patience", "12",
+            "--no-wandb")
     return out
 
 
