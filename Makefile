@@ -14,7 +14,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium with playwright-core (npm); nothing downloads a browser.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+/usr/bin/chromium:
+	apt-get update -qq && apt-get install -y -qq chromium
+
+test: $(STAMP) node_modules/.installed /usr/bin/chromium
 	$(PY) -m pytest
 
 serve: $(STAMP)

@@ -76,3 +76,35 @@ class Snippet(models.Model):
         repo = self.version.repository
         return (f"https://github.com/{repo.full_name}/blob/{self.version.commit}/{self.path}"
                 f"#L{self.start_line}-L{self.end_line}")
+
+
+class IndexingJob(models.Model):
+    """A request to (re-)index a repository; run by `manage.py run_worker`, one at a time per repository."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="jobs")
+    url = models.CharField(max_length=500, blank=True, help_text="https clone URL (default: GitHub's)")
+    commit = models.CharField(max_length=100, blank=True, help_text="commit or tag (default: the default branch)")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=100, blank=True)
+    progress = models.FloatField(default=0.0, help_text="0..1")
+    message = models.TextField(blank=True)
+    version = models.ForeignKey(IndexVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.repository} job {self.pk} ({self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
