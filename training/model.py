@@ -53,13 +53,15 @@ class NBoWEncoder(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """ids (batch, length) -> unit vectors (batch, dim)."""
-        emb = self.embedding(ids)
-        # Dropout of whole tokens (not of embedding units): cheaper on (batch, length, dim)
-        # tensors and it teaches the bag not to lean on any single token.
-        keep = self.dropout(torch.ones_like(ids, dtype=emb.dtype)) * (ids != PAD_ID)
-        weights = torch.sigmoid(self.token_weight(emb)).squeeze(-1) * keep
-        pooled = torch.bmm(weights.unsqueeze(1), emb).squeeze(1) / weights.sum(1, keepdim=True).clamp_min(1e-6)
-        return F.normalize(pooled, dim=-1)
+        # A token's weight depends only on its embedding, so it is one scalar per vocabulary entry:
+        # computing it per vocabulary entry and pooling with embedding_bag never materialises the
+        # (batch, length, dim) tensor, which makes training several times faster on a CPU.
+        per_token = torch.sigmoid(self.embedding.weight @ self.token_weight.weight[0] + self.token_weight.bias)
+        # Dropout of whole tokens (not of embedding units) teaches the bag not to lean on one token.
+        keep = self.dropout(torch.ones_like(ids, dtype=per_token.dtype)) * (ids != PAD_ID)
+        weights = per_token[ids] * keep
+        pooled = F.embedding_bag(ids, self.embedding.weight, per_sample_weights=weights, mode="sum")
+        return F.normalize(pooled / weights.sum(1, keepdim=True).clamp_min(1e-6), dim=-1)
 
 
 class CodeSearchModel(nn.Module):
