@@ -68,13 +68,60 @@ def cmd_train(args) -> None:
     print(json.dumps(summary, indent=2))
 
 
+def cmd_evaluate(args) -> None:
+    from training import evaluate
+    from training.corpus import corpus_languages, read_corpus
+    from training.model import CodeSearchModel
+
+    if not (args.csn or args.beir):
+        raise UsageError("give --csn DIR (with --annotations CSV for NDCG) or --beir DIR")
+    model = CodeSearchModel.load(args.model)
+    if args.language and args.language not in model.languages:
+        raise UsageError(f"the model has no {args.language} encoder; it knows {', '.join(model.languages)}")
+    report: dict = {"model": str(args.model)}
+    if args.csn:
+        languages = [args.language] if args.language else [l for l in corpus_languages(args.csn) if l in model.languages]
+        if not languages:
+            raise UsageError(f"{args.csn}: no CodeSearchNet-layout data for the model's languages")
+        records = list(read_corpus(args.csn, args.partition, languages))
+        if not records:
+            raise UsageError(f"{args.csn}: no {args.partition} records for {', '.join(languages)}")
+        report["csn_mrr"] = evaluate.evaluate_csn(model, records)
+        _print_table(f"CodeSearchNet MRR ({args.partition}, 999 distractors)", report["csn_mrr"])
+        if args.annotations:
+            annotations = evaluate.read_annotations(args.annotations)
+            everything = [r for part in ("train", "valid", "test") for r in read_corpus(args.csn, part, languages)]
+            report["ndcg"] = evaluate.evaluate_annotations(model, everything, annotations)
+            _print_table(f"NDCG on {report['ndcg']['queries']} annotated queries",
+                         {k: v for k, v in report["ndcg"].items() if k != "queries"})
+    elif args.annotations:
+        raise UsageError("--annotations needs --csn DIR: the functions the annotated URLs are looked up in")
+    if args.beir:
+        try:
+            report["beir"] = evaluate.evaluate_beir(model, args.beir, language=args.language)
+        except ValueError as e:
+            raise UsageError(str(e)) from e
+        _print_table(f"BEIR retrieval ({report['beir']['queries']} queries, {report['beir']['documents']} documents)",
+                     {k: v for k, v in report["beir"].items() if isinstance(v, dict)})
+    if args.json:
+        print(json.dumps(report))
+
+
+def _print_table(title: str, rows: dict[str, dict]) -> None:
+    columns = [c for c in next(iter(rows.values()), {}) if c != "pairs"]
+    print(f"\n{title}")
+    print(f"  {'':<12}" + "".join(f"{c:>12}" for c in columns))
+    for name, values in rows.items():
+        print(f"  {name:<12}" + "".join(f"{values.get(c, float('nan')):>12.3f}" for c in columns))
+
+
 def cmd_search(args) -> None:
     from training.index import RepositoryIndex
 
     index = RepositoryIndex(args.index)
     functions = {(f["language"], f["item"]): f for f in index.functions()}
     try:
-        hits = index.search(args.query, language=args.language, k=args.k)
+        hits = index.search(args.query, language=args.language, k=args.k, mode=args.mode)
     except ValueError as e:
         raise UsageError(str(e)) from e
     for hit in hits:
@@ -119,11 +166,22 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--force", action="store_true")
     t.set_defaults(func=cmd_train)
 
+    v = sub.add_parser("evaluate", help="MRR / NDCG / recall of a model, BM25 and their hybrid, in one run")
+    v.add_argument("--model", required=True)
+    v.add_argument("--csn", help="CodeSearchNet-layout corpus directory")
+    v.add_argument("--partition", default="test", choices=["train", "valid", "test"])
+    v.add_argument("--annotations", help="annotationStore.csv-style relevance file (with --csn)")
+    v.add_argument("--beir", help="BEIR-layout directory (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+    v.add_argument("--language")
+    v.add_argument("--json", action="store_true", help="end the output with one JSON object of every figure")
+    v.set_defaults(func=cmd_evaluate)
+
     s = sub.add_parser("search", help="search a built index from the command line")
     s.add_argument("--index", required=True)
     s.add_argument("query")
     s.add_argument("--language")
     s.add_argument("-k", type=int, default=10)
+    s.add_argument("--mode", default="hybrid", choices=["hybrid", "neural", "bm25"])
     s.set_defaults(func=cmd_search)
     return p
 

@@ -1,23 +1,222 @@
-"""Retrieval metrics: CodeSearchNet MRR (each query against 999 distractors of its language)."""
+"""Retrieval evaluation: the neural model, BM25 and their hybrid, scored in the same run.
+
+- CodeSearchNet MRR: each test pair's query ranks its code among 999 distractors of the same
+  language (chunks of 1,000 pairs), per language and macro-averaged.
+- NDCG on relevance annotations (CodeSearchNet's annotationStore.csv: Language, Query, GitHubUrl,
+  Relevance 0-3), "within" (ranking only the annotated functions) and "all" (ranking every function
+  of the language in the evaluated set), for the annotated functions present in that set.
+- BEIR-layout retrieval: corpus.jsonl, queries.jsonl, qrels/test.tsv -> MRR, recall@1/10, NDCG@10.
+"""
 from __future__ import annotations
 
+import csv
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import bm25s
 import numpy as np
+from tqdm import tqdm
+
+from training.tokenize import code_tokens, query_tokens
+
+RRF_K = 60
+SYSTEMS = ("model", "bm25", "hybrid")
+
+
+# --- scoring -------------------------------------------------------------------------------------
+class BM25:
+    """BM25 over code-aware tokens (identifier sub-tokens), with `bm25s`."""
+
+    def __init__(self, doc_token_lists: Sequence[list[str]]):
+        self.size = len(doc_token_lists)
+        self.retriever = bm25s.BM25()
+        # An empty document would be dropped by the indexer and shift every id after it.
+        self.retriever.index([tokens or ["\x00empty"] for tokens in doc_token_lists], show_progress=False)
+        self.vocab = self.retriever.vocab_dict
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in self.vocab]
+        return self.retriever.get_scores(known) if known else np.zeros(self.size, dtype=np.float32)
+
+
+def bm25_scores(query_token_lists: Sequence[list[str]], doc_token_lists: Sequence[list[str]]) -> np.ndarray:
+    """(queries, docs) BM25 scores."""
+    index = BM25(doc_token_lists)
+    return np.stack([index.scores(tokens) for tokens in query_token_lists]) if len(query_token_lists) else \
+        np.zeros((0, len(doc_token_lists)), dtype=np.float32)
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank (0 = best) of every column in each row."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    out = np.empty_like(order)
+    rows = np.arange(scores.shape[0])[:, None]
+    out[rows, order] = np.arange(scores.shape[1])[None, :]
+    return out
+
+
+def rrf(*score_matrices: np.ndarray, k: int = RRF_K) -> np.ndarray:
+    """Reciprocal-rank fusion: each system contributes 1 / (k + rank)."""
+    return sum(1.0 / (k + 1 + ranks(s)) for s in score_matrices)
+
+
+def all_systems(model_scores: np.ndarray, bm25: np.ndarray) -> dict[str, np.ndarray]:
+    return {"model": model_scores, "bm25": bm25, "hybrid": rrf(model_scores, bm25)}
+
+
+def diagonal_reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
+    """1 / rank of the matching document (row i's match is column i).
+
+    Ties count against it: a BM25 query with no known term scores every document 0, and must not
+    be credited with finding its match.
+    """
+    correct = np.diag(scores)
+    return 1.0 / (scores >= correct[:, None]).sum(1)
 
 
 def mrr(queries: np.ndarray, codes: np.ndarray, chunk: int = 1000) -> float:
-    """Mean reciprocal rank of code i for query i, ranked within chunks of `chunk` pairs (CSN protocol).
+    """Model-only MRR over unit vectors, CodeSearchNet protocol (used for validation)."""
+    rr = [diagonal_reciprocal_ranks(q @ c.T) for q, c in _chunks(queries, codes, chunk=chunk)]
+    return float(np.mean(np.concatenate(rr))) if rr else 0.0
 
-    A trailing chunk smaller than `chunk` is dropped when there is at least one full chunk, as
-    CodeSearchNet does, so every query faces the same number of distractors.
-    """
-    n = len(queries)
-    if n == 0:
-        return 0.0
-    ranks = []
-    starts = range(0, n - chunk + 1, chunk) if n >= chunk else [0]
+
+def _chunks(*arrays, chunk: int):
+    """Consecutive chunks of `chunk` rows; a short remainder is dropped when a full chunk exists."""
+    n = len(arrays[0])
+    starts = range(0, n - chunk + 1, chunk) if n >= chunk else ([0] if n else [])
     for start in starts:
-        q, c = queries[start:start + chunk], codes[start:start + chunk]
-        scores = q @ c.T
-        correct = np.diag(scores)
-        ranks.append((scores > correct[:, None]).sum(1) + 1)
-    return float(np.mean(1.0 / np.concatenate(ranks)))
+        yield tuple(a[start:start + chunk] for a in arrays)
+
+
+# --- CodeSearchNet MRR ---------------------------------------------------------------------------
+def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000) -> dict:
+    """MRR of model, BM25 and hybrid per language (+ macro) on CodeSearchNet-format records."""
+    by_language: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_language[r["language"]].append(r)
+    results: dict[str, dict] = {}
+    for language, recs in sorted(by_language.items()):
+        if language not in model.languages:
+            continue
+        q = model.encode_queries([r["summary"] for r in recs])
+        c = model.encode_code([r["code_tokens"] for r in recs], language)
+        qtok = np.array([query_tokens(r["summary"]) for r in recs], dtype=object)
+        ctok = np.array([code_tokens(r["code_tokens"]) for r in recs], dtype=object)
+        rr = defaultdict(list)
+        for qc, cc, qt, ct in tqdm(list(_chunks(q, c, qtok, ctok, chunk=chunk)), desc=f"evaluate {language}",
+                                   unit="chunk", leave=False):
+            for name, scores in all_systems(qc @ cc.T, bm25_scores(list(qt), list(ct))).items():
+                rr[name].append(diagonal_reciprocal_ranks(scores))
+        results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
+        results[language]["pairs"] = sum(len(v) for v in rr["model"])
+    if results:
+        results["macro"] = {name: float(np.mean([results[l][name] for l in results])) for name in SYSTEMS}
+    return results
+
+
+# --- NDCG on relevance annotations ---------------------------------------------------------------
+def read_annotations(path: str | Path) -> dict[tuple[str, str], dict[str, float]]:
+    """(language, query) -> {GitHub URL: relevance}; repeated judgements are averaged."""
+    judged: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            judged[(row["Language"].strip().lower(), row["Query"].strip())][_url_key(row["GitHubUrl"])].append(
+                float(row["Relevance"]))
+    return {key: {url: float(np.mean(v)) for url, v in urls.items()} for key, urls in judged.items()}
+
+
+def _url_key(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def ndcg(relevances_in_ranked_order: Sequence[float], all_relevances: Sequence[float], k: int | None = None) -> float:
+    gains = list(relevances_in_ranked_order)[:k]
+    ideal = sorted(all_relevances, reverse=True)[:k]
+    dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+    idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> dict:
+    """NDCG within/all for each system, over queries with at least one annotated function present."""
+    by_language: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        if r.get("url") and r["language"] in model.languages:
+            by_language[r["language"]].append(r)
+    prepared = {}  # language -> (url keys, code vectors, BM25 index), built on first use
+    per_system = {name: {"within": [], "all": []} for name in SYSTEMS}
+    queries_used = 0
+    for (language, query), judged in sorted(annotations.items()):
+        recs = by_language.get(language)
+        if not recs:
+            continue
+        if language not in prepared:
+            prepared[language] = ([_url_key(r["url"]) for r in recs],
+                                  model.encode_code([r["code_tokens"] for r in recs], language),
+                                  BM25([code_tokens(r["code_tokens"]) for r in recs]))
+        keys, vectors, bm25 = prepared[language]
+        present = [i for i, key in enumerate(keys) if key in judged]
+        if not present:
+            continue
+        queries_used += 1
+        relevance = np.array([judged.get(key, 0.0) for key in keys])
+        model_scores = model.encode_queries([query]) @ vectors.T
+        for name, scores in all_systems(model_scores, bm25.scores(query_tokens(query))[None, :]).items():
+            order = np.argsort(-scores[0], kind="stable")
+            per_system[name]["all"].append(ndcg(relevance[order], relevance[present]))
+            annotated = set(present)
+            per_system[name]["within"].append(ndcg(relevance[[i for i in order if i in annotated]], relevance[present]))
+    return {"queries": queries_used,
+            **{name: {kind: float(np.mean(v)) if v else 0.0 for kind, v in d.items()} for name, d in per_system.items()}}
+
+
+# --- BEIR layout -----------------------------------------------------------------------------------
+def read_beir(directory: str | Path, split: str = "test"):
+    directory = Path(directory)
+    corpus = [json.loads(line) for line in open(directory / "corpus.jsonl", encoding="utf-8") if line.strip()]
+    queries = {q["_id"]: q["text"] for q in (json.loads(line) for line in open(directory / "queries.jsonl",
+                                                                                 encoding="utf-8") if line.strip())}
+    qrels: dict[str, dict[str, float]] = defaultdict(dict)
+    with open(directory / "qrels" / f"{split}.tsv", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            qrels[row["query-id"]][row["corpus-id"]] = float(row["score"])
+    return corpus, queries, dict(qrels)
+
+
+def evaluate_beir(model, directory: str | Path, language: str | None = None) -> dict:
+    """MRR, recall@1, recall@10, NDCG@10 for model, BM25 and hybrid over the whole BEIR corpus."""
+    from training.extract import source_leaves
+
+    corpus, queries, qrels = read_beir(directory)
+    languages = [language or doc.get("language") for doc in corpus]
+    if any(lang is None for lang in languages):
+        raise ValueError("the corpus has documents without a `language`; pass --language")
+    unknown = sorted({lang for lang in languages if lang not in model.languages})
+    if unknown:
+        raise ValueError(f"the model has no encoder for {', '.join(unknown)}")
+    leaves = [source_leaves(doc.get("text", ""), lang) for doc, lang in zip(corpus, languages)]
+    vectors = np.zeros((len(corpus), model.config.embedding_dim), dtype=np.float32)
+    for lang in set(languages):
+        idx = [i for i, l in enumerate(languages) if l == lang]
+        vectors[idx] = model.encode_code([leaves[i] for i in idx], lang)
+    ids = [doc["_id"] for doc in corpus]
+    query_ids = [qid for qid in qrels if qid in queries]
+    q = model.encode_queries([queries[qid] for qid in query_ids])
+    bm = bm25_scores([query_tokens(queries[qid]) for qid in query_ids], [code_tokens(ls) for ls in leaves])
+    out = {"queries": len(query_ids), "documents": len(ids)}
+    for name, scores in all_systems(q @ vectors.T, bm).items():
+        metrics = defaultdict(list)
+        for row, qid in enumerate(query_ids):
+            order = np.argsort(-scores[row], kind="stable")
+            relevant = {d for d, s in qrels[qid].items() if s > 0}
+            ranked = [ids[i] for i in order]
+            first = next((rank for rank, d in enumerate(ranked, 1) if d in relevant), None)
+            metrics["mrr"].append(1.0 / first if first else 0.0)
+            metrics["recall@1"].append(len(relevant & set(ranked[:1])) / max(len(relevant), 1))
+            metrics["recall@10"].append(len(relevant & set(ranked[:10])) / max(len(relevant), 1))
+            metrics["ndcg@10"].append(ndcg([qrels[qid].get(d, 0.0) for d in ranked[:10]], list(qrels[qid].values()), 10))
+        out[name] = {k: float(np.mean(v)) for k, v in metrics.items()}
+    return out

@@ -20,15 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import bm25s
 import numpy as np
 from annoy import AnnoyIndex
 from tqdm import tqdm
 
 from training.corpus import read_jsonl, write_jsonl
+from training.evaluate import BM25, RRF_K
 from training.model import CodeSearchModel
+from training.tokenize import code_tokens, query_tokens
 
 METRIC = "angular"
 MIN_RECALL = 0.95
+MODES = ("hybrid", "neural", "bm25")
+FORMAT = 2  # bumped when an index built by older code can no longer be served (2: BM25 files)
+CANDIDATES = 100  # per system, before fusion
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         ann.build(n_trees, n_jobs=n_jobs)
         path = out / f"{language}.ann"
         ann.save(str(path))
+        # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
+        BM25([code_tokens(f["code_tokens"]) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
         recall = _recall_at_10(ann, vectors, recall_sample, search_k)
         languages[language] = {"count": len(fns), "items": ann.get_n_items(), "file": path.name,
                                "sha256": _sha256(path), "bytes": path.stat().st_size, "recall_at_10": recall}
@@ -88,7 +96,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         ann.unload()
     write_jsonl(out / "functions.jsonl.gz", rows)
     manifest = {
-        "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees, "search_k": search_k,
+        "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees, "search_k": search_k,
         "languages": languages,
         "functions": len(rows), "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
         "functions_sha256": _sha256(out / "functions.jsonl.gz"), **(extra or {}),
@@ -142,6 +150,7 @@ class RepositoryIndex:
         self.manifest = json.loads((self.directory / "manifest.json").read_text())
         self.model = CodeSearchModel.load(self.directory / "model", device="cpu")
         self.search_k = self.manifest.get("search_k", -1)
+        self._lexical: dict[str, bm25s.BM25] = {}
         self.annoy: dict[str, AnnoyIndex] = {}
         for language, entry in self.manifest["languages"].items():
             ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
@@ -167,11 +176,43 @@ class RepositoryIndex:
             hits += [Hit(language, i, cosine_from_angular(d)) for i, d in zip(items, distances)]
         return sorted(hits, key=lambda h: -h.score)[:k]
 
-    def search(self, query: str, language: str | None = None, k: int = 10) -> list[Hit]:
-        """Functions that do what `query` says, best first."""
+    def _bm25(self, language: str) -> bm25s.BM25:
+        if language not in self._lexical:
+            self._lexical[language] = bm25s.BM25.load(str(self.directory / f"{language}.bm25"), mmap=True,
+                                                      show_progress=False)
+        return self._lexical[language]
+
+    def _fused(self, query: str, vector: np.ndarray, languages: list[str], k: int, mode: str) -> list[Hit]:
+        """Reciprocal-rank fusion of the neural and BM25 rankings (or BM25 alone)."""
+        tokens = query_tokens(query)
+        fused: dict[tuple[str, int], float] = {}
+        for language in languages:
+            rankings = []
+            if mode == "hybrid":
+                rankings.append(self.annoy[language].get_nns_by_vector(vector, CANDIDATES, search_k=self.search_k))
+            bm25 = self._bm25(language)
+            known = [t for t in tokens if t in bm25.vocab_dict]
+            if known:
+                scores = bm25.get_scores(known)
+                top = np.argsort(-scores, kind="stable")[:CANDIDATES]
+                rankings.append([int(i) for i in top if scores[i] > 0])
+            for ranking in rankings:
+                for rank, item in enumerate(ranking):
+                    fused[(language, item)] = fused.get((language, item), 0.0) + 1.0 / (RRF_K + 1 + rank)
+        best = sorted(fused, key=lambda key: -fused[key])[:k]
+        # Whatever ranked a function, the score people see is its cosine similarity to the query.
+        return [Hit(lang, item, float(np.dot(vector, self.annoy[lang].get_item_vector(item)))) for lang, item in best]
+
+    def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid") -> list[Hit]:
+        """Functions that do what `query` says, best first; `mode` is hybrid, neural or bm25."""
         self._check(language)
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}; modes: {', '.join(MODES)}")
+        languages = [language] if language else self.languages
         vector = self.model.encode_queries([query])[0]
-        return self._nearest(vector, [language] if language else self.languages, k)
+        if mode == "neural":
+            return self._nearest(vector, languages, k)
+        return self._fused(query, vector, languages, k, mode)
 
     def search_code(self, code: str, language: str, k: int = 10) -> list[Hit]:
         """Functions whose code is like `code` (same language)."""

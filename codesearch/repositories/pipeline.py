@@ -19,7 +19,7 @@ from django.db import transaction
 from codesearch.repositories.models import IndexVersion, Repository, Snippet
 from training.corpus import read_jsonl
 from training.extract import ExtractStats, extract_path
-from training.index import IndexCheckError, build_index
+from training.index import FORMAT, IndexCheckError, build_index
 from training.model import CodeSearchModel
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def index_repository(full_name: str, path: str | Path, commit: str | None = None
 
     repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
     live = repository.live_version
-    if live and live.commit == commit and live.directory.is_dir() and not force:
+    if (live and live.commit == commit and live.manifest.get("format") == FORMAT and live.directory.is_dir()
+            and not force):
         log.info("%s is already indexed at %s", full_name, commit)
         return live
 

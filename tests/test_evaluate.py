@@ -1,0 +1,86 @@
+import json
+
+import numpy as np
+import pytest
+
+from conftest import CSN_SAMPLE, run_cli
+from training.evaluate import bm25_scores, diagonal_reciprocal_ranks, ndcg, ranks, rrf
+
+
+def test_bm25_ranks_the_document_sharing_rare_terms_first():
+    scores = bm25_scores([["send", "mail"], ["parse", "date"], ["unknown"]],
+                         [["parse", "date", "string"], ["send", "mail", "smtp"], [], ["send", "json"]])
+    assert scores.shape == (3, 4)
+    assert scores[0].argmax() == 1 and scores[1].argmax() == 0
+    assert not scores[2].any()  # no known term: no evidence, all zero
+
+
+def test_reciprocal_ranks_count_ties_against_the_match():
+    scores = np.array([[0.9, 0.1], [0.5, 0.5]])
+    assert diagonal_reciprocal_ranks(scores).tolist() == [1.0, 0.5]
+
+
+def test_rrf_prefers_documents_both_systems_like():
+    a = np.array([[3.0, 2.0, 1.0]])
+    b = np.array([[1.0, 3.0, 2.0]])
+    assert ranks(a).tolist() == [[0, 1, 2]]
+    assert rrf(a, b).argmax() == 1  # ranked 2nd and 1st beats 1st and 3rd
+
+
+def test_ndcg():
+    assert ndcg([3, 2, 0], [3, 2]) == pytest.approx(1.0)
+    assert ndcg([0, 2, 3], [3, 2]) < ndcg([2, 0, 3], [3, 2]) < 1.0
+    assert ndcg([0, 0], []) == 0.0
+
+
+@pytest.mark.skipif(not CSN_SAMPLE.exists(), reason="the shared CodeSearchNet sample is not beside the repository")
+def test_evaluate_command_reports_model_bm25_and_hybrid_on_real_csn_data(trained_model_dir, tmp_path):
+    # The real CodeSearchNet sample as a test split, plus relevance annotations on two of its functions.
+    from training.corpus import read_corpus, write_jsonl
+
+    records = list(read_corpus(CSN_SAMPLE, "valid", ["python"]))
+    write_jsonl(tmp_path / "csn" / "python" / "final" / "jsonl" / "test" / "python_test_0.jsonl.gz", records)
+    annotations = tmp_path / "annotationStore.csv"
+    annotations.write_text("Language,Query,GitHubUrl,Relevance,Notes\n"
+                           f"Python,save model to a file,{records[0]['url']},3,\n"
+                           f"Python,save model to a file,{records[1]['url']},0,\n")
+    done = run_cli("evaluate", "--model", str(trained_model_dir), "--csn", str(tmp_path / "csn"),
+                   "--annotations", str(annotations), "--json")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    python = report["csn_mrr"]["python"]
+    assert python["pairs"] == 120 and set(python) >= {"model", "bm25", "hybrid"}
+    assert all(0 < python[k] <= 1 for k in ("model", "bm25", "hybrid"))
+    assert report["ndcg"]["queries"] == 1 and 0 < report["ndcg"]["model"]["within"] <= 1
+    assert "CodeSearchNet MRR" in done.stdout
+
+
+def test_evaluate_command_on_a_beir_layout(trained_model_dir, tmp_path):
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    docs = {"d1": "def f(path):\n    return hashlib.sha256(open(path, 'rb').read()).hexdigest()",
+            "d2": "def g(text):\n    return datetime.datetime.strptime(text, '%Y-%m-%d')",
+            "d3": "def h(items):\n    return sorted(items)"}
+    (beir / "corpus.jsonl").write_text("".join(json.dumps({"_id": k, "title": "", "text": v, "language": "python"}) + "\n"
+                                               for k, v in docs.items()))
+    (beir / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "sha256 hash of a file"}) + "\n"
+                                        + json.dumps({"_id": "q2", "text": "parse a date"}) + "\n")
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    done = run_cli("evaluate", "--model", str(trained_model_dir), "--beir", str(beir), "--json")
+    report = json.loads(done.stdout.strip().splitlines()[-1])["beir"]
+    assert report["queries"] == 2 and report["documents"] == 3
+    assert report["bm25"]["recall@10"] == 1.0 and set(report["hybrid"]) == {"mrr", "recall@1", "recall@10", "ndcg@10"}
+
+
+def test_evaluate_command_rejects_bad_input(trained_model_dir, tmp_path):
+    import subprocess
+    import sys
+
+    def evaluate(*args):
+        return subprocess.run([sys.executable, "-m", "training", "evaluate", "--model", str(trained_model_dir), *args],
+                              capture_output=True, text=True)
+    missing = evaluate()
+    assert missing.returncode == 2 and "--csn" in missing.stderr
+    empty = evaluate("--csn", str(tmp_path))
+    assert empty.returncode == 2 and "no CodeSearchNet-layout data" in empty.stderr
+    other = evaluate("--csn", str(tmp_path), "--language", "ruby")
+    assert other.returncode == 2 and "no ruby encoder" in other.stderr
