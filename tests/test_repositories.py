@@ -24,12 +24,12 @@ def test_reindexing_the_live_commit_is_skipped(indexed_sample):
 
 
 def test_a_failed_build_leaves_the_live_version_serving(indexed_sample, tmp_path, monkeypatch):
-    import codesearch.repositories.pipeline as pipeline
+    import codesearch.repositories.build as build
 
     def broken_build(*args, **kwargs):
-        raise pipeline.IndexCheckError("recall@10 0.5 is below 0.95")
+        raise build.IndexCheckError("recall@10 0.5 is below 0.95")
 
-    monkeypatch.setattr(pipeline, "build_index", broken_build)
+    monkeypatch.setattr(build, "build_index", broken_build)
     with pytest.raises(IndexingError, match="live version is unchanged"):
         index_repository("example/sample", SAMPLE_REPO, commit="fffffff")
     repo = Repository.objects.get(owner="example", name="sample")

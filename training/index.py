@@ -25,7 +25,7 @@ import numpy as np
 from annoy import AnnoyIndex
 from tqdm import tqdm
 
-from training.corpus import read_jsonl, write_jsonl
+from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.evaluate import BM25, RRF_K
 from training.model import CodeSearchModel
 from training.tokenize import code_tokens, query_tokens
@@ -54,10 +54,13 @@ def cosine_from_angular(distance: float) -> float:
 
 
 def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Path, n_trees: int = 50,
-                search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 200, extra: dict | None = None) -> dict:
+                search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 200, extra: dict | None = None,
+                vectors: dict[tuple[str, str], Sequence[float]] | None = None) -> dict:
     """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
 
     `search_k` (nodes Annoy inspects per query) is stored in the manifest and used when serving.
+    `vectors` maps (language, code hash) to an embedding already computed by the same model: those
+    functions are not embedded again (an update of a repository whose model did not change).
     Functions in languages the model has no encoder for are counted and left out.
     Raises IndexCheckError when the item counts or the recall against exact search fall short.
     """
@@ -77,33 +80,47 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     languages = {}
     rows = []
     for language, fns in sorted(by_language.items()):
-        vectors = np.concatenate([
-            model.encode_code([f["code_tokens"] for f in fns[i:i + 4096]], language)
-            for i in tqdm(range(0, len(fns), 4096), desc=f"embed {language}", unit="chunk", leave=False)])
-        ann = AnnoyIndex(vectors.shape[1], METRIC)
-        for item, vector in enumerate(vectors):
+        embedded, reused = _embed(model, fns, language, vectors or {})
+        ann = AnnoyIndex(embedded.shape[1], METRIC)
+        for item, vector in enumerate(embedded):
             ann.add_item(item, vector)
         ann.build(n_trees, n_jobs=n_jobs)
         path = out / f"{language}.ann"
         ann.save(str(path))
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
         BM25([code_tokens(f["code_tokens"]) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
-        recall = _recall_at_10(ann, vectors, recall_sample, search_k)
+        recall = _recall_at_10(ann, embedded, recall_sample, search_k)
         languages[language] = {"count": len(fns), "items": ann.get_n_items(), "file": path.name,
-                               "sha256": _sha256(path), "bytes": path.stat().st_size, "recall_at_10": recall}
+                               "sha256": _sha256(path), "bytes": path.stat().st_size, "recall_at_10": recall,
+                               "reused_vectors": reused}
         for item, fn in enumerate(fns):
             rows.append({**fn, "item": item})
         ann.unload()
     write_jsonl(out / "functions.jsonl.gz", rows)
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees, "search_k": search_k,
-        "languages": languages,
-        "functions": len(rows), "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
+        "languages": languages, "functions": len(rows), "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
         "functions_sha256": _sha256(out / "functions.jsonl.gz"), **(extra or {}),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     check_index(out)
     return manifest
+
+
+def _embed(model: CodeSearchModel, fns: list[dict], language: str, known: dict) -> tuple[np.ndarray, int]:
+    """Vectors for `fns` in order, taking those in `known` (by code hash) and embedding the rest."""
+    out = np.zeros((len(fns), model.config.embedding_dim), dtype=np.float32)
+    todo = []
+    for i, fn in enumerate(fns):
+        vector = known.get((language, code_hash(fn)))
+        if vector is None:
+            todo.append(i)
+        else:
+            out[i] = vector
+    for start in tqdm(range(0, len(todo), 4096), desc=f"embed {language}", unit="chunk", leave=False):
+        chunk = todo[start:start + 4096]
+        out[chunk] = model.encode_code([fns[i]["code_tokens"] for i in chunk], language)
+    return out, len(fns) - len(todo)
 
 
 def check_index(directory: str | Path) -> dict:

@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from training.corpus import read_corpus
+from training.corpus import keep
+from training.finetune import FinetuneConfig, extend_model, finetune, split_by_file
+from training.model import QUERY, CodeSearchModel
+from training.train import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def repository_functions(stdlib_corpus):
+    """The standard library's held-out packages stand in for one repository's documented functions."""
+    return list(read_corpus(stdlib_corpus, "valid")) + list(read_corpus(stdlib_corpus, "test"))
+
+
+def config(**kw):
+    return FinetuneConfig(min_documented=50, train=TrainConfig(epochs=2, lr=0.002, warmup_steps=2, wandb=False), **kw)
+
+
+def test_extended_vocabulary_starts_from_the_base_weights(trained_model, repository_functions):
+    model, added = extend_model(trained_model, repository_functions, config())
+    assert added["python"] > 0 and added[QUERY] > 0
+    for name in (QUERY, "python"):
+        base_vocab, vocab = trained_model.vocabularies[name], model.vocabularies[name]
+        base_rows = trained_model.encoders[name].embedding.weight.detach().cpu()
+        rows = model.encoders[name].embedding.weight.detach().cpu()
+        for token in ["return", "self", "file"]:
+            if token in base_vocab.words.get_vocab():
+                assert torch.equal(rows[vocab.encode([token], 1)[0]], base_rows[base_vocab.encode([token], 1)[0]])
+        new_token = next(t for t in vocab.words.get_vocab() if t not in base_vocab.words.get_vocab())
+        pieces = base_vocab.encode([new_token], 64)
+        assert torch.allclose(rows[vocab.encode([new_token], 1)[0]], base_rows[pieces].mean(0))
+        # BPE pieces keep their base rows, shifted past the new words.
+        assert torch.equal(rows[-1], base_rows[-1])
+    # Same encodings for text made only of shared tokens: the copy really is the base model.
+    assert torch.allclose(torch.tensor(model.cpu().encode_queries(["return the file"])),
+                          torch.tensor(trained_model.cpu().encode_queries(["return the file"])), atol=1e-5)
+
+
+def test_fine_tuning_trains_the_carried_over_weights(trained_model, repository_functions, tmp_path):
+    cfg = config()
+    train_records, _ = split_by_file([f for f in repository_functions if keep(f)], cfg.held_out)
+    start, _ = extend_model(trained_model, train_records, cfg)
+    assert all(p.requires_grad for p in start.parameters())
+    chosen, report = finetune(trained_model, repository_functions, tmp_path, cfg)
+    assert report["documented"] >= 50 and {"base_mrr", "finetuned_mrr"} <= set(report)
+    assert report["model"] == ("fine-tuned" if report["finetuned_mrr"] > report["base_mrr"] else "base")
+    assert (chosen is trained_model) == (report["model"] == "base")
+    before = start.encoders["python"].embedding.weight.detach().cpu()
+    after = CodeSearchModel.load(tmp_path).encoders["python"].embedding.weight.detach().cpu()
+    assert after.shape == before.shape
+    assert not torch.allclose(after, before)  # not frozen: the carried-over rows were trained
+
+
+def test_small_repositories_keep_the_base_model(trained_model, repository_functions, tmp_path):
+    model, report = finetune(trained_model, repository_functions[:20], tmp_path, config())
+    assert model is trained_model and report["model"] == "base" and "too few" in report["reason"]

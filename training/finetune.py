@@ -1,0 +1,105 @@
+"""Per-repository fine-tuning, initialised from the base model.
+
+Each encoder's vocabulary is the base vocabulary plus the repository's own frequent tokens that the
+base lacks. Rows of tokens shared with the base start from the base weights; a new token starts as
+the mean of the base embeddings of the pieces the base model would have spelled it with, so it
+means at first what it meant to the base. The fine-tuned model is kept only if it beats the base on
+the repository's held-out documented functions.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, models, pre_tokenizers
+
+from training.corpus import keep
+from training.model import QUERY, CodeSearchModel
+from training.tokenize import Vocabulary, code_tokens, query_tokens
+from training.train import Pairs, TrainConfig, train, validation_mrr
+
+
+@dataclass
+class FinetuneConfig:
+    min_documented: int = 200     # below this, the base model serves the repository
+    held_out: float = 0.2          # share of documented functions (by file) kept for the comparison
+    new_tokens: int = 2000         # at most this many repository tokens added per encoder
+    min_count: int = 3             # a token must occur this often to be added
+    train: TrainConfig = None
+
+    def __post_init__(self):
+        if self.train is None:
+            self.train = TrainConfig(epochs=10, lr=0.002, patience=2, warmup_steps=10, wandb=False)
+
+
+def split_by_file(records: list[dict], held_out: float) -> tuple[list[dict], list[dict]]:
+    def bucket(r):
+        return int(hashlib.md5(r["path"].encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return [r for r in records if bucket(r) >= held_out], [r for r in records if bucket(r) < held_out]
+
+
+def extend_vocabulary(base: Vocabulary, token_lists, limit: int, min_count: int) -> tuple[Vocabulary, list[str]]:
+    counts: Counter = Counter()
+    for tokens in token_lists:
+        counts.update(tokens)
+    known = base.words.get_vocab()
+    new = [t for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+           if n >= min_count and t not in known][:limit]
+    words = Tokenizer(models.WordLevel({**known, **{t: len(known) + i for i, t in enumerate(new)}}, unk_token="[UNK]"))
+    words.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return Vocabulary(words, base.bpe), new
+
+
+def _initial_rows(base_vocab: Vocabulary, base_weight: torch.Tensor, vocab: Vocabulary, new: list[str]) -> torch.Tensor:
+    """Embedding rows for `vocab`: base rows where the token is shared, piece means for new tokens."""
+    n_words = len(base_vocab.words.get_vocab())
+    rows = torch.empty(vocab.size, base_weight.shape[1])
+    rows[:n_words] = base_weight[:n_words]
+    for i, token in enumerate(new):
+        rows[n_words + i] = base_weight[list(base_vocab.encode([token], 64))].mean(0)
+    rows[n_words + len(new):] = base_weight[n_words:]  # BPE pieces, shifted past the new words
+    return rows
+
+
+def extend_model(base: CodeSearchModel, records: list[dict], config: FinetuneConfig) -> tuple[CodeSearchModel, dict]:
+    """A copy of `base` whose vocabularies also hold the repository's frequent new tokens."""
+    streams = {QUERY: [query_tokens(r["summary"]) for r in records]}
+    for lang in base.languages:
+        streams[lang] = [code_tokens(r["code_tokens"]) for r in records if r["language"] == lang]
+    vocabularies, added = {}, {}
+    for name, tokens in streams.items():
+        vocabularies[name], added[name] = extend_vocabulary(base.vocabularies[name], tokens, config.new_tokens,
+                                                            config.min_count)
+    model = CodeSearchModel(replace(base.config), vocabularies)
+    with torch.no_grad():
+        for name, encoder in model.encoders.items():
+            source = base.encoders[name]
+            encoder.embedding.weight.copy_(_initial_rows(base.vocabularies[name], source.embedding.weight.cpu(),
+                                                         vocabularies[name], added[name]))
+            encoder.token_weight.load_state_dict(source.token_weight.state_dict())
+    return model, {name: len(tokens) for name, tokens in added.items()}
+
+
+def finetune(base: CodeSearchModel, functions: list[dict], out: str | Path,
+             config: FinetuneConfig | None = None) -> tuple[CodeSearchModel, dict]:
+    """The model to serve the repository with, and a report of how it was chosen."""
+    config = config or FinetuneConfig()
+    documented = [f for f in functions if f["language"] in base.languages and keep(f)]
+    report = {"documented": len(documented), "min_documented": config.min_documented}
+    if len(documented) < config.min_documented:
+        return base, {**report, "model": "base", "reason": "too few documented functions to fine-tune"}
+    train_records, held_out = split_by_file(documented, config.held_out)
+    if len(held_out) < 10 or len(train_records) < 10:
+        return base, {**report, "model": "base", "reason": "too few files to hold functions out"}
+    model, added = extend_model(base, train_records, config)
+    tuned, summary = train(train_records, held_out, out, config=config.train, model=model, resume=False)
+    base_mrr = validation_mrr(base, Pairs.from_records(held_out, base))["macro"]
+    tuned_mrr = validation_mrr(tuned, Pairs.from_records(held_out, tuned))["macro"]
+    report.update(held_out=len(held_out), base_mrr=round(base_mrr, 4), finetuned_mrr=round(tuned_mrr, 4),
+                  added_tokens=added, epochs=summary["epochs"], seconds=summary["seconds"])
+    if tuned_mrr > base_mrr:
+        return tuned, {**report, "model": "fine-tuned"}
+    return base, {**report, "model": "base", "reason": "the fine-tuned model did not beat the base on held-out functions"}
