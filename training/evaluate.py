@@ -220,3 +220,32 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
             metrics["ndcg@10"].append(ndcg([qrels[qid].get(d, 0.0) for d in ranked[:10]], list(qrels[qid].values()), 10))
         out[name] = {k: float(np.mean(v)) for k, v in metrics.items()}
     return out
+
+
+# --- direction pairs -------------------------------------------------------------------------------
+def direction_pairs(records: Iterable[dict], max_words: int = 12) -> list[tuple[dict, dict]]:
+    """Pairs of functions whose summaries hold the same words in another order, with a direction
+    ("Convert a hex string to binary data." / "Convert binary data to a hex string.")."""
+    import re
+
+    groups: dict[tuple, dict[tuple, dict]] = defaultdict(dict)
+    for r in records:
+        words = tuple(re.findall(r"[a-z0-9]+", r["summary"].lower()))
+        if len(words) <= max_words and ("to" in words or "from" in words):
+            groups[(r["language"], tuple(sorted(words)))].setdefault(words, r)
+    return [tuple(list(g.values())[:2]) for g in groups.values() if len(g) >= 2]
+
+
+def evaluate_direction(model, pairs: list[tuple[dict, dict]]) -> dict:
+    """How often each system ranks the right function of a direction pair above the other one,
+    asking with each of the two summaries (a bag of words can get at most one of the two right)."""
+    right = defaultdict(float)
+    for a, b in pairs:
+        language = a["language"]
+        codes = model.encode_code([a["code_tokens"], b["code_tokens"]], language)
+        queries = model.encode_queries([a["summary"], b["summary"]])
+        bm = BM25([code_tokens(a["code_tokens"]), code_tokens(b["code_tokens"])])
+        lexical = np.stack([bm.scores(query_tokens(a["summary"])), bm.scores(query_tokens(b["summary"]))])
+        for name, scores in all_systems(queries @ codes.T, lexical).items():
+            right[name] += float(scores[0, 0] > scores[0, 1]) + float(scores[1, 1] > scores[1, 0])
+    return {"pairs": len(pairs), **{name: right[name] / (2 * len(pairs)) if pairs else 0.0 for name in SYSTEMS}}

@@ -66,9 +66,10 @@ def _initial_rows(base_vocab: Vocabulary, base_weight: torch.Tensor, vocab: Voca
 
 def extend_model(base: CodeSearchModel, records: list[dict], config: FinetuneConfig) -> tuple[CodeSearchModel, dict]:
     """A copy of `base` whose vocabularies also hold the repository's frequent new tokens."""
-    streams = {QUERY: [query_tokens(r["summary"]) for r in records]}
+    bigrams = base.config.bigrams
+    streams = {QUERY: [query_tokens(r["summary"], bigrams) for r in records]}
     for lang in base.languages:
-        streams[lang] = [code_tokens(r["code_tokens"]) for r in records if r["language"] == lang]
+        streams[lang] = [code_tokens(r["code_tokens"], bigrams) for r in records if r["language"] == lang]
     vocabularies, added = {}, {}
     for name, tokens in streams.items():
         vocabularies[name], added[name] = extend_vocabulary(base.vocabularies[name], tokens, config.new_tokens,

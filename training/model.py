@@ -39,6 +39,8 @@ class ModelConfig:
     dropout: float = 0.1
     # Cosine similarities live in [-1, 1]; scaling them gives the softmax loss a usable range.
     logit_scale: float = 20.0
+    # Ordered word pairs as extra tokens (see tokenize.bigrams): tells "int to string" from "string to int".
+    bigrams: bool = False
 
 
 class NBoWEncoder(nn.Module):
@@ -84,11 +86,11 @@ class CodeSearchModel(nn.Module):
 
     # --- token ids -------------------------------------------------------------------------------
     def query_ids(self, text: str) -> list[int]:
-        return self.vocabularies[QUERY].encode(query_tokens(text), self.config.max_query_len)
+        return self.vocabularies[QUERY].encode(query_tokens(text, self.config.bigrams), self.config.max_query_len)
 
     def code_ids(self, leaves: Sequence[str], language: str) -> list[int]:
         self._check_language(language)
-        return self.vocabularies[language].encode(code_tokens(leaves), self.config.max_code_len)
+        return self.vocabularies[language].encode(code_tokens(leaves, self.config.bigrams), self.config.max_code_len)
 
     def _check_language(self, language: str) -> None:
         if language not in self.encoders or language == QUERY:
@@ -133,7 +135,7 @@ class CodeSearchModel(nn.Module):
         directory = Path(directory)
         if not (directory / "model.pt").is_file():
             raise FileNotFoundError(f"no model in {directory} (expected config.json, model.pt, tokenizers/)")
-        config = ModelConfig(**json.loads((directory / "config.json").read_text()))
+        config = ModelConfig(**{**asdict(ModelConfig()), **json.loads((directory / "config.json").read_text())})
         vocabularies = {name: Vocabulary.load(directory / "tokenizers" / name) for name in [QUERY, *config.languages]}
         model = cls(config, vocabularies)
         model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu", weights_only=True))

@@ -32,7 +32,18 @@ def subtokens(word: str) -> list[str]:
     return [s.lower() for part in _WORD.findall(word) for s in _SUBTOKEN.findall(part)]
 
 
-def code_tokens(leaves: Iterable[str]) -> list[str]:
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def bigrams(words: list[str]) -> list[str]:
+    """Ordered word pairs, the one order-aware feature of the bag: "int to string" gives
+    `int_to`, `to_string`, which "string to int" does not. Articles are skipped so that
+    "to a string" and "to string" agree."""
+    words = [w for w in words if w not in _ARTICLES]
+    return [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
+def code_tokens(leaves: Iterable[str], with_bigrams: bool = False) -> list[str]:
     tokens: list[str] = []
     for leaf in leaves:
         if _IDENTIFIER.match(leaf):
@@ -41,19 +52,23 @@ def code_tokens(leaves: Iterable[str]) -> list[str]:
             if len(parts) > 1 and whole:
                 tokens.append(whole[:_MAX_WORD])
             tokens.extend(parts)
+            if with_bigrams and len(parts) > 2:  # two parts: the bigram is the whole identifier
+                tokens.extend(bigrams(parts))
         elif leaf[:1].isalnum() or leaf[:1] in "\"'`" or len(leaf) > 3:
             tokens.extend(subtokens(leaf))
     return tokens
 
 
-def query_tokens(text: str) -> list[str]:
+def query_tokens(text: str, with_bigrams: bool = False) -> list[str]:
     tokens: list[str] = []
+    words: list[str] = []
     for word in _WORD.findall(text):
         parts = subtokens(word)
         if len(parts) > 1:
             tokens.append(word.lower()[:_MAX_WORD])
         tokens.extend(parts)
-    return tokens
+        words.extend(parts)
+    return tokens + bigrams(words) if with_bigrams else tokens
 
 
 class Vocabulary:

@@ -325,11 +325,12 @@ def seed_everything(seed: int) -> None:
 # --- entry points --------------------------------------------------------------------------------
 def build_model(records: list[dict], config: ModelConfig) -> CodeSearchModel:
     """A fresh model whose vocabularies are learned from `records` (the training partition)."""
-    query_vocab = Vocabulary.build((query_tokens(r["summary"]) for r in records), config.vocab_size)
+    query_vocab = Vocabulary.build((query_tokens(r["summary"], config.bigrams) for r in records), config.vocab_size)
     vocabularies = {QUERY: query_vocab}
     for lang in config.languages:
         vocabularies[lang] = Vocabulary.build(
-            (code_tokens(r["code_tokens"]) for r in records if r["language"] == lang), config.vocab_size)
+            (code_tokens(r["code_tokens"], config.bigrams) for r in records if r["language"] == lang),
+            config.vocab_size)
     return CodeSearchModel(config, vocabularies)
 
 

@@ -1,0 +1,74 @@
+"""Training throughput (pairs/s) and query-encoding latency (median, p99 per query) on this CPU.
+
+    python benchmarks/model_speed.py --corpus indexes/corpus/demo [--model indexes/base]
+
+Writes benchmarks/results/model_speed.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from training.corpus import corpus_languages, read_corpus
+from training.model import CodeSearchModel, ModelConfig
+from training.train import Pairs, TrainConfig, Trainer, build_model
+
+OUT = Path(__file__).parent / "results" / "model_speed.json"
+
+
+def training_throughput(records: list[dict], languages: list[str], steps: int = 30) -> dict:
+    model = build_model(records, ModelConfig(languages=languages))
+    pairs = Pairs.from_records(records, model, name_queries=True)
+    trainer = Trainer(model, pairs, pairs.subset(torch.arange(0)), TrainConfig(wandb=False))
+    order = torch.randperm(len(pairs))
+    batch = trainer.config.batch_size
+    for i in range(3):  # warm-up
+        trainer._step(pairs.subset(order[i * batch:(i + 1) * batch]))
+    started = time.perf_counter()
+    done = 0
+    for i in range(steps):
+        idx = order[(i * batch) % (len(pairs) - batch):][:batch]
+        trainer._step(pairs.subset(idx))
+        done += len(idx)
+    seconds = time.perf_counter() - started
+    return {"pairs_per_second": round(done / seconds), "batch_size": batch, "steps": steps}
+
+
+def query_latency(model: CodeSearchModel, queries: list[str]) -> dict:
+    model.encode_queries(queries[:20])
+    times = []
+    for q in queries:
+        started = time.perf_counter()
+        model.encode_queries([q])
+        times.append((time.perf_counter() - started) * 1000)
+    return {"queries": len(times), "median_ms": round(float(np.median(times)), 3),
+            "p99_ms": round(float(np.percentile(times, 99)), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", default="indexes/corpus/demo")
+    parser.add_argument("--model", help="model for the latency figure (default: one trained briefly here)")
+    args = parser.parse_args()
+    languages = corpus_languages(args.corpus)
+    records = list(read_corpus(args.corpus, "train", languages))
+    report = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+              "torch_threads": torch.get_num_threads(), "corpus": args.corpus, "languages": languages,
+              "training": training_throughput(records, languages)}
+    model = CodeSearchModel.load(args.model, device="cpu") if args.model else build_model(records, ModelConfig(languages=languages)).eval()
+    queries = [r["summary"][:120] for r in read_corpus(args.corpus, "test", languages)][:2000]
+    report["query_encoding"] = query_latency(model, queries)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
