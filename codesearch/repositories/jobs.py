@@ -23,16 +23,21 @@ Status = IndexingJob.Status
 def request_indexing(full_name: str, url: str | None = None, commit: str | None = None) -> IndexingJob:
     """Queue a job (validating its input now); an active job of the repository is returned instead."""
     owner, name = parse_full_name(full_name)
+    url, commit = (url or "").strip(), (commit or "").strip()
     if url:
+        if len(url) > IndexingJob._meta.get_field("url").max_length:
+            raise IndexingError("the clone URL is too long")
         check_url(url, clone_schemes())
     if commit:
         check_commit(commit)
     with transaction.atomic():
-        repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
+        Repository.objects.get_or_create(owner=owner, name=name)
+        # Locking the repository row makes two simultaneous requests queue one job, not two.
+        repository = Repository.objects.select_for_update().get(owner=owner, name=name)
         active = repository.jobs.filter(status__in=[Status.QUEUED, Status.RUNNING]).first()
         if active:
             return active
-        return IndexingJob.objects.create(repository=repository, url=url or "", commit=commit or "")
+        return IndexingJob.objects.create(repository=repository, url=url, commit=commit)
 
 
 def retry(job: IndexingJob) -> IndexingJob:
