@@ -30,3 +30,10 @@ serve: $(STAMP)
 
 clean-indexes:
 	rm -rf indexes/*/ db.sqlite3
+
+# The browser extension: Chromium and Firefox builds and zips in extension/dist/, then Mozilla's linter
+# on the Firefox build (see extension/README.md).
+.PHONY: extension
+extension: node_modules/.installed
+	node extension/build.mjs
+	node_modules/.bin/web-ext lint --source-dir extension/dist/firefox --warnings-as-errors

@@ -1,0 +1,157 @@
+// The sidebar for an indexed repository: "Search by query" and "Search by code" tabs, results, similar functions.
+(() => {
+  'use strict';
+  const CodeSearch = globalThis.CodeSearch;
+
+  const LIMIT = 10;
+
+  class SearchView {
+    /** repository: the API's repository object; onSearched(search) lets the caller keep the last search. */
+    constructor(h, { repository, defaultLanguage, onSearched }) {
+      this.h = h;
+      this.repository = repository;
+      this.onSearched = onSearched;
+      this.generation = 0;
+      this.element = this.build(defaultLanguage);
+    }
+
+    build(defaultLanguage) {
+      const h = this.h;
+      const { languages, functions, indexed_commit: commit } = this.repository;
+      this.queryInput = h('input', {
+        type: 'search', name: 'q', maxlength: 300, 'aria-label': 'What should the code do?',
+        placeholder: 'What should the code do? e.g. send mail',
+      });
+      this.queryLanguage = languages.length > 1 ? this.languageSelect('all languages', null) : null;
+      this.codeInput = h('textarea', {
+        name: 'code', spellcheck: 'false', 'aria-label': 'Code to find similar functions for',
+        placeholder: 'Paste a function, or select code on the page and choose "Search by code" from the right-click menu.',
+      });
+      this.codeLanguage = this.languageSelect('detect', defaultLanguage);
+      this.tabs = {
+        query: this.tab('query', 'Search by query'),
+        code: this.tab('code', 'Search by code'),
+      };
+      this.panels = {
+        query: h('form', { class: 'query-form', role: 'tabpanel', onsubmit: (event) => this.submit(event, 'query') }, [
+          this.queryInput, this.queryLanguage, h('button', { type: 'submit', class: 'primary', text: 'Search' }),
+        ]),
+        code: h('form', { class: 'code-form', role: 'tabpanel', hidden: true, onsubmit: (event) => this.submit(event, 'code') }, [
+          this.codeInput,
+          h('label', { class: 'language' }, ['Language', this.codeLanguage]),
+          h('button', { type: 'submit', class: 'primary', text: 'Find similar functions' }),
+        ]),
+      };
+      this.resultsHead = h('div', { class: 'results-head' });
+      this.resultsBody = h('div', { class: 'results-body' });
+      return h('div', { class: 'search-view' }, [
+        h('p', { class: 'meta' }, [
+          `${functions} functions · ${languages.join(', ')} · indexed at `, h('code', { text: commit }),
+        ]),
+        h('div', { class: 'tabs', role: 'tablist' }, Object.values(this.tabs)),
+        Object.values(this.panels),
+        h('div', { class: 'results-area', 'aria-live': 'polite' }, [this.resultsHead, this.resultsBody]),
+      ]);
+    }
+
+    tab(name, label) {
+      return this.h('button', {
+        type: 'button', class: 'tab', role: 'tab', 'aria-selected': String(name === 'query'),
+        text: label, onclick: () => this.selectTab(name),
+      });
+    }
+
+    languageSelect(anyLabel, selected) {
+      const h = this.h;
+      return h('select', { 'aria-label': 'Language' }, [
+        h('option', { value: '', text: anyLabel }),
+        this.repository.languages.map((language) =>
+          h('option', { value: language, selected: language === selected, text: language })),
+      ]);
+    }
+
+    selectTab(name) {
+      for (const [tabName, tab] of Object.entries(this.tabs)) {
+        tab.setAttribute('aria-selected', String(tabName === name));
+        this.panels[tabName].hidden = tabName !== name;
+      }
+    }
+
+    focus() {
+      const field = this.panels.code.hidden ? this.queryInput : this.codeInput;
+      field.focus({ preventScroll: true });
+    }
+
+    submit(event, mode) {
+      event.preventDefault();
+      if (mode === 'query') this.searchByQuery(this.queryInput.value, this.queryLanguage?.value);
+      else this.searchByCode(this.codeInput.value, this.codeLanguage.value);
+    }
+
+    searchByQuery(q, language = '') {
+      this.selectTab('query');
+      this.queryInput.value = q;
+      if (this.queryLanguage) this.queryLanguage.value = language ?? '';
+      this.onSearched({ mode: 'query', q, language });
+      return this.run(
+        { op: 'search', args: { q, language: language || null } },
+        (data) => `${count(data.results)} for “${data.query}”`,
+      );
+    }
+
+    searchByCode(code, language = '') {
+      this.selectTab('code');
+      this.codeInput.value = code;
+      // A language the repository doesn't have can't match anything here, so let the server detect instead.
+      this.codeLanguage.value = this.repository.languages.includes(language) ? language : '';
+      this.onSearched({ mode: 'code', code, language: this.codeLanguage.value });
+      return this.run(
+        { op: 'searchByCode', args: { code, language: this.codeLanguage.value || null } },
+        (data) => `${count(data.results)} like this ${data.language ? `${data.language} code` : 'code'}`,
+      );
+    }
+
+    /** Runs one request, shows its results and drops the answers of requests that a newer one replaced. */
+    async run({ op, args }, describe, backTo = null) {
+      const generation = ++this.generation;
+      const { owner, name } = this.repository;
+      this.showResults([this.h('p', { class: 'status', text: 'Searching…' })], []);
+      let data;
+      try {
+        data = await CodeSearch.background.api(op, { owner, name, limit: LIMIT, ...args });
+      } catch (error) {
+        if (generation === this.generation) this.showResults([], [this.h('p', { class: 'error', role: 'alert', text: error.message })]);
+        return;
+      }
+      if (generation !== this.generation) return;
+      const back = backTo && this.h('button', {
+        type: 'button', class: 'link back', text: '← Back',
+        onclick: () => { this.generation++; this.showResults(backTo.head, backTo.body); },
+      });
+      this.showResults(
+        [back, this.h('p', { class: 'status', text: describe(data) })],
+        [CodeSearch.resultList(this.h, data.results, { onSimilar: (result) => this.showSimilar(result) })],
+      );
+    }
+
+    showSimilar(result) {
+      const backTo = { head: [...this.resultsHead.childNodes], body: [...this.resultsBody.childNodes] };
+      return this.run(
+        { op: 'similar', args: { id: result.id } },
+        (data) => `${count(data.results)} similar to ${result.func_name}`,
+        backTo,
+      );
+    }
+
+    showResults(head, body) {
+      this.resultsHead.replaceChildren(...head.filter(Boolean));
+      this.resultsBody.replaceChildren(...body);
+    }
+  }
+
+  function count(results) {
+    return results.length === 1 ? '1 function' : `${results.length} functions`;
+  }
+
+  CodeSearch.SearchView = SearchView;
+})();

@@ -1,0 +1,61 @@
+// The codesearch JSON API (/api/v1/), as the background script calls it. fetch is passed in so tests can fake it.
+(() => {
+  'use strict';
+  const CodeSearch = (globalThis.CodeSearch ??= {});
+
+  // The first search after a server start loads the index; allow for that, not for a hung server.
+  const TIMEOUT_MS = 60_000;
+
+  class ApiError extends Error {
+    constructor(message, { status = null, unreachable = false } = {}) {
+      super(message);
+      this.status = status;
+      this.unreachable = unreachable;
+    }
+  }
+
+  function createClient(serverUrl, fetchImpl) {
+    const base = `${serverUrl.replace(/\/+$/, '')}/api/v1`;
+    const repository = ({ owner, name }) => `/repositories/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
+
+    async function request(method, path, { query = {}, body } = {}) {
+      const url = new URL(base + path);
+      for (const [key, value] of Object.entries(query)) {
+        if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
+      }
+      const init = { method, headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) };
+      if (body !== undefined) {
+        init.headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(body);
+      }
+      let response;
+      try {
+        response = await fetchImpl(url.href, init);
+      } catch {
+        throw new ApiError(`Can't reach the codesearch server at ${serverUrl}.`, { unreachable: true });
+      }
+      const data = await response.json().catch(() => null);
+      if (!response.ok) {
+        throw new ApiError(data?.error || `The server answered ${response.status}.`, { status: response.status });
+      }
+      if (data === null) throw new ApiError('The server did not answer with JSON.', { status: response.status });
+      return data;
+    }
+
+    // One argument object per operation, so the background can pass a message's args through unchanged.
+    return {
+      health: () => request('GET', '/health'),
+      repository: (args) => request('GET', repository(args)),
+      requestIndex: (args) => request('POST', `${repository(args)}/index`, { body: {} }),
+      job: ({ id }) => request('GET', `/jobs/${encodeURIComponent(id)}`),
+      search: ({ q, language, limit, ...args }) =>
+        request('GET', `${repository(args)}/search`, { query: { q, language, limit } }),
+      searchByCode: ({ code, language, limit, ...args }) =>
+        request('POST', `${repository(args)}/search-by-code`, { body: { code, language: language || null, limit } }),
+      similar: ({ id, limit }) => request('GET', `/snippets/${encodeURIComponent(id)}/similar`, { query: { limit } }),
+    };
+  }
+
+  CodeSearch.ApiError = ApiError;
+  CodeSearch.createClient = createClient;
+})();

@@ -1,0 +1,62 @@
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { load } = require('./load');
+const { fakeDocument } = require('./dom-shim');
+
+const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/render.js');
+const h = CodeSearch.elementBuilder(fakeDocument);
+
+const RESULT = {
+  id: 5, repository: 'example/sample', language: 'python', func_name: 'Stopwatch.lap', path: 'sample/timeutil.py',
+  start_line: 22, end_line: 25, code: 'def lap(self):\n    return 1', summary: 'Time since the start.',
+  url: 'https://github.com/example/sample/blob/0123abc/sample/timeutil.py#L22-L25', score: 0.8312, match_percent: 83,
+  highlight: [['k', 'def'], ['', ' '], ['nf', 'lap'], ['p', '(self):'], ['', '\n    '], ['k', 'return'], ['', ' 1\n']],
+};
+
+test('a result shows rating, qualified name, linked location, summary and highlighted numbered code', () => {
+  const item = CodeSearch.resultItem(h, RESULT);
+  assert.equal(item.find('rating').textContent, '83%');
+  assert.equal(item.find('func').textContent, 'Stopwatch.lap');
+  const location = item.find('location');
+  assert.equal(location.tagName, 'A');
+  assert.equal(location.getAttribute('href'), RESULT.url);
+  assert.equal(location.textContent, 'sample/timeutil.py:22–25');
+  assert.equal(item.find('summary').textContent, 'Time since the start.');
+  const lines = item.findAll('line');
+  assert.deepEqual(lines.map((line) => line.find('ln').textContent), ['22', '23']);
+  assert.equal(lines[0].textContent, '22def lap(self):');
+  assert.deepEqual(item.findAll('nf').map((span) => span.textContent), ['lap']);
+  assert.equal(item.find('similar'), null);
+});
+
+test('markup from the server stays text, and non-http links are not linked', () => {
+  const item = CodeSearch.resultItem(h, { ...RESULT, func_name: '<img src=x onerror=alert(1)>', url: 'javascript:alert(1)' });
+  const func = item.find('func');
+  assert.equal(func.childNodes.length, 1);
+  assert.equal(func.childNodes[0].nodeType, 3);
+  assert.equal(func.textContent, '<img src=x onerror=alert(1)>');
+  assert.equal(item.find('location').tagName, 'SPAN');
+  assert.equal(item.find('location').getAttribute('href'), null);
+});
+
+test('"Similar functions" calls back with its result; an empty list says so', () => {
+  const asked = [];
+  const list = CodeSearch.resultList(h, [RESULT, { ...RESULT, id: 6 }], { onSimilar: (result) => asked.push(result.id) });
+  assert.equal(list.tagName, 'OL');
+  list.findAll('similar')[1].dispatch('click');
+  assert.deepEqual(asked, [6]);
+  assert.equal(CodeSearch.resultList(h, [], {}).textContent, 'No results.');
+});
+
+test('a job shows its status, stage, progress and message', () => {
+  const job = CodeSearch.jobProgress(h, { id: 1, status: 'running', stage: 'training', progress: 0.426, message: 'epoch 3 of 8' });
+  assert.equal(job.getAttribute('class'), 'job job-running');
+  assert.equal(job.find('job-stage').textContent, 'Indexing: training');
+  const bar = job.children.find((child) => child.tagName === 'PROGRESS');
+  assert.equal(bar.getAttribute('value'), '43');
+  assert.equal(job.find('job-message').textContent, 'epoch 3 of 8');
+  const queued = CodeSearch.jobProgress(h, { id: 2, status: 'queued', stage: '', progress: null, message: '' });
+  assert.equal(queued.find('job-stage').textContent, 'Waiting for a worker');
+  assert.equal(queued.children.find((child) => child.tagName === 'PROGRESS').getAttribute('value'), null);
+  assert.equal(queued.find('job-message'), null);
+});

@@ -1,0 +1,37 @@
+"""Running the browser extension's Node tests (extension/test/) from pytest."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+
+
+def require_node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed (the extension's tests run with `node --test`)")
+    return node
+
+
+def require_browser() -> None:
+    require_node()
+    if not (ROOT / "node_modules" / "playwright-core").is_dir():
+        pytest.skip("node_modules/ is missing: `make test` (or `npm ci`) installs playwright-core")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+
+
+def node_test(directory: str, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`node --test DIRECTORY` from the repository root, with a readable reporter for failure messages."""
+    return subprocess.run([require_node(), "--test", "--test-reporter=spec", directory], cwd=ROOT,
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+
+
+def explain(done: subprocess.CompletedProcess) -> str:
+    return f"node --test exited {done.returncode}\n{done.stdout[-8000:]}\n{done.stderr[-4000:]}"
