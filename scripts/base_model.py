@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "indexes" / "corpus" / "full"
 MODEL = ROOT / "indexes" / "base"
 RESULTS = ROOT / "benchmarks" / "results" / "base-model"
-TRAIN_ARGS = ["--epochs", "20", "--patience", "3"]
+TRAIN_ARGS = ["--epochs", "20", "--patience", "3", "--bigrams"]
 
 
 def run(*args: str, capture: bool = False) -> str:

@@ -38,6 +38,7 @@ class TrainConfig:
     patience: int = 3
     seed: int = 0
     name_queries: bool = True
+    max_minutes: float | None = None
     wandb: bool = True
 
 
@@ -154,6 +155,21 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, trainer, metrics):
         if trainer.state["epochs_since_best"] >= self.patience:
+            trainer.stop = True
+
+
+class TimeLimit(Callback):
+    """Stop after the epoch during which `minutes` ran out (the best epoch so far is what is kept)."""
+
+    def __init__(self, minutes: float):
+        self.seconds = minutes * 60
+
+    def on_train_begin(self, trainer):
+        self.started = time.time()
+
+    def on_epoch_end(self, trainer, metrics):
+        if time.time() - self.started > self.seconds:
+            tqdm.write(f"time limit of {self.seconds / 60:.0f} min reached")
             trainer.stop = True
 
 
@@ -353,6 +369,8 @@ def train(train_records: list[dict], valid_records: list[dict], out: str | Path,
     train_pairs = Pairs.from_records(train_records, model, name_queries=config.name_queries)
     valid_pairs = Pairs.from_records(valid_records, model)
     standard: list[Callback] = [EarlyStopping(config.patience), History(out), Checkpoint(out)]
+    if config.max_minutes:
+        standard.insert(0, TimeLimit(config.max_minutes))
     if config.wandb:
         standard.append(WandbLogger(out, {"model": asdict(model.config), "train": asdict(config)}))
     trainer = Trainer(model, train_pairs, valid_pairs, config, [*standard, *callbacks])
