@@ -95,9 +95,12 @@ class Vocabulary:
         bpe = Tokenizer(models.BPE(unk_token=UNK))
         trainer = trainers.BpeTrainer(vocab_size=max(size - len(vocab), 64), special_tokens=[UNK],
                                       show_progress=False)
-        # Word frequencies are fed as repetition (capped) so BPE merges follow real usage.
-        bpe.train_from_iterator((tok for tok, n in sorted(counts.items()) for _ in range(min(n, 20))),
-                                trainer=trainer)
+        # Word frequencies are fed as repetition (capped) so BPE merges follow real usage. Words seen
+        # once are left out: on a large corpus they are most of the distinct words and make merge
+        # learning slow, while the merges worth learning recur.
+        words_in_order = [tok for tok, n in sorted(counts.items()) if n > 1 for _ in range(min(n, 20))]
+        bpe.train_from_iterator((words_in_order[i:i + 10_000] for i in range(0, len(words_in_order), 10_000)),
+                                trainer=trainer, length=len(words_in_order))
         return cls(words, bpe)
 
     def _bpe_ids(self, token: str) -> tuple[int, ...]:
