@@ -27,9 +27,17 @@ def test_search_similar_and_code_search(built):
     out, functions, _ = built
     index = RepositoryIndex(out)
     by_item = {f["item"]: f for f in index.functions()}
-    hits = index.search("hash digest of a file", k=3)
+    hits = index.search("hash digest of a file", k=3, mode="neural")
     assert len(hits) == 3 and hits[0].score >= hits[1].score >= hits[2].score
     assert all(-1.0 <= h.score <= 1.0 for h in hits)
+    # BM25 and the hybrid find the function whose code says sha256/hexdigest; scores stay cosines.
+    for mode in ("bm25", "hybrid"):
+        top = index.search("sha256 hexdigest", k=3, mode=mode)[0]
+        assert by_item[top.item]["func_name"] == "fingerprint"
+        assert top.score == pytest.approx(float(index.model.encode_queries(["sha256 hexdigest"])[0]
+                                                @ index.annoy["python"].get_item_vector(top.item)), abs=1e-5)
+    with pytest.raises(ValueError, match="mode"):
+        index.search("x", mode="fuzzy")
     first = next(f for f in by_item.values() if f["func_name"] == "fingerprint")
     similar = index.similar("python", first["item"], k=5)
     assert first["item"] not in [h.item for h in similar] and len(similar) == 5
@@ -56,3 +64,13 @@ def test_nothing_to_index_is_an_error(trained_model, tmp_path):
 
 def test_angular_to_cosine():
     assert cosine_from_angular(0.0) == 1.0 and cosine_from_angular(2 ** 0.5) == pytest.approx(0.0)
+
+
+def test_search_k_is_widened_until_recall_meets_the_bar(trained_model, stdlib_corpus, tmp_path):
+    from training.corpus import read_corpus
+
+    functions = list(read_corpus(stdlib_corpus, "train"))[:2000]
+    manifest = build_index(trained_model, functions, tmp_path, n_trees=2, search_k=50)
+    entry = manifest["languages"]["python"]
+    assert entry["search_k"] > 50 and entry["recall_at_10"] >= 0.95
+    assert RepositoryIndex(tmp_path).search_k == {"python": entry["search_k"]}

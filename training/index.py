@@ -33,7 +33,7 @@ from training.tokenize import code_tokens, query_tokens
 METRIC = "angular"
 MIN_RECALL = 0.95
 MODES = ("hybrid", "neural", "bm25")
-FORMAT = 2  # bumped when an index built by older code can no longer be served (2: BM25 files)
+FORMAT = 3  # bumped when an index built by older code can no longer be served (3: search_k per language)
 CANDIDATES = 100  # per system, before fusion
 
 
@@ -58,7 +58,9 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
                 vectors: dict[tuple[str, str], Sequence[float]] | None = None) -> dict:
     """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
 
-    `search_k` (nodes Annoy inspects per query) is stored in the manifest and used when serving.
+    `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
+    64 times, until recall@10 against exact search reaches MIN_RECALL, since large indexes need a
+    wider search; the value reached is stored per language and used when serving.
     `vectors` maps (language, code hash) to an embedding already computed by the same model: those
     functions are not embedded again (an update of a repository whose model did not change).
     Functions in languages the model has no encoder for are counted and left out.
@@ -89,16 +91,21 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         ann.save(str(path))
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
         BM25([code_tokens(f["code_tokens"]) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
-        recall = _recall_at_10(ann, embedded, recall_sample, search_k)
+        language_search_k = search_k
+        recall = _recall_at_10(ann, embedded, recall_sample, language_search_k)
+        while recall < MIN_RECALL and language_search_k < 64 * search_k:
+            language_search_k *= 2
+            recall = _recall_at_10(ann, embedded, recall_sample, language_search_k)
         languages[language] = {"count": len(fns), "items": ann.get_n_items(), "file": path.name,
                                "sha256": _sha256(path), "bytes": path.stat().st_size, "recall_at_10": recall,
+                               "search_k": language_search_k,
                                "reused_vectors": reused}
         for item, fn in enumerate(fns):
             rows.append({**fn, "item": item})
         ann.unload()
     write_jsonl(out / "functions.jsonl.gz", rows)
     manifest = {
-        "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees, "search_k": search_k,
+        "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
         "languages": languages, "functions": len(rows), "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
         "functions_sha256": _sha256(out / "functions.jsonl.gz"), **(extra or {}),
     }
@@ -166,7 +173,7 @@ class RepositoryIndex:
         self.directory = Path(directory)
         self.manifest = json.loads((self.directory / "manifest.json").read_text())
         self.model = CodeSearchModel.load(self.directory / "model", device="cpu")
-        self.search_k = self.manifest.get("search_k", -1)
+        self.search_k = {language: entry["search_k"] for language, entry in self.manifest["languages"].items()}
         self._lexical: dict[str, bm25s.BM25] = {}
         self.annoy: dict[str, AnnoyIndex] = {}
         for language, entry in self.manifest["languages"].items():
@@ -189,7 +196,7 @@ class RepositoryIndex:
         hits = []
         for language in languages:
             items, distances = self.annoy[language].get_nns_by_vector(
-                vector, k, search_k=self.search_k, include_distances=True)
+                vector, k, search_k=self.search_k[language], include_distances=True)
             hits += [Hit(language, i, cosine_from_angular(d)) for i, d in zip(items, distances)]
         return sorted(hits, key=lambda h: -h.score)[:k]
 
@@ -206,7 +213,8 @@ class RepositoryIndex:
         for language in languages:
             rankings = []
             if mode == "hybrid":
-                rankings.append(self.annoy[language].get_nns_by_vector(vector, CANDIDATES, search_k=self.search_k))
+                rankings.append(self.annoy[language].get_nns_by_vector(vector, CANDIDATES,
+                                                                          search_k=self.search_k[language]))
             bm25 = self._bm25(language)
             known = [t for t in tokens if t in bm25.vocab_dict]
             if known:
@@ -244,5 +252,5 @@ class RepositoryIndex:
         ann = self.annoy[language]
         if not 0 <= item < ann.get_n_items():
             raise ValueError(f"no {language} function {item} in this index")
-        items, distances = ann.get_nns_by_item(item, k + 1, search_k=self.search_k, include_distances=True)
+        items, distances = ann.get_nns_by_item(item, k + 1, search_k=self.search_k[language], include_distances=True)
         return [Hit(language, i, cosine_from_angular(d)) for i, d in zip(items, distances) if i != item][:k]
