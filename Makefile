@@ -37,3 +37,23 @@ clean-indexes:
 extension: node_modules/.installed
 	node extension/build.mjs
 	node_modules/.bin/web-ext lint --source-dir extension/dist/firefox --warnings-as-errors
+
+# The base corpus: Debian packages (apt-get download, nothing installed) + npm packages, extracted and
+# cleaned into indexes/corpus/full (recipe and figures: benchmarks/results/corpus/). Rerunning resumes.
+.PHONY: corpus
+corpus: $(STAMP)
+	ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1 || apt-get update -qq
+	$(PY) -m training corpus build --out indexes/corpus/full --source debian npm
+	mkdir -p benchmarks/results/corpus && cp indexes/corpus/full/stats.json benchmarks/results/corpus/stats.json
+
+# Search under load: gunicorn on 127.0.0.1 driven by wrk at 16 connections; writes
+# benchmarks/results/load_search.{json,png} (uses make demo's django/django index when it is there).
+.PHONY: load-benchmark
+load-benchmark: $(STAMP)
+	$(PY) benchmarks/load_search.py
+
+# The six-language base model: trained on the corpus above (on a GPU when there is one), evaluated beside
+# BM25 and the hybrid; metrics, curves and plots go to benchmarks/results/base-model/. `make demo` uses it.
+.PHONY: base-model
+base-model: corpus
+	$(PY) scripts/base_model.py

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "indexes" / "corpus" / "full"
 MODEL = ROOT / "indexes" / "base"
 RESULTS = ROOT / "benchmarks" / "results" / "base-model"
-TRAIN_ARGS = ["--epochs", "20", "--patience", "3", "--bigrams"]
+TRAIN_ARGS = ["--epochs", "15", "--patience", "3", "--bigrams", "--max-per-language", "100000"]
 
 
 def run(*args: str, capture: bool = False) -> str:
@@ -48,10 +48,15 @@ def plot(report: dict, path: Path) -> None:
 
 
 def main() -> None:
-    if not (CORPUS / "stats.json").exists():
-        sys.exit(f"no corpus in {CORPUS}: run `make corpus` first")
-    run(sys.executable, "-m", "training", "train", "--corpus", str(CORPUS), "--out", str(MODEL), *TRAIN_ARGS)
-    out = run(sys.executable, "-m", "training", "evaluate", "--model", str(MODEL), "--csn", str(CORPUS), "--json",
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="CodeSearchNet-layout corpus directory")
+    corpus = parser.parse_args().corpus
+    if not any(corpus.glob("*/final/jsonl/train/*.jsonl*")):
+        sys.exit(f"no corpus in {corpus}: run `make corpus` first")
+    run(sys.executable, "-m", "training", "train", "--corpus", str(corpus), "--out", str(MODEL), *TRAIN_ARGS)
+    out = run(sys.executable, "-m", "training", "evaluate", "--model", str(MODEL), "--csn", str(corpus), "--json",
               capture=True)
     print(out)
     report = json.loads(out.strip().splitlines()[-1])
@@ -59,7 +64,6 @@ def main() -> None:
     (RESULTS / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     for name in ("training.json", "history.json", "training_curves.png", "config.json"):
         shutil.copy(MODEL / name, RESULTS / name)
-    shutil.copy(CORPUS / "stats.json", RESULTS / "corpus_stats.json")
     plot(report, RESULTS / "mrr.png")
     print(f"results in {RESULTS.relative_to(ROOT)}")
 
