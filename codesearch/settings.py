@@ -1,4 +1,13 @@
-"""Settings for codesearch. Development defaults; production reads the environment (see README)."""
+"""Settings for codesearch. Development defaults; production reads the environment:
+
+DJANGO_DEBUG=0            production mode (then DJANGO_SECRET_KEY is required)
+DJANGO_SECRET_KEY         the secret key
+DJANGO_ALLOWED_HOSTS      comma-separated host names
+DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://search.example.org) behind a TLS proxy
+DJANGO_SECURE_SSL_REDIRECT=1, DJANGO_HSTS_SECONDS=N   when the site is served over HTTPS
+DATABASE_URL              e.g. postgres://user:password@db:5432/codesearch (default: SQLite)
+CODESEARCH_INDEXES        where models and Annoy indexes live (default: indexes/)
+"""
 import os
 from pathlib import Path
 
@@ -6,11 +15,17 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or ("dev-only-insecure-key" if DEBUG else None)
 if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
-ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -19,12 +34,17 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
+    "ninja",  # serves the API docs' Swagger UI from static files, not from a CDN
     "codesearch.repositories",
     "codesearch.search",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "codesearch.search.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,7 +74,35 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves static files: from the apps' sources in development, from `collectstatic`'s output
+# (hashed and compressed; the Docker image builds it) in production.
+STATIC_ROOT = None if DEBUG else BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Production hardening; TLS is expected to end at a proxy that sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "0") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+# Joining the browsers' HSTS preload list is a per-domain commitment made by hand, not a default.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "0" if DEBUG else "1") == "1"
+X_FRAME_OPTIONS = "DENY"
+# Inline scripts and styles are refused, so markup that slipped into a page could not run.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+# The API answers github.com (the browser extension's content scripts) and the extension itself.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOWED_ORIGIN_REGEXES = [r"^https://github\.com$", r"^chrome-extension://[a-z0-9]+$",
+                               r"^moz-extension://[0-9a-f-]+$"]
+CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 
 # Where models and Annoy indexes live (runtime artefacts, ignored by git).
 INDEXES_DIR = Path(os.environ.get("CODESEARCH_INDEXES", BASE_DIR / "indexes"))
@@ -62,8 +110,11 @@ BASE_MODEL_DIR = Path(os.environ.get("CODESEARCH_BASE_MODEL", INDEXES_DIR / "bas
 
 # Input limits shared by the pages and the API.
 QUERY_MAX_CHARS = 300
+CODE_MAX_CHARS = 20_000
 RESULTS_DEFAULT = 10
 RESULTS_MAX = 50
+# Entries in each per-process LRU cache of search results and rendered responses.
+SEARCH_CACHE_ENTRIES = 2048
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,10 @@
+"""The repository and search endpoints of /api/v1/ and their contract with the browser extension."""
 import pytest
+
+from web_support import get_json
+
+RESULT_FIELDS = {"id", "repository", "language", "func_name", "path", "start_line", "end_line", "code", "summary",
+                 "url", "score", "match_percent", "highlight"}
 
 
 @pytest.fixture
@@ -12,44 +18,128 @@ def test_search_returns_ranked_functions_with_links(api):
     response = api("repositories/example/sample/search", q="hash digest of a file", limit=3)
     assert response.status_code == 200
     body = response.json()
-    assert body["repository"] == "example/sample" and body["commit"] == "0123abc"
+    assert body == {**body, "repository": "example/sample", "commit": "0123abc", "query": "hash digest of a file"}
     results = body["results"]
     assert len(results) == 3
-    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
-    first = results[0]
-    assert set(first) >= {"func_name", "path", "start_line", "end_line", "code", "url", "score", "match_percent"}
-    assert first["url"].endswith(f"#L{first['start_line']}-L{first['end_line']}")
+    for result in results:
+        assert set(result) == RESULT_FIELDS
+        assert result["repository"] == "example/sample" and result["language"] == "python"
+        assert result["url"] == (f"https://github.com/example/sample/blob/0123abc/{result['path']}"
+                                 f"#L{result['start_line']}-L{result['end_line']}")
+        assert result["match_percent"] == round(max(result["score"], 0) * 100)
+        assert 0 <= result["match_percent"] <= 100
 
 
-@pytest.mark.parametrize("params, status, message", [
-    ({"q": ""}, 400, "type what the code should do"),
-    ({"q": "   "}, 400, "type what the code should do"),
-    ({"q": "x" * 301}, 400, "limit is 300"),
-    ({}, 400, "q"),
-    ({"q": "mail", "limit": 0}, 400, "limit"),
-    ({"q": "mail", "limit": "many"}, 400, "limit"),
-    ({"q": "mail", "language": "cobol"}, 400, "no indexed cobol"),
+def test_highlight_is_a_token_stream_that_rebuilds_the_code(api):
+    result = api("repositories/example/sample/search", q="send an email").json()["results"][0]
+    tokens = result["highlight"]
+    assert all(isinstance(css, str) and isinstance(text, str) for css, text in tokens)
+    assert "".join(text for _, text in tokens) == result["code"]
+    classes = {css for css, _ in tokens}
+    assert {"k", "nf"} <= classes  # Pygments' short classes: keyword, function name
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"q": ""}, "type what the code should do"),
+    ({"q": "   "}, "type what the code should do"),
+    ({"q": "x" * 301}, "limit is 300"),
+    ({}, "q"),
+    ({"q": "mail", "limit": 0}, "limit"),
+    ({"q": "mail", "limit": 51}, "limit"),
+    ({"q": "mail", "limit": "many"}, "limit"),
+    ({"q": "mail", "language": "cobol"}, "unknown language 'cobol'"),
+    ({"q": "mail", "language": "go"}, "no indexed go functions"),
+    ({"q": "mail\x00"}, "NUL"),
+    ({"q": "mail\x1b[31m"}, "control character"),
+    ({"q": "?!*"}, "no words"),
 ])
-def test_bad_search_input_is_a_json_4xx(api, params, status, message):
+def test_bad_search_input_is_a_json_400(api, params, message):
     response = api("repositories/example/sample/search", **params)
-    assert response.status_code == status
+    assert response.status_code == 400
     assert message in response.json()["error"]
+
+
+def test_undecodable_query_bytes_are_a_json_400(client, indexed_sample):
+    response = client.get("/api/v1/repositories/example/sample/search?q=%FF%FEmail")
+    assert response.status_code == 400 and "control character" in response.json()["error"]
 
 
 def test_unknown_repository_is_a_json_404(api):
     response = api("repositories/nobody/nothing/search", q="mail")
     assert response.status_code == 404 and "nobody/nothing" in response.json()["error"]
     assert api("repositories/nobody/nothing").status_code == 404
+    assert "error" in api("repositories/nobody/nothing").json()
+
+
+def test_unknown_api_paths_are_a_json_404(client, db):
+    for path in ("/api/v1/nothing", "/api/v1/jobs/abc", "/api/v2/search"):
+        response = client.get(path)
+        assert response.status_code == 404 and "no API endpoint" in response.json()["error"]
 
 
 def test_repository_list_detail_and_health(api):
-    assert api("health").json()["status"] == "ok"
+    assert api("health").json() == {"status": "ok", "repositories": 1}
     listed = api("repositories").json()
     assert [r["full_name"] for r in listed] == ["example/sample"]
     detail = api("repositories/example/sample").json()
+    assert detail == listed[0]
+    assert set(detail) == {"owner", "name", "full_name", "description", "indexed_commit", "languages", "functions",
+                           "job"}
     assert detail["indexed_commit"] == "0123abc" and detail["languages"] == ["python"] and detail["functions"] > 10
+    assert detail["job"] is None
 
 
-def test_openapi_schema_lists_the_search_endpoint(client, db):
-    schema = client.get("/api/v1/openapi.json").json()
-    assert "/api/v1/repositories/{owner}/{name}/search" in schema["paths"]
+def test_openapi_schema_lists_every_endpoint(client, db):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert set(paths) >= {
+        "/api/v1/health", "/api/v1/repositories", "/api/v1/repositories/{owner}/{name}",
+        "/api/v1/repositories/{owner}/{name}/index", "/api/v1/jobs/{job_id}",
+        "/api/v1/repositories/{owner}/{name}/search", "/api/v1/repositories/{owner}/{name}/search-by-code",
+        "/api/v1/search", "/api/v1/snippets/{snippet_id}", "/api/v1/snippets/{snippet_id}/similar"}
+
+
+def test_docs_page_needs_no_cdn(client, db):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_repeated_searches_are_answered_from_the_cache_until_a_new_version_is_live(client, indexed_sample,
+                                                                                   monkeypatch):
+    from codesearch.repositories.pipeline import index_repository
+    from conftest import SAMPLE_REPO
+    from training.index import RepositoryIndex
+
+    calls = []
+    real_search = RepositoryIndex.search
+    monkeypatch.setattr(RepositoryIndex, "search",
+                        lambda self, *a, **kw: calls.append(a) or real_search(self, *a, **kw))
+    first = get_json(client, "repositories/example/sample/search", q="parse a date", limit=4)
+    again = get_json(client, "repositories/example/sample/search", q="parse a date", limit=4)
+    assert first == again and len(calls) == 1
+    get_json(client, "repositories/example/sample/search", q="parse a date", limit=5)
+    assert len(calls) == 2
+    index_repository("example/sample", SAMPLE_REPO, commit="4567def")
+    status, fresh = get_json(client, "repositories/example/sample/search", q="parse a date", limit=4)
+    assert status == 200 and len(calls) == 3 and fresh["commit"] == "4567def"
+    assert all("/blob/4567def/" in r["url"] for r in fresh["results"])
+
+
+def test_answers_match_the_documented_schemas(client, indexed_sample):
+    from codesearch.search import schemas
+
+    def check(schema, body):
+        assert schema.model_validate(body).model_dump(mode="json") == body
+
+    status, found = get_json(client, "repositories/example/sample/search", q="send mail", limit=2)
+    check(schemas.SearchResults, found)
+    first = found["results"][0]
+    check(schemas.Snippet, get_json(client, f"snippets/{first['id']}")[1])
+    check(schemas.SimilarResults, get_json(client, f"snippets/{first['id']}/similar", limit=2)[1])
+    check(schemas.GlobalSearchResults, get_json(client, "search", q="send mail", limit=2)[1])
+    code = client.post("/api/v1/repositories/example/sample/search-by-code", {"code": first["code"]},
+                       content_type="application/json").json()
+    check(schemas.CodeSearchResults, code)
+    for repository in get_json(client, "repositories")[1]:
+        check(schemas.Repository, repository)

@@ -30,21 +30,84 @@ def cmd_extract(args) -> None:
 
 
 def cmd_corpus_build(args) -> None:
-    from training.corpus import build_local
+    import shutil
+
+    from training.extract import LANGUAGES
 
     out = Path(args.out)
     if (out / "stats.json").exists() and not args.force:
         print(f"corpus already built in {out} (see stats.json; --force rebuilds)")
         return
-    if args.source != "local":
-        raise UsageError(f"--source {args.source} is not available yet; use --source local")
-    if not args.path:
-        raise UsageError("--source local needs at least one --path")
-    for p in args.path:
+    languages = args.languages or list(LANGUAGES)
+    unknown = sorted(set(languages) - set(LANGUAGES))
+    if unknown:
+        raise UsageError(f"unknown language {unknown[0]!r}; supported: {', '.join(LANGUAGES)}")
+    for p in args.path or []:
         if not Path(p).is_dir():
             raise UsageError(f"{p}: not a directory")
-    stats = build_local(out, args.path, languages=args.languages, exclude=args.exclude)
+    sources = list(dict.fromkeys(args.source))
+    if "csn" in sources:
+        stats = _build_csn(out, sources, args.path, languages)
+    else:
+        if args.force:
+            shutil.rmtree(out / ".work", ignore_errors=True)  # re-extract; downloads stay cached
+        stats = _build_from_packages(out, sources, args, languages)
     print(json.dumps(stats, indent=2))
+
+
+def _build_csn(out: Path, sources: list[str], paths: list[str] | None, languages: list[str]) -> dict:
+    from training.sources import SourceError, csn
+
+    if sources != ["csn"] or not paths or len(paths) != 1:
+        raise UsageError("--source csn takes one --path (a CodeSearchNet directory) and no other source")
+    try:
+        return csn.build(out, Path(paths[0]), languages)
+    except SourceError as e:
+        raise UsageError(str(e)) from e
+
+
+def _build_from_packages(out: Path, sources: list[str], args, languages: list[str]) -> dict:
+    import shutil
+    from datetime import date
+
+    from training.corpus import build, local_packages
+    from training.sources import SourceError, Unit, debian, npm, pypi
+
+    tools = {"debian": ("apt-get", "apt-cache", "dpkg-deb"), "npm": ("npm",)}
+    for source in sources:
+        missing = [t for t in tools.get(source, ()) if shutil.which(t) is None]
+        if missing and not (source == "npm" and args.path):
+            raise UsageError(f"--source {source} needs {missing[0]}, which is not installed here")
+    if "local" in sources and not args.path:
+        raise UsageError("--source local needs at least one --path")
+    if args.path and (len(sources) > 1 or (sources != ["local"] and len(args.path) > 1)):
+        raise UsageError("--path: one directory, for one source (only --source local takes several)")
+    path = Path(args.path[0]) if args.path else None
+    cache = (Path(args.cache) if args.cache else out / ".cache").resolve()  # apt reads relative paths from /
+    units: list[Unit] = []
+    try:
+        for source in sources:
+            if source == "local":
+                units += [Unit(name, (lambda name=name, p=p: [(name, p)]))
+                          for name, p in local_packages(args.path, args.exclude)]
+            else:
+                module = {"debian": debian, "npm": npm, "pypi": pypi}[source]
+                units += [u for u in module.units(cache, languages, path) if u.name not in args.exclude]
+    except SourceError as e:
+        raise UsageError(str(e)) from e
+    if not units:
+        raise UsageError(f"no packages for {', '.join(languages)} from {', '.join(sources)}")
+    try:
+        stats = build(out, units, languages, workers=args.workers,
+                      meta={"sources": sources, "date": date.today().isoformat(), "units": len(units)})
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished packages are cached in OUT/.work; rerun the same command to resume",
+              file=sys.stderr)
+        raise SystemExit(130) from None
+    if len(stats.get("failed", {})) == len(units):
+        first = next(iter(stats["failed"].values()))
+        raise UsageError(f"every package failed to fetch (first: {first})")
+    return stats
 
 
 def cmd_train(args) -> None:
@@ -56,16 +119,32 @@ def cmd_train(args) -> None:
     if (out / "training.json").exists() and not args.force:
         print(f"model already trained in {out} (see training.json; --force retrains)")
         return
-    languages = args.languages or corpus_languages(args.corpus)
+    languages = args.languages or sorted({lang for corpus in args.corpus for lang in corpus_languages(corpus)})
     if not languages:
-        raise UsageError(f"{args.corpus}: no CodeSearchNet-layout data ({{language}}/final/jsonl/train/*.jsonl.gz)")
-    train_records = list(read_corpus(args.corpus, "train", languages))
-    valid_records = list(read_corpus(args.corpus, "valid", languages))
+        raise UsageError(f"{' '.join(args.corpus)}: no CodeSearchNet-layout data "
+                         "({language}/final/jsonl/train/*.jsonl.gz)")
+    train_records = [r for corpus in args.corpus for r in read_corpus(corpus, "train", languages)]
+    valid_records = [r for corpus in args.corpus for r in read_corpus(corpus, "valid", languages)]
+    if args.max_per_language:
+        train_records = _sample_per_language(train_records, args.max_per_language, args.seed)
+        valid_records = _sample_per_language(valid_records, max(args.max_per_language // 10, 1000), args.seed)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
-                         seed=args.seed, wandb=not args.no_wandb)
-    model_config = ModelConfig(languages=languages, vocab_size=args.vocab_size, embedding_dim=args.embedding_dim)
+                         seed=args.seed, max_minutes=args.max_minutes, wandb=not args.no_wandb)
+    model_config = ModelConfig(languages=languages, vocab_size=args.vocab_size, embedding_dim=args.embedding_dim,
+                               bigrams=args.bigrams)
     _, summary = train(train_records, valid_records, out, model_config=model_config, config=config)
     print(json.dumps(summary, indent=2))
+
+
+def _sample_per_language(records: list[dict], limit: int, seed: int) -> list[dict]:
+    """At most `limit` records per language, the same ones for the same seed."""
+    import random
+
+    by_language: dict[str, list[dict]] = {}
+    for r in records:
+        by_language.setdefault(r["language"], []).append(r)
+    rng = random.Random(seed)
+    return [r for recs in by_language.values() for r in (rng.sample(recs, limit) if len(recs) > limit else recs)]
 
 
 def cmd_evaluate(args) -> None:
@@ -88,6 +167,10 @@ def cmd_evaluate(args) -> None:
             raise UsageError(f"{args.csn}: no {args.partition} records for {', '.join(languages)}")
         report["csn_mrr"] = evaluate.evaluate_csn(model, records)
         _print_table(f"CodeSearchNet MRR ({args.partition}, 999 distractors)", report["csn_mrr"])
+        held_out = [r for part in ("valid", "test") for r in read_corpus(args.csn, part, languages)]
+        report["direction"] = evaluate.evaluate_direction(model, evaluate.direction_pairs(held_out))
+        _print_table(f"Direction pairs ({report['direction']['pairs']}, valid + test): right one ranked first",
+                     {"accuracy": {k: v for k, v in report["direction"].items() if k != "pairs"}})
         if args.annotations:
             annotations = evaluate.read_annotations(args.annotations)
             everything = [r for part in ("train", "valid", "test") for r in read_corpus(args.csn, part, languages)]
@@ -144,15 +227,20 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("corpus", help="corpus tools").add_subparsers(dest="corpus_command", required=True)
     b = c.add_parser("build", help="build a CodeSearchNet-layout corpus of documented functions")
     b.add_argument("--out", required=True)
-    b.add_argument("--source", default="local", choices=["local", "debian", "npm", "pypi", "csn"])
-    b.add_argument("--path", action="append", help="a source root (repeatable)")
+    b.add_argument("--source", nargs="+", default=["local"], choices=["local", "debian", "npm", "pypi", "csn"],
+                   help="where the code comes from; several registries may be combined (debian npm)")
+    b.add_argument("--path", action="append",
+                   help="local: a source root (repeatable); csn: a CodeSearchNet directory; debian, npm, "
+                        "pypi: a directory of already-downloaded .deb / .tgz / wheel or sdist files")
     b.add_argument("--languages", nargs="+")
-    b.add_argument("--exclude", nargs="*", default=[], help="package names to leave out")
-    b.add_argument("--force", action="store_true")
+    b.add_argument("--exclude", nargs="*", default=[], help="package (unit) names to leave out")
+    b.add_argument("--cache", help="downloads and unpacked packages (default OUT/.cache)")
+    b.add_argument("--workers", type=int, help="extraction processes (default: one per core)")
+    b.add_argument("--force", action="store_true", help="rebuild (re-extract; downloads stay cached)")
     b.set_defaults(func=cmd_corpus_build)
 
     t = sub.add_parser("train", help="train a model on a CodeSearchNet-layout corpus")
-    t.add_argument("--corpus", required=True)
+    t.add_argument("--corpus", required=True, nargs="+", help="one or more CodeSearchNet-layout corpora")
     t.add_argument("--out", required=True)
     t.add_argument("--languages", nargs="+")
     t.add_argument("--epochs", type=int, default=30)
@@ -162,6 +250,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--vocab-size", type=int, default=10_000)
     t.add_argument("--embedding-dim", type=int, default=128)
+    t.add_argument("--bigrams", action="store_true", help="ordered word pairs as extra tokens (order-aware)")
+    t.add_argument("--max-per-language", type=int, help="train on at most this many pairs per language")
+    t.add_argument("--max-minutes", type=float, help="stop after the epoch in which this much time has passed")
     t.add_argument("--no-wandb", action="store_true")
     t.add_argument("--force", action="store_true")
     t.set_defaults(func=cmd_train)

@@ -1,11 +1,11 @@
-"""CodeSearchNet-format corpora: reading, writing, and building one from local source trees.
+"""CodeSearchNet-format corpora: reading, writing, and building one from packages (training.sources).
 
 Layout written (and read), as CodeSearchNet ships it:
     DIR/{language}/final/jsonl/{train,valid,test}/{language}_{partition}_0.jsonl.gz
     DIR/stats.json
-Units of work are packages (a top-level directory or module under a source root); the split is by
-package so near-duplicates don't leak from train into test, and a finished package is cached under
-DIR/.work so an interrupted build resumes where it stopped.
+Units of work are packages (a registry's package, or a top-level directory or module under a local
+source root); the split is by package so near-duplicates don't leak from train into test, and a
+finished package is cached under DIR/.work so an interrupted build resumes where it stopped.
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ import json
 import os
 import re
 import time
-from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter, defaultdict, deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -24,10 +25,14 @@ from tqdm import tqdm
 
 from training.extract import LANGUAGES, SKIP_DIRS, ExtractStats, extract_path
 from training.extract.base import doc_tokens, summarize
+from training.sources import SourceError, Unit
 
 PARTITIONS = ("train", "valid", "test")
-_BOILERPLATE = re.compile(r"\b(copyright|licen[cs]e[ds]?|all rights reserved|auto-?generated|todo|fixme)\b",
+_BOILERPLATE = re.compile(r"\b(copyright|licen[cs]e[ds]?|all rights reserved|auto-?generated|todo|fixme|"
+                          r"(method|constructor) stub|(created|generated) by (intellij|eclipse|netbeans|django|protoc))\b",
                           re.IGNORECASE)
+# Javadoc's `{@inheritDoc}` says "see the overridden method": it is no words of the function's own.
+_INHERIT_DOC = re.compile(r"\{?@inheritdoc\s*\}?", re.IGNORECASE)
 
 
 # --- reading and writing -------------------------------------------------------------------------
@@ -82,7 +87,7 @@ def corpus_languages(root: str | Path) -> list[str]:
 def keep(record: dict) -> bool:
     """A documented function worth learning from."""
     summary = record.get("summary", "")
-    if len(summary.split()) < 3 or _BOILERPLATE.search(summary):
+    if len(_INHERIT_DOC.sub(" ", summary).split()) < 3 or _BOILERPLATE.search(summary):
         return False
     return len(record.get("code", "").strip().splitlines()) >= 3
 
@@ -98,7 +103,7 @@ def partition_of(package: str, valid: float = 0.1, test: float = 0.1) -> str:
     return "test" if bucket < test else "valid" if bucket < test + valid else "train"
 
 
-# --- building from local source trees ------------------------------------------------------------
+# --- building from packages ----------------------------------------------------------------------
 def local_packages(roots: Iterable[str | Path], exclude: Iterable[str] = ()) -> list[tuple[str, Path]]:
     """(package name, path) for each top-level directory or module file under each root."""
     exclude = set(exclude)
@@ -115,67 +120,161 @@ def local_packages(roots: Iterable[str | Path], exclude: Iterable[str] = ()) -> 
     return units
 
 
-def _extract_unit(args) -> tuple[str, list[dict], dict]:
-    package, path, languages = args
-    stats = ExtractStats()
-    records = [f.to_record() for f in extract_path(path, languages=languages, stats=stats,
-                                                   prefix=f"{package}/" if path.is_dir() else "")]
-    return package, records, stats.as_dict()
-
-
 def build_local(out: str | Path, roots: Iterable[str | Path], languages: Iterable[str] | None = None,
                 exclude: Iterable[str] = (), workers: int | None = None) -> dict:
     """Build a corpus from local source trees; resumes from DIR/.work; returns the stats."""
+    units = [Unit(name, (lambda name=name, path=path: [(name, path)]))
+             for name, path in local_packages(roots, exclude)]
+    return build(out, units, languages, workers=workers)
+
+
+def build(out: str | Path, units: list[Unit], languages: Iterable[str] | None = None,
+          workers: int | None = None, meta: dict | None = None) -> dict:
+    """Fetch, extract and cache each unit (skipping those cached by an earlier run), then assemble.
+
+    Fetching (download, unpack: mostly waiting on apt-get and dpkg-deb) runs in threads a few units
+    ahead of extraction, which runs in `workers` processes; a unit's unpacked files are deleted as
+    soon as it is cached."""
     out = Path(out)
     work = out / ".work"
     work.mkdir(parents=True, exist_ok=True)
     languages = set(languages or LANGUAGES)
     started = time.time()
-    units = local_packages(roots, exclude)
-    todo = [(pkg, path, languages) for pkg, path in units if not _unit_file(work, pkg).exists()]
+    todo = []
+    for unit in units:
+        if _unit_file(work, unit.name).exists():
+            unit.release()  # unpacked by a run interrupted after caching it
+        else:
+            todo.append(unit)
     workers = workers or min(len(todo), os.cpu_count() or 1) or 1
-    with ProcessPoolExecutor(workers) as pool:
-        for package, records, stats in tqdm(pool.map(_extract_unit, todo, chunksize=4), total=len(todo),
-                                            desc="extract packages", unit="pkg"):
-            write_jsonl(_unit_file(work, package), ({"package": package, "stats": stats}, *records))
-    return _assemble(out, [pkg for pkg, _ in units], languages, started)
+    failed: dict[str, str] = {}
+    ahead = 2 * workers  # fetched, not yet extracted: bounds the disk that unpacked trees take
+    # Workers come from a fork server: forked from this process they would inherit the pipes of the
+    # fetch thread's running tools, whose readers would then never see end of file.
+    with ThreadPoolExecutor(workers) as fetcher, ProcessPoolExecutor(workers, get_context("forkserver")) as pool, \
+            tqdm(total=len(todo), desc="fetch and extract", unit="pkg") as bar:
+        pending = iter(todo)
+        fetching: deque = deque()
+        running: dict = {}
+
+        def top_up():
+            while len(fetching) < ahead and (unit := next(pending, None)) is not None:
+                fetching.append((unit, fetcher.submit(unit.fetch)))
+
+        top_up()
+        while fetching or running:
+            while fetching and len(running) < ahead:
+                unit, future = fetching.popleft()
+                try:
+                    parts = future.result()
+                except SourceError as e:
+                    failed[unit.name] = str(e)
+                    unit.release()
+                    bar.update()
+                    continue
+                finally:
+                    top_up()
+                wanted = languages & {unit.language} if unit.language else languages
+                running[pool.submit(_extract_unit, unit.name, parts, wanted)] = unit
+            if running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    unit = running.pop(future)
+                    try:
+                        header, records = future.result()
+                    except Exception as e:  # noqa: BLE001 - one bad package must not stop hours of work
+                        failed[unit.name] = f"extraction failed: {e!r}"[:300]
+                    else:
+                        write_jsonl(_unit_file(work, unit.name), (header, *records))
+                    unit.release()
+                    bar.update()
+                    bar.set_postfix_str(unit.name[-30:], refresh=False)
+    stats = _assemble(out, [u.name for u in units], languages, started)
+    if meta or failed:
+        stats.update(meta or {}, failed=failed)
+        (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    return stats
+
+
+def _extract_unit(name: str, parts: list[tuple[str, Path]], languages: set[str]) -> tuple[dict, list[dict]]:
+    """Every function's count, but only documented functions' records: nothing else can be kept."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    stats = ExtractStats()
+    records = []
+    for package, path in parts:
+        prefix = f"{package}/" if path.is_dir() else ""
+        for function in extract_path(path, languages=languages, stats=stats, prefix=prefix):
+            entry = counts[function.language]
+            entry["functions"] += 1
+            if function.docstring:
+                entry["documented"] += 1
+                records.append({**function.to_record(), "package": package})
+    header = {"unit": name, "counts": {lang: dict(c) for lang, c in counts.items()}, "stats": stats.as_dict()}
+    return header, records
 
 
 def _unit_file(work: Path, package: str) -> Path:
     return work / (hashlib.sha1(package.encode()).hexdigest()[:16] + ".jsonl.gz")
 
 
+class _ShardWriter:
+    """The output files, written as records stream by: the corpus need not fit in memory."""
+
+    def __init__(self, out: Path):
+        self.out, self.files = out, {}
+
+    def path(self, lang: str, partition: str) -> Path:
+        return self.out / lang / "final" / "jsonl" / partition / f"{lang}_{partition}_0.jsonl.gz"
+
+    def write(self, lang: str, partition: str, record: dict) -> None:
+        if (lang, partition) not in self.files:
+            path = self.path(lang, partition)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.files[(lang, partition)] = gzip.open(path.with_name(path.name + ".tmp"), "wt", encoding="utf-8",
+                                                     compresslevel=6)
+        self.files[(lang, partition)].write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self, languages: Iterable[str]) -> None:
+        for (lang, partition), f in self.files.items():
+            f.close()
+            os.replace(f.name, self.path(lang, partition))
+        for lang in languages:  # a shard left from an earlier build must not survive an emptier one
+            for partition in PARTITIONS:
+                if (lang, partition) not in self.files:
+                    self.path(lang, partition).unlink(missing_ok=True)
+
+
 def _assemble(out: Path, packages: list[str], languages: set[str], started: float) -> dict:
-    """Clean, deduplicate and split the cached packages into the CodeSearchNet layout."""
+    """Clean, deduplicate and split the cached units into the CodeSearchNet layout."""
     seen: set[str] = set()
-    shards: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    writer = _ShardWriter(out)
     per_lang: dict[str, Counter] = defaultdict(Counter)
-    packages_with: dict[str, set] = defaultdict(set)
-    for package in tqdm(packages, desc="clean and split", unit="pkg"):
-        header, *records = read_jsonl(_unit_file(out / ".work", package))
-        partition = partition_of(package)
+    for unit in tqdm(packages, desc="clean and split", unit="pkg"):
+        path = _unit_file(out / ".work", unit)
+        if not path.exists():  # failed to fetch: reported by the caller
+            continue
+        header, *records = read_jsonl(path)
+        for lang, counts in header["counts"].items():
+            if lang in languages:
+                per_lang[lang].update(counts, packages=1)
         for record in records:
             lang = record["language"]
-            counts = per_lang[lang]
-            counts["functions"] += 1
-            counts["documented"] += bool(record.get("docstring"))
-            packages_with[lang].add(package)
-            if not keep(record):
+            if lang not in languages or not keep(record):
                 continue
             digest = code_hash(record)
+            counts = per_lang[lang]
             if digest in seen:
                 counts["duplicates"] += 1
                 continue
             seen.add(digest)
-            record["partition"] = partition
-            record["package"] = package
+            record["partition"] = partition_of(record.get("package", unit))
             counts["kept"] += 1
-            counts[partition] += 1
-            shards[(lang, partition)].append(record)
-    for (lang, partition), records in shards.items():
-        write_jsonl(out / lang / "final" / "jsonl" / partition / f"{lang}_{partition}_0.jsonl.gz", records)
+            counts[record["partition"]] += 1
+            writer.write(lang, record["partition"], record)
+    writer.close(per_lang)
     stats = {
-        "languages": {lang: {"packages": len(packages_with[lang]), **per_lang[lang]} for lang in sorted(per_lang)},
+        "languages": {lang: {"packages": 0, "functions": 0, "documented": 0, "kept": 0, "duplicates": 0,
+                             **{p: 0 for p in PARTITIONS}, **per_lang[lang]} for lang in sorted(per_lang)},
         "seconds": round(time.time() - started, 1),
     }
     for lang, entry in stats["languages"].items():

@@ -1,81 +1,82 @@
-"""JSON API under /api/v1/ (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
+"""JSON API under /api/v1/ (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
+
+Every error is JSON `{"error": "..."}` with a 4xx status that says what to fix (503 when an index
+can't be loaded, which is the service's fault, not the request's). Search answers are
+kept, encoded, in a per-process LRU cache keyed by the index version and the request, so a repeated
+search costs one database query; the `response=` schemas document them (tests check they match).
+"""
 from __future__ import annotations
 
+import json
+import logging
+from typing import Callable
+
 from django.conf import settings
-from django.http import Http404
-from ninja import NinjaAPI, Query, Schema
+from django.http import Http404, HttpResponse, JsonResponse
+from ninja import NinjaAPI, Query
 from ninja.errors import HttpError, ValidationError
 
-from codesearch.repositories.models import Repository
-from codesearch.search import engine
+from codesearch.repositories.jobs import request_indexing as queue_job
+from codesearch.repositories.models import IndexingJob, Repository
+from codesearch.repositories.pipeline import IndexingError
+from codesearch.search import engine, payloads
+from codesearch.search import schemas as s
+from codesearch.search.cache import LRUCache
 
-api = NinjaAPI(title="codesearch", version="1", description="Neural code search over indexed repositories.")
+log = logging.getLogger(__name__)
+_answers = LRUCache(settings.SEARCH_CACHE_ENTRIES)
+api = NinjaAPI(title="codesearch", version="1",
+               description="Neural code search over indexed repositories: describe what code should do, "
+                           "or paste code, and get the functions that match, linked to their lines on GitHub.")
+
+
+def _error(request, message: str, status: int):
+    return api.create_response(request, {"error": message}, status=status)
 
 
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
     problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'input'}: {e.get('msg')}"
                          for e in exc.errors)
-    return api.create_response(request, {"error": problems or "invalid input"}, status=400)
+    return _error(request, problems or "invalid input", 400)
 
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
+    return _error(request, str(exc), exc.status_code)
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return api.create_response(request, {"error": str(exc) or "not found"}, status=404)
+    return _error(request, str(exc) or "not found", 404)
 
 
 @api.exception_handler(engine.SearchError)
-def _search_error(request, exc):
-    return api.create_response(request, {"error": str(exc)}, status=400)
+@api.exception_handler(IndexingError)
+def _bad_request(request, exc):
+    return _error(request, str(exc), 400)
 
 
-class Error(Schema):
-    error: str
+@api.exception_handler(engine.IndexUnavailable)
+def _unavailable(request, exc):
+    return _error(request, str(exc), 503)
 
 
-class RepositoryOut(Schema):
-    owner: str
-    name: str
-    full_name: str
-    description: str
-    indexed_commit: str | None
-    languages: list[str]
-    functions: int
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    log.exception("API error on %s", request.path)
+    return _error(request, "internal error; it has been logged", 500)
 
 
-class SnippetOut(Schema):
-    id: int
-    language: str
-    func_name: str
-    path: str
-    start_line: int
-    end_line: int
-    code: str
-    summary: str
-    url: str
+def not_found(request, path: str = ""):
+    """Any other path under /api/: JSON like the rest of the API, not Django's HTML page."""
+    return JsonResponse({"error": f"no API endpoint at {request.path}; see /api/v1/docs"}, status=404)
 
 
-class ResultOut(SnippetOut):
-    score: float
-    match_percent: int
-
-
-class SearchOut(Schema):
-    repository: str
-    commit: str
-    query: str
-    results: list[ResultOut]
-
-
-class SearchParams(Schema):
-    q: str
-    language: str | None = None
-    limit: int = settings.RESULTS_DEFAULT
+def _cached(key: tuple, answer: Callable[[], dict]) -> HttpResponse:
+    """The JSON of `answer()`, built once per key; errors are raised, never cached."""
+    body = _answers.get_or_compute(key, lambda: json.dumps(answer(), ensure_ascii=False).encode())
+    return HttpResponse(body, content_type="application/json")
 
 
 def _repository(owner: str, name: str) -> Repository:
@@ -85,42 +86,94 @@ def _repository(owner: str, name: str) -> Repository:
     return repo
 
 
-def repository_out(repo: Repository) -> dict:
-    version = repo.live_version
-    return {"owner": repo.owner, "name": repo.name, "full_name": repo.full_name, "description": repo.description,
-            "indexed_commit": version.commit if version else None,
-            "languages": version.languages if version else [],
-            "functions": version.manifest.get("functions", 0) if version else 0}
+def _snippet(pk: int):
+    snippet = engine.live_snippet(pk)
+    if snippet is None:
+        raise Http404(f"snippet {pk} is not in any live index")
+    return snippet
 
 
-def result_out(result: engine.Result) -> dict:
-    s = result.snippet
-    return {"id": s.pk, "language": s.language, "func_name": s.func_name, "path": s.path,
-            "start_line": s.start_line, "end_line": s.end_line, "code": s.code, "summary": s.summary,
-            "url": s.github_url, "score": round(result.score, 4), "match_percent": result.percent}
-
-
-@api.get("/health", tags=["service"])
+@api.get("/health", response=s.Health, tags=["service"])
 def health(request):
     return {"status": "ok", "repositories": Repository.objects.exclude(live_version=None).count()}
 
 
-@api.get("/repositories", response=list[RepositoryOut], tags=["repositories"])
+@api.get("/repositories", response=list[s.Repository], tags=["repositories"])
 def list_repositories(request):
-    return [repository_out(r) for r in Repository.objects.select_related("live_version")]
+    return payloads.repositories(Repository.objects.all())
 
 
-@api.get("/repositories/{owner}/{name}", response={200: RepositoryOut, 404: Error}, tags=["repositories"])
+@api.get("/repositories/{owner}/{name}", response={200: s.Repository, 404: s.Error}, tags=["repositories"])
 def repository_detail(request, owner: str, name: str):
-    return repository_out(_repository(owner, name))
-
-
-@api.get("/repositories/{owner}/{name}/search", response={200: SearchOut, 400: Error, 404: Error}, tags=["search"])
-def search(request, owner: str, name: str, params: Query[SearchParams]):
-    """Functions of the repository that do what the query says, best first."""
-    if not 1 <= params.limit <= settings.RESULTS_MAX:
-        raise HttpError(400, f"limit must be between 1 and {settings.RESULTS_MAX}")
     repo = _repository(owner, name)
-    results = engine.search(repo, params.q, language=params.language, limit=params.limit)
-    return {"repository": repo.full_name, "commit": repo.live_version.commit, "query": params.q.strip(),
-            "results": [result_out(r) for r in results]}
+    return payloads.repository(repo, repo.jobs.first())
+
+
+@api.post("/repositories/{owner}/{name}/index", response={202: s.Job, 400: s.Error}, tags=["repositories"])
+def request_indexing(request, owner: str, name: str, body: s.IndexRequest = None):
+    """Queue the repository for indexing; a job already queued or running for it is returned instead."""
+    body = body or s.IndexRequest()
+    return 202, payloads.job(queue_job(f"{owner}/{name}", url=body.url, commit=body.commit))
+
+
+@api.get("/jobs/{int:job_id}", response={200: s.Job, 404: s.Error}, tags=["repositories"])
+def job_detail(request, job_id: int):
+    job = IndexingJob.objects.select_related("repository").filter(pk=job_id).first()
+    if job is None:
+        raise Http404(f"no indexing job {job_id}")
+    return payloads.job(job)
+
+
+@api.get("/repositories/{owner}/{name}/search", response={200: s.SearchResults, 400: s.Error, 404: s.Error},
+         tags=["search"])
+def search(request, owner: str, name: str, params: Query[s.SearchParams]):
+    """Functions of the repository that do what the query says, best first."""
+    def answer():
+        repo = _repository(owner, name)
+        results = engine.search(repo, params.q, language=params.language, limit=params.limit)
+        return {"repository": repo.full_name, "commit": repo.live_version.commit, "query": params.q.strip(),
+                "results": [payloads.result(r) for r in results]}
+    version = engine.live_version_path(owner, name)
+    return _cached(("search", owner, name, version, params.q, params.language, params.limit), answer)
+
+
+@api.post("/repositories/{owner}/{name}/search-by-code",
+          response={200: s.CodeSearchResults, 400: s.Error, 404: s.Error}, tags=["search"])
+def search_by_code(request, owner: str, name: str, body: s.CodeSearchRequest):
+    """Functions like the code given, in its language (detected when `language` is null)."""
+    repo = _repository(owner, name)
+
+    def answer():
+        language, results = engine.search_code(repo, body.code, language=body.language, limit=body.limit)
+        return {"repository": repo.full_name, "commit": repo.live_version.commit, "language": language,
+                "results": [payloads.result(r) for r in results]}
+    version = repo.live_version.path if repo.live_version else None
+    return _cached(("code", version, body.code, body.language, body.limit), answer)
+
+
+@api.get("/search", response={200: s.GlobalSearchResults, 400: s.Error}, tags=["search"])
+def search_everywhere(request, params: Query[s.SearchParams]):
+    """The best matches across every indexed repository."""
+    def answer():
+        results = engine.search_all(params.q, language=params.language, limit=params.limit)
+        return {"query": params.q.strip(), "results": [payloads.result(r) for r in results]}
+    versions = tuple(Repository.objects.exclude(live_version=None).order_by("pk")
+                     .values_list("live_version__path", flat=True))
+    return _cached(("all", versions, params.q, params.language, params.limit), answer)
+
+
+@api.get("/snippets/{int:snippet_id}", response={200: s.Snippet, 404: s.Error}, tags=["snippets"])
+def snippet_detail(request, snippet_id: int):
+    return payloads.snippet(_snippet(snippet_id))
+
+
+@api.get("/snippets/{int:snippet_id}/similar", response={200: s.SimilarResults, 400: s.Error, 404: s.Error},
+         tags=["snippets"])
+def similar_snippets(request, snippet_id: int, params: Query[s.LimitParams]):
+    """The functions of the same repository most like this one."""
+    snippet = _snippet(snippet_id)
+
+    def answer():
+        return {"snippet": payloads.snippet(snippet),
+                "results": [payloads.result(r) for r in engine.similar(snippet, limit=params.limit)]}
+    return _cached(("similar", snippet.version.path, snippet.pk, params.limit), answer)

@@ -1,24 +1,46 @@
-"""The in-process search engine: each live index is loaded once per process and kept.
+"""The in-process search engine: each live index is loaded once per process and kept, and repeated
+searches are answered from a per-process LRU cache.
 
-Views and the API call `search()`; it returns Snippet rows with their cosine similarity.
+Views and the API call `search()`, `search_all()`, `search_code()` and `similar()`; each returns
+Snippet rows with their cosine similarity. Input a user typed is checked here, once for both, and
+anything unusable raises SearchError with a message meant for that user.
 """
 from __future__ import annotations
 
+import logging
+import re
 import threading
+import unicodedata
 from dataclasses import dataclass
+from typing import Callable
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
+from django.db.models import F
 
 from codesearch.repositories.models import IndexVersion, Repository, Snippet
-from training.index import RepositoryIndex
+from codesearch.search.cache import LRUCache
+from training.extract import LANGUAGES
+from training.extract.detect import rank_languages, standalone_source
+from training.index import Hit, RepositoryIndex
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_loaded: dict[int, RepositoryIndex] = {}
+# repository id -> (IndexVersion.path, its loaded index); a new live version replaces the old one.
+_loaded: dict[int, tuple[str, RepositoryIndex]] = {}
+# (Snippet pk, cosine) lists, best first; keys start with the version's path, which is unique per
+# build, so a re-index never serves stale results.
+_ranked = LRUCache(settings.SEARCH_CACHE_ENTRIES)
+Ranked = list[tuple[int, float]]
+_WORD = re.compile(r"\w")
 
 
 class SearchError(ValueError):
     """Input the engine can't search with; the message is meant for the user."""
+
+
+class IndexUnavailable(RuntimeError):
+    """A live index that can't be loaded (missing files, or built by older code): the service's fault."""
 
 
 @dataclass
@@ -33,10 +55,34 @@ class Result:
 
 def index_for(version: IndexVersion) -> RepositoryIndex:
     with _lock:
-        index = _loaded.get(version.pk)
-        if index is None:
-            index = _loaded[version.pk] = RepositoryIndex(version.directory)
+        path, index = _loaded.get(version.repository_id, (None, None))
+        if path != version.path:
+            try:
+                index = RepositoryIndex(version.directory)
+            except Exception as e:  # whatever is wrong with the files, searches get a clear answer
+                log.exception("cannot load the index in %s", version.directory)
+                raise IndexUnavailable(f"the index of {version.repository} can't be loaded and must be rebuilt "
+                                       f"(manage.py add_repository ... --force)") from e
+            _loaded[version.repository_id] = (version.path, index)
         return index
+
+
+def live_version_path(owner: str, name: str) -> str | None:
+    """The path of owner/name's live version (None if unknown or not indexed): what keys cached answers.
+
+    Every repeated search asks this first, so the one indexed query is written out: building it with
+    the ORM takes ten times as long as running it.
+    """
+    q = connection.ops.quote_name
+    repo = {f: q(Repository._meta.get_field(f).column) for f in ("owner", "name", "live_version")}
+    version = {f: q(IndexVersion._meta.get_field(f).column) for f in ("id", "path")}
+    sql = (f"SELECT v.{version['path']} FROM {q(Repository._meta.db_table)} r "
+           f"JOIN {q(IndexVersion._meta.db_table)} v ON v.{version['id']} = r.{repo['live_version']} "
+           f"WHERE r.{repo['owner']} = %s AND r.{repo['name']} = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [owner, name])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def live_version(repository: Repository) -> IndexVersion:
@@ -45,33 +91,131 @@ def live_version(repository: Repository) -> IndexVersion:
     return repository.live_version
 
 
+def _reject_binary(text: str, what: str) -> None:
+    # Tabs and line breaks are text; NUL and other control characters mean binary or garbage input.
+    if "\x00" in text or "\ufffd" in text or any(
+            unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+        raise SearchError(f"the {what} contains a NUL or other control character; send text")
+
+
 def clean_query(query: str | None) -> str:
     query = (query or "").strip()
     if not query:
         raise SearchError("type what the code should do, e.g. \"send mail\"")
     if len(query) > settings.QUERY_MAX_CHARS:
         raise SearchError(f"the query is {len(query)} characters long; the limit is {settings.QUERY_MAX_CHARS}")
-    if "\x00" in query:
-        raise SearchError("the query contains a NUL character")
+    _reject_binary(query, "query")
+    if not _WORD.search(query):
+        raise SearchError("the query has no words in it; describe what the code should do")
     return query
 
 
-def search(repository: Repository, query: str, language: str | None = None, limit: int = 10) -> list[Result]:
-    version = live_version(repository)
-    query = clean_query(query)
-    if language and language not in version.languages:
+def clean_code(code: str | None) -> str:
+    if not (code or "").strip():
+        raise SearchError("paste the code to find functions like it")
+    if len(code) > settings.CODE_MAX_CHARS:
+        raise SearchError(f"the code is {len(code)} characters long; the limit is {settings.CODE_MAX_CHARS}")
+    _reject_binary(code, "code")
+    return code.strip("\n")
+
+
+def clean_limit(limit: int) -> int:
+    if not 1 <= limit <= settings.RESULTS_MAX:
+        raise SearchError(f"limit must be between 1 and {settings.RESULTS_MAX}")
+    return limit
+
+
+def _check_language(language: str | None, repository: Repository) -> None:
+    if language is None:
+        return
+    if language not in LANGUAGES:
+        raise SearchError(f"unknown language {language!r}; languages: {', '.join(LANGUAGES)}")
+    languages = repository.live_version.languages
+    if language not in languages:
         raise SearchError(f"{repository.full_name} has no indexed {language} functions; "
-                          f"languages: {', '.join(version.languages)}")
-    hits = index_for(version).search(query, language=language or None, k=limit)
-    return _results(version, hits)
+                          f"languages: {', '.join(languages)}")
 
 
-def _results(version: IndexVersion, hits) -> list[Result]:
-    if not hits:
-        return []
-    where = Q()
-    for hit in hits:
-        where |= Q(language=hit.language, item=hit.item)
-    snippets = {(s.language, s.item): s for s in
-                Snippet.objects.filter(where, version=version).select_related("version__repository")}
-    return [Result(snippets[(h.language, h.item)], h.score) for h in hits if (h.language, h.item) in snippets]
+def search(repository: Repository, query: str, language: str | None = None, limit: int = 10) -> list[Result]:
+    """Functions of `repository` that do what `query` says, best first."""
+    version = live_version(repository)
+    query, limit = clean_query(query), clean_limit(limit)
+    language = language or None
+    _check_language(language, repository)
+    return _results(_search(version, query, language, limit))
+
+
+def _search(version: IndexVersion, query: str, language: str | None, limit: int) -> Ranked:
+    return _rank(version, ("search", query, language, limit),
+                 lambda: index_for(version).search(query, language=language, k=limit))
+
+
+def search_all(query: str, language: str | None = None, limit: int = 10) -> list[Result]:
+    """The best functions across every indexed repository, by cosine similarity to the query."""
+    query, limit = clean_query(query), clean_limit(limit)
+    language = language or None
+    if language is not None and language not in LANGUAGES:
+        raise SearchError(f"unknown language {language!r}; languages: {', '.join(LANGUAGES)}")
+    versions = [r.live_version for r in Repository.objects.exclude(live_version=None).select_related("live_version")]
+    found = [pair for version in versions if language is None or language in version.languages
+             for pair in _search(version, query, language, limit)]
+    return _results(sorted(found, key=lambda pair: -pair[1])[:limit])
+
+
+def search_code(repository: Repository, code: str, language: str | None = None,
+                limit: int = 10) -> tuple[str, list[Result]]:
+    """Functions like `code`; the language is detected when not given. Returns (language, results)."""
+    version = live_version(repository)
+    code, limit = clean_code(code), clean_limit(limit)
+    language = language or detect_language(code, repository)
+    _check_language(language, repository)
+    try:
+        ranked = _rank(version, ("code", code, language, limit), lambda: index_for(version).search_code(
+            standalone_source(code, language), language, k=limit))
+    except ValueError as e:  # e.g. the model has no encoder for that language
+        raise SearchError(str(e)) from e
+    return language, _results(ranked)
+
+
+def detect_language(code: str, repository: Repository) -> str:
+    """The language `code` is written in, preferring the repository's languages among equally good guesses."""
+    languages = repository.live_version.languages
+    guesses = rank_languages(code)
+    tied = [g.language for g in guesses if g.score == guesses[0].score]
+    indexed = [language for language in tied if language in languages]
+    if indexed:
+        return indexed[0]
+    raise SearchError(f"this looks like {guesses[0].language} code, and {repository.full_name} has no "
+                      f"indexed {guesses[0].language} functions; pick one of: {', '.join(languages)}")
+
+
+def live_snippet(pk: int) -> Snippet | None:
+    """The snippet, if it belongs to its repository's live version."""
+    return (Snippet.objects.select_related("version__repository")
+            .filter(pk=pk, version__repository__live_version=F("version")).first())
+
+
+def similar(snippet: Snippet, limit: int = 10) -> list[Result]:
+    """The functions of the snippet's repository most like it, itself left out."""
+    version, limit = snippet.version, clean_limit(limit)
+    return _results(_rank(version, ("similar", snippet.language, snippet.item, limit),
+                          lambda: index_for(version).similar(snippet.language, snippet.item, k=limit)))
+
+
+def _rank(version: IndexVersion, key: tuple, find: Callable[[], list[Hit]]) -> Ranked:
+    """The hits `find()` returns, as snippet ids with their scores; cached per version and `key`."""
+    def compute() -> Ranked:
+        hits = find()
+        ids = {}
+        for language in {h.language for h in hits}:
+            items = [h.item for h in hits if h.language == language]
+            rows = Snippet.objects.filter(version=version, language=language, item__in=items).values_list("item", "pk")
+            ids.update(((language, item), pk) for item, pk in rows)
+        return [(ids[(h.language, h.item)], h.score) for h in hits if (h.language, h.item) in ids]
+    return _ranked.get_or_compute((version.path, *key), compute)
+
+
+def _results(ranked: Ranked) -> list[Result]:
+    snippets = Snippet.objects.select_related("version__repository").in_bulk([pk for pk, _ in ranked])
+    return [Result(snippets[pk], score) for pk, score in ranked if pk in snippets]
+

@@ -1,19 +1,79 @@
-from django.shortcuts import get_object_or_404, render
+"""Server-rendered pages; bad input re-renders the page with the reason and a 4xx status."""
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from codesearch.repositories.models import Repository
-from codesearch.search import engine
-from codesearch.search.highlight import highlight_code
+from codesearch.repositories.jobs import request_indexing as queue_job
+from codesearch.repositories.models import IndexingJob, Repository
+from codesearch.repositories.pipeline import IndexingError
+from codesearch.search import engine, payloads
+from training.extract import LANGUAGES
 
 EXAMPLES = ["send mail", "parse a date from a string", "check the user's password", "read a file in chunks"]
+CODE_EXAMPLE = ("def checksum(path):\n    with open(path, 'rb') as f:\n"
+                "        return hashlib.sha256(f.read()).hexdigest()")
 
 
+def _repository(owner: str, name: str) -> Repository:
+    return get_object_or_404(Repository.objects.select_related("live_version"), owner=owner, name=name)
+
+
+def _home_context(**extra) -> dict:
+    rows = payloads.repositories(Repository.objects.all())
+    languages = sorted({lang for row in rows for lang in row["languages"]})
+    return {"repositories": rows, "languages": languages, "examples": EXAMPLES, "index_request": {}, **extra}
+
+
+@require_GET
 def home(request):
-    repositories = Repository.objects.select_related("live_version").order_by("owner", "name")
-    return render(request, "search/home.html", {"repositories": repositories})
+    return render(request, "search/home.html", _home_context())
 
 
+@require_POST
+def request_indexing(request):
+    fields = {key: request.POST.get(key, "").strip() for key in ("repository", "url", "commit")}
+    full_name = fields["repository"].removeprefix("https://github.com/").strip("/").removesuffix(".git")
+    try:
+        job = queue_job(full_name, url=fields["url"], commit=fields["commit"])
+    except IndexingError as e:
+        context = _home_context(index_request=fields, index_error=str(e))
+        return render(request, "search/home.html", context, status=400)
+    state = "is being indexed" if job.status == IndexingJob.Status.RUNNING else "is queued for indexing"
+    messages.success(request, f"{job.repository.full_name} {state} (job {job.pk}).")
+    return redirect("home")
+
+
+def _search_into(context: dict, search) -> int:
+    """Add what `search()` returns to `context`, or the reason it failed; returns the page's status."""
+    try:
+        context.update(search())
+    except engine.SearchError as e:
+        context["error"] = str(e)
+        return 400
+    except engine.IndexUnavailable as e:
+        context["error"] = str(e)
+        return 503
+    return 200
+
+
+@require_GET
+def search_everywhere(request):
+    query = request.GET.get("q")
+    language = request.GET.get("language") or None
+    context = {"query": (query or "").strip(), "language": language, "languages": LANGUAGES,
+               "examples": EXAMPLES, "results": None, "error": None}
+    status = 200
+    if query is not None:
+        status = _search_into(context, lambda: {
+            "results": engine.search_all(query, language=language, limit=settings.RESULTS_DEFAULT)})
+    return render(request, "search/search_all.html", context, status=status)
+
+
+@require_GET
 def repository_search(request, owner: str, name: str):
-    repository = get_object_or_404(Repository.objects.select_related("live_version"), owner=owner, name=name)
+    repository = _repository(owner, name)
     query = request.GET.get("q")
     language = request.GET.get("language") or None
     context = {"repository": repository, "query": (query or "").strip(), "language": language,
@@ -21,14 +81,32 @@ def repository_search(request, owner: str, name: str):
                "languages": repository.live_version.languages if repository.live_version else []}
     status = 200
     if query is not None:
-        try:
-            results = engine.search(repository, query, language=language)
-        except engine.SearchError as e:
-            context["error"] = str(e)
-            status = 400
-        else:
-            for result in results:
-                s = result.snippet
-                result.html = highlight_code(s.code, s.language, s.start_line)
-            context["results"] = results
+        status = _search_into(context, lambda: {
+            "results": engine.search(repository, query, language=language, limit=settings.RESULTS_DEFAULT)})
     return render(request, "search/repository.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def code_search(request, owner: str, name: str):
+    """Paste code, get the functions like it. A POST, because pasted code outgrows a URL."""
+    repository = _repository(owner, name)
+    code = request.POST.get("code", "")
+    language = request.POST.get("language") or None
+    context = {"repository": repository, "code": code, "language": language, "detected": None,
+               "results": None, "error": None, "example": CODE_EXAMPLE,
+               "languages": repository.live_version.languages if repository.live_version else []}
+    status = 200
+    if request.method == "POST":
+        status = _search_into(context, lambda: dict(zip(("detected", "results"), engine.search_code(
+            repository, code, language=language, limit=settings.RESULTS_DEFAULT))))
+    return render(request, "search/code.html", context, status=status)
+
+
+@require_GET
+def snippet(request, owner: str, name: str, pk: int):
+    found = engine.live_snippet(pk)
+    if found is None or found.version.repository.full_name != f"{owner}/{name}":
+        raise Http404("no such function in this repository's live index")
+    context = {"repository": found.version.repository, "snippet": found, "results": None, "error": None}
+    status = _search_into(context, lambda: {"results": engine.similar(found, limit=settings.RESULTS_DEFAULT)})
+    return render(request, "search/snippet.html", context, status=status)

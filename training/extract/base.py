@@ -6,6 +6,7 @@ types, and says how to find a function's documentation and enclosing scopes.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
@@ -107,11 +108,14 @@ class LanguageExtractor:
     def extract(self, source: bytes, path: str, repo: str = "", sha: str = "") -> FileResult:
         tree = self.parser.parse(source)
         result = FileResult(parse_error=tree.root_node.has_error)
-        for node in iter_nodes(tree.root_node, self.function_types):
+        found = tree_sitter.QueryCursor(self._query).captures(tree.root_node)
+        functions = sorted(found.get("function", []), key=_pre_order)
+        spans = [self.span_node(node) for node in functions]
+        leaves = _Leaves(_outermost(sorted(spans, key=_pre_order)), source, found)
+        for node, span in zip(functions, spans):
             own = self.name_of(node, source)
             if own is None:
                 continue
-            span = self.span_node(node)
             start, end = span.start_byte, span.end_byte
             original = source[start:end].decode("utf-8", "replace")
             doc, cut = self.documentation(node, source)
@@ -120,7 +124,7 @@ class LanguageExtractor:
                 if start <= lo and hi <= end:
                     del code_bytes[lo - start:hi - start]
             code = _drop_blank_lines(code_bytes.decode("utf-8", "replace"))
-            tokens = list(self.code_tokens(span, source, cut))
+            tokens = leaves.tokens(start, end, cut)
             start_line, end_line = span.start_point[0] + 1, span.end_point[0] + 1
             summary = summarize(doc)
             result.functions.append(Function(
@@ -133,19 +137,101 @@ class LanguageExtractor:
             ))
         return result
 
-    def code_tokens(self, node: tree_sitter.Node, source: bytes, cut: list[tuple[int, int]]):
-        """Leaves of the syntax tree, string literals whole, comments and the docs left out."""
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if n.type in self.comment_types or any(lo <= n.start_byte and n.end_byte <= hi for lo, hi in cut):
+    @cached_property
+    def _query(self) -> tree_sitter.Query:
+        """Functions, comments and atomic literals in one pass in C: walking every node from Python
+        would cost as much as parsing."""
+        groups = {"function": self.function_types, "comment": self.comment_types, "atomic": self.atomic_types}
+        return tree_sitter.Query(self.parser.language, " ".join(
+            f"({t}) @{name}" for name, types in groups.items() for t in sorted(types)))
+
+    def code_tokens(self, node: tree_sitter.Node, source: bytes, cut: list[tuple[int, int]]) -> list[str]:
+        """Leaves of the syntax tree under `node`, string literals whole, comments and the docs left out."""
+        found = tree_sitter.QueryCursor(self._query).captures(node)
+        return _Leaves([node], source, found).tokens(node.start_byte, node.end_byte, cut)
+
+
+class _Leaves:
+    """The leaves under some nodes (a file's outermost functions), walked once and shared by all
+    the functions inside (nested ones too).
+
+    What a function's tokens are, as a walk from its node down would find them: at the first node on
+    the way down to a leaf that is a comment or lies inside the cut documentation, skip; at the
+    first that is an atomic literal, take the literal whole; else take the leaf. Since every
+    ancestor of a leaf contains it, "the first on the way down" is the outermost comment, literal or
+    cut range inside the function that contains the leaf. Those never partly overlap (they are node
+    ranges), so the leaves between them are runs taken whole, found by bisection.
+    """
+
+    def __init__(self, roots: list[tree_sitter.Node], source: bytes, found: dict[str, list[tree_sitter.Node]]):
+        # In ASCII, byte offsets are character offsets: decode once, not once per token.
+        self.source = source.decode("ascii") if source.isascii() else source
+        self.ranges: list[tuple[int, int]] = []
+        add = self.ranges.append
+        for root in roots:
+            # Only leaves make nodes here: inner nodes are passed by the cursor alone, the cheapest walk.
+            cursor = root.walk()
+            first_child, next_sibling, parent = cursor.goto_first_child, cursor.goto_next_sibling, cursor.goto_parent
+            while True:
+                if first_child():
+                    continue
+                add(cursor.node.byte_range)
+                while not next_sibling():
+                    if not parent():  # back at `root`: a cursor never leaves the node it started on
+                        break
+                else:
+                    continue
+                break
+        self.starts = [lo for lo, _ in self.ranges]
+        special = [(n.start_byte, n.end_byte, False) for n in found.get("comment", ())]
+        special += [(n.start_byte, n.end_byte, True) for n in found.get("atomic", ())]
+        special.sort(key=lambda r: (r[0], -r[1]))
+        self.special = special
+        self.special_starts = [r[0] for r in special]
+
+    def tokens(self, start: int, end: int, cut: list[tuple[int, int]]) -> list[str]:
+        starts, ranges, source = self.starts, self.ranges, self.source
+        # Outermost comments, literals and cut docs inside [start, end) as (lo, hi, take whole);
+        # where a cut and a node have the same range the cut wins, as the walk checks it first.
+        inside = [(lo, hi, 1, atomic) for lo, hi, atomic in
+                  self.special[bisect_left(self.special_starts, start):bisect_left(self.special_starts, end)]
+                  if hi <= end]
+        inside += [(lo, hi, 0, False) for lo, hi in cut if start <= lo and hi <= end]
+        inside.sort(key=lambda r: (r[0], -r[1], r[2]))
+        tokens: list[str] = []
+        i, stop = bisect_left(starts, start), bisect_left(starts, end)
+        reach = -1
+        for lo, hi, _, whole in inside:
+            if lo < reach:  # inside the previous outermost one
                 continue
-            if n.child_count == 0 or n.type in self.atomic_types:
-                token = text(n, source).strip()
-                if token:
-                    yield token
-                continue
-            stack.extend(reversed(n.children))
+            reach = hi
+            j = bisect_left(starts, lo, i, stop)
+            tokens += _texts(source, ranges[i:j])
+            if whole:
+                tokens += _texts(source, [(lo, hi)])
+            i = max(j, bisect_left(starts, hi, j, stop))
+        tokens += _texts(source, ranges[i:stop])
+        return tokens
+
+
+def _texts(source: bytes | str, ranges: list[tuple[int, int]]) -> list[str]:
+    if isinstance(source, str):
+        return [t for lo, hi in ranges if (t := source[lo:hi].strip())]
+    return [t for lo, hi in ranges if (t := source[lo:hi].decode("utf-8", "replace").strip())]
+
+
+def _pre_order(node: tree_sitter.Node) -> tuple[int, int]:
+    return node.start_byte, -node.end_byte
+
+
+def _outermost(nodes: list[tree_sitter.Node]) -> list[tree_sitter.Node]:
+    """The nodes (given in pre-order) that no other one contains."""
+    out, reach = [], -1
+    for node in nodes:
+        if node.start_byte >= reach:
+            out.append(node)
+            reach = node.end_byte
+    return out
 
 
 def text(node: tree_sitter.Node, source: bytes) -> str:
