@@ -31,8 +31,9 @@ RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinpu
     && mkdir -p /app/indexes && chown codesearch /app/indexes
 USER codesearch
 EXPOSE 8000
-# Workers: WEB_CONCURRENCY (gunicorn reads it; about one per core), each loading the models once and
-# sharing the memory-mapped Annoy files with the others through the page cache. Threaded workers keep
-# connections alive, which more than doubles the requests a core answers (benchmarks/load_search.py).
-CMD ["gunicorn", "codesearch.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--threads", "4", \
+# Workers: WEB_CONCURRENCY (gunicorn reads it; cores + 1), each loading the models once and sharing
+# the memory-mapped Annoy files with the others through the page cache. gthread workers keep
+# connections alive; one thread each, as requests are CPU-bound and threads would queue behind the
+# GIL (benchmarks/load_search.py measured both).
+CMD ["gunicorn", "codesearch.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--threads", "1", \
      "--access-logfile", "-", "--max-requests", "10000", "--max-requests-jitter", "1000", "--timeout", "60"]

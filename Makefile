@@ -27,8 +27,9 @@ node_modules/.installed: package.json package-lock.json
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/codesearch
 test: $(STAMP) node_modules/.installed /usr/bin/chromium
 	$(PY) -m pytest
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest tests/test_api.py tests/test_web_api.py \
-		tests/test_repositories.py tests/test_jobs.py tests/test_pages.py
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest tests/test_api.py tests/test_web_api.py tests/test_pages.py \
+		tests/test_browser_pages.py tests/test_end_to_end.py tests/test_repositories.py tests/test_jobs.py \
+		tests/test_extension_e2e.py
 
 serve: $(STAMP)
 	$(PY) manage.py runserver 127.0.0.1:8000

@@ -8,7 +8,9 @@ The index is the demo's django/django (`make demo`) when the project database ha
 otherwise the installed Django is indexed into a temporary database and directory with the base
 model in indexes/base or indexes/demo-base (a small model is trained first if neither exists).
 The server runs in production mode (DJANGO_DEBUG=0) under gunicorn with the Dockerfile's worker
-settings (2 threaded workers, 4 threads each; --workers etc. change them). Three phases:
+settings: 3 gthread workers of one thread each (--workers etc. change them). Measured here, that
+beat sync workers (which reconnect for every request) and several threads per worker (which queue
+behind the GIL: its 5 ms switch interval shows as a step in the latency curve). Phases:
 
   warm-up        every query of the mix once per worker, so each worker's cache holds it
   repeated       the measured phase: 16 connections cycling through QUERIES, as people repeat
@@ -242,10 +244,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=20, help="seconds per measured phase")
     parser.add_argument("--connections", type=int, default=16)
-    # As in the Dockerfile: threaded workers keep connections alive (sync ones reconnect every request).
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    # As in the Dockerfile and docker-compose.yml for two cores.
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     args = parser.parse_args()
 
     wrk = ensure_wrk()

@@ -2,6 +2,7 @@
 repository indexed with it. Both are built once per test session (about a minute on 2 cores)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -36,11 +37,16 @@ def stdlib_corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trained_model_dir(stdlib_corpus, tmp_path_factory) -> Path:
-    """A Python model trained for real, by the CLI, on the standard library's documented functions."""
-    out = tmp_path_factory.mktemp("model")
-    run_cli("train", "--corpus", str(stdlib_corpus), "--out", str(out), "--epochs", "12", "--patience", "12",
-            "--no-wandb")
+def trained_model_dir(request, stdlib_corpus) -> Path:
+    """A Python model trained for real, by the CLI, on the standard library's documented functions.
+
+    Kept in pytest's cache under a hash of the training code, so the PostgreSQL pass and reruns reuse
+    it; any change to training/ trains a new one."""
+    code = b"".join(p.read_bytes() for p in sorted((ROOT / "training").rglob("*.py")))
+    out = Path(request.config.cache.mkdir(f"trained-model-{hashlib.sha256(code).hexdigest()[:16]}"))
+    if not (out / "training.json").is_file():
+        run_cli("train", "--corpus", str(stdlib_corpus), "--out", str(out), "--epochs", "12", "--patience", "12",
+                "--no-wandb", "--force")
     return out
 
 
