@@ -60,13 +60,16 @@ def test_debian_source_from_debs(tmp_path):
     make_deb(debs, "golang-example-beta-dev", {"usr/share/gocode/src/example.org/beta/beta.go":
                                                "package beta\n\n// Add the two numbers and return them.\n"
                                                "func Add(a, b int) int {\n\tc := a + b\n\treturn c\n}\n"})
-    make_deb(debs, "python3-gamma", {"usr/lib/python3/dist-packages/gamma.py": python_module(2, 2)}, arch="amd64")
+    make_deb(debs, "golang-example-gamma-dev", {"usr/share/gocode/src/example.org/gamma/gamma.go":
+                                                "package gamma\n\n// Sub the two numbers and return them.\n"
+                                                "func Sub(a, b int) int {\n\tc := a - b\n\treturn c\n}\n"},
+             arch="amd64")
     make_deb(debs, "unrelated", {"usr/share/unrelated/x.py": python_module(2, 3)})
     out = tmp_path / "corpus"
     stats = ok("--out", str(out), "--source", "debian", "--path", str(debs), "--languages", "python", "go",
                "javascript")
     langs = stats["languages"]
-    # arch-any python3-gamma and the unrelated package are not picked; the bundled .js is not Python's
+    # the arch-any Go package and the unrelated one are not picked; the bundled .js is not Python's
     assert langs["python"]["functions"] == 4 and langs["python"]["kept"] == 4 and langs["python"]["packages"] == 1
     assert langs["go"]["kept"] == 1 and "javascript" not in langs
     paths = {r["path"].split("/core.py")[0] for r in read_corpus(out, "train", ["python"])}
@@ -81,13 +84,16 @@ def test_debian_source_from_debs(tmp_path):
 def test_debian_rules_pick_packages_from_apt_records():
     available = [{"Package": p, "Architecture": a, **({"Source": s} if s else {})} for p, a, s in [
         ("python3-requests", "all", None), ("python3-numpy", "amd64", None), ("golang-github-x-y-dev", "all", None),
+        ("libpython3.11-stdlib", "amd64", None), ("golang-github-z-dev", "amd64", None),
         ("golang-1.19-src", "all", None), ("openjdk-17-source", "all", None), ("libcommons-io-java", "all", "commons-io"),
         ("libcommons-io-java-doc", "all", "commons-io"), ("libfoo-java", "all", "commons-io (2.11-2)"),
         ("ruby-rack", "all", None), ("libruby3.1", "amd64", None), ("php-symfony-console", "all", None),
         ("node-lodash", "all", None), ("python-is-python3", "all", None)]]
+    available.append({"Package": "python3-sage", "Architecture": "amd64", "Installed-Size": "336917"})
     picks = {p.name: p.rule for p in debian.select(available, ["python", "go", "java", "ruby", "php", "javascript"])}
-    assert set(picks) == {"python3-requests", "golang-github-x-y-dev", "golang-1.19-src", "openjdk-17-source",
-                          "commons-io", "ruby-rack", "libruby3.1", "php-symfony-console", "node-lodash"}
+    assert set(picks) == {"python3-requests", "python3-numpy", "libpython3.11-stdlib", "golang-github-x-y-dev",
+                          "golang-1.19-src", "openjdk-17-source", "commons-io", "ruby-rack", "libruby3.1",
+                          "php-symfony-console", "node-lodash"}
     assert picks["commons-io"].source and picks["golang-1.19-src"].split and picks["libruby3.1"].split
     assert {p.name for p in debian.select(available, ["ruby"])} == {"ruby-rack", "libruby3.1"}
     showsrc = debian.parse_records(

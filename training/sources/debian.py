@@ -26,10 +26,16 @@ class Rule:
     arch_all: bool = True           # library code lives in arch-all packages; arch-any ones are mostly binaries
     split: str | None = None        # glob of a big tree (or a .zip) whose entries become packages of their own
     source: bool = False            # fetch the Debian source package of these binaries instead
+    max_installed_kb: int | None = None
 
 
 RULES = (
     Rule("python", re.compile(r"^python3-")),
+    # Arch-any Python packages are mostly bindings, but the scientific stack (numpy, scipy, pandas,
+    # matplotlib, astropy, ...) is documented Python around its C; the few giants (Sage, graph-tool,
+    # cctbx, ParaView) would take hours to extract for little text.
+    Rule("python", re.compile(r"^python3-.+(?<!-dbg)$"), arch_all=False, max_installed_kb=100_000),
+    Rule("python", re.compile(r"^libpython3\.\d+-stdlib$"), arch_all=False, split="usr/lib/python3.*"),
     Rule("go", re.compile(r"^golang-.+-dev$")),
     Rule("go", re.compile(r"^golang-1\.\d+-src$"), split="usr/share/go-*/src"),
     Rule("java", re.compile(r"^openjdk-\d+-source$"), split="usr/lib/jvm/*/lib/src.zip"),
@@ -49,10 +55,11 @@ class Pick:
     rule: Rule
 
 
-def rule_for(name: str, architecture: str, languages: Iterable[str]) -> Rule | None:
+def rule_for(name: str, architecture: str, languages: Iterable[str], installed_kb: int = 0) -> Rule | None:
     for rule in RULES:
         if (rule.language in languages and rule.pattern.match(name)
-                and (architecture == "all" or not rule.arch_all)):
+                and (architecture == "all" or not rule.arch_all)
+                and (rule.max_installed_kb is None or installed_kb <= rule.max_installed_kb)):
             return rule
     return None
 
@@ -82,7 +89,8 @@ def select(available: list[dict[str, str]], languages: Iterable[str]) -> list[Pi
     languages = set(languages)
     picks: dict[str, Pick] = {}
     for record in available:
-        rule = rule_for(record["Package"], record.get("Architecture", ""), languages)
+        rule = rule_for(record["Package"], record.get("Architecture", ""), languages,
+                        int(record.get("Installed-Size", "0") or 0))
         if rule is None:
             continue
         name = record.get("Source", record["Package"]).split()[0] if rule.source else record["Package"]

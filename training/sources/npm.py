@@ -1,5 +1,6 @@
 """npm packages as a corpus source: `npm pack` of a curated list of well-documented libraries (JSDoc
-on most functions, unminified source in the tarball) into CACHE/npm, one unit per package."""
+on most functions, unminified source in the tarball: packages that publish only `dist/` bundles,
+such as the d3 modules, give nothing) into CACHE/npm, one unit per package."""
 from __future__ import annotations
 
 import re
@@ -12,9 +13,8 @@ from training.sources.archives import unpack
 PACKAGES = (
     "lodash", "underscore", "ramda", "async", "bluebird", "q", "moment", "moment-timezone", "dayjs", "luxon",
     "date-fns", "three", "leaflet", "ol", "phaser", "pixi.js", "matter-js", "paper", "fabric", "konva",
-    "d3-array", "d3-scale", "d3-shape", "d3-selection", "d3-geo", "d3-hierarchy", "d3-force", "d3-interpolate",
-    "d3-color", "d3-format", "d3-time", "d3-time-format", "d3-zoom", "d3-transition", "d3-dsv", "d3-quadtree",
-    "d3-contour", "d3-delaunay", "d3-chord", "d3-axis", "d3-drag", "d3-brush", "d3-path", "d3-random",
+    "google-closure-library", "cesium", "handsontable", "plotly.js", "mocha", "sinon", "chai", "ethers",
+    "bootstrap", "jsdoc", "grunt",
     "express", "koa", "connect", "body-parser", "morgan", "cookie", "send", "serve-static", "finalhandler",
     "axios", "superagent", "node-fetch", "ws", "socket.io", "engine.io", "mongoose", "mongodb", "sequelize",
     "knex", "pg", "mysql", "ioredis", "redis", "eslint", "espree", "esquery", "acorn", "esprima", "escodegen",
