@@ -2,27 +2,37 @@
 number of trees and search_k.
 
     .venv/bin/python benchmarks/annoy_recall.py [--sizes 10000 100000 1000000] [--queries 1000]
+    .venv/bin/python benchmarks/annoy_recall.py --vectors V.npy [--query-vectors Q.npy] [--sizes ...]
 
-The index is built as the product builds it (training/index.py): `AnnoyIndex(128, "angular")`,
+The index is built as the product builds it (training/index.py): `AnnoyIndex(dims, "angular")`,
 `build(n_trees, n_jobs=-1)`, saved to disk (Annoy then serves it memory-mapped, as the product loads
 it) and queried with `get_nns_by_vector(v, 10, search_k=...)`, one query at a time on one thread.
 recall@10 is the share of the exact cosine top 10 (numpy, in blocks) that Annoy returns. Latency is
 wall-clock per query (median, p99); the CPU time of the querying thread is reported too, since on a
 shared machine wall time includes waiting for a core.
 
-Vectors are synthetic but shaped like the product's: unit-length 128-d embeddings drawn from a
-seeded mixture of 2,000 Gaussians (log-normal cluster weights and spreads, an anisotropic spectrum),
+By default the vectors are synthetic but shaped like the product's: unit-length 128-d embeddings drawn
+from a seeded mixture of 2,000 Gaussians (log-normal cluster weights and spreads, an anisotropic spectrum),
 calibrated on the django/django index built with the demo base model (8,540 vectors: nearest-neighbour
 cosine median 0.79, 10th neighbour 0.52, pairwise cosine std 0.11, participation ratio 80). The same
 statistics of the synthetic set are written to the results. Queries are held-out draws from the same
 mixture. The sizes share one draw (each is a prefix of the largest), so they differ only in size.
+
+With --vectors, the vectors are real: rows of a .npy of code embeddings (benchmarks/embed_corpus.py
+writes one from a corpus), their dimension taken from the file. Each size is a prefix of one seeded
+permutation of the rows, so the smaller sizes are random subsets of the larger. Queries are the rows
+of --query-vectors (embed_corpus.py's query-encoder vectors of held-out docstring summaries: real
+queries come from the query encoder, which places vectors differently from the code encoder), or
+else rows of --vectors held out from every size. Unlike the product, which keeps one index per
+language, one index here holds every language in the file. The report names the files, the model
+and corpus they came from (the .json embed_corpus.py writes beside each) and the same shape statistics.
 
 For context, each size also gets exact search by brute force (one query at a time, numpy on one
 BLAS thread) and, per build, the recall the product's go-live check would record
 (`training.index._recall_at_10`: 200 indexed items as queries, at build_index's default search_k;
 builds below `training.index.MIN_RECALL` are refused).
 
-Writes benchmarks/results/annoy_recall.json and benchmarks/results/annoy_recall.png.
+Writes benchmarks/results/annoy_recall.{json,png}, or with --vectors annoy_recall_real.{json,png}.
 """
 from __future__ import annotations
 
@@ -51,7 +61,7 @@ from annoy import AnnoyIndex  # noqa: E402
 from training.index import MIN_RECALL, _recall_at_10, build_index  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-DIMS = 128
+SYNTHETIC_DIMS = 128
 K = 10
 TARGET = {"size": 1_000_000, "recall_at_10": 0.95, "median_ms": 1.0}
 PRODUCT_SEARCH_K = inspect.signature(build_index).parameters["search_k"].default
@@ -89,6 +99,51 @@ def shape_statistics(vectors: np.ndarray) -> dict:
             "nn10_cosine_median": round(float(np.median(top[:, K - 1])), 3),
             "pairwise_cosine_std": round(float(pairs.std()), 3),
             "participation_ratio": round(float(1 / np.sum(variance ** 2)), 1)}
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, since exact search takes dot products; all-zero rows stay zero."""
+    vectors = np.array(vectors, dtype=np.float32)  # a copy: the rows may be a read-only memory map
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+    return vectors
+
+
+def provenance(path: Path) -> dict:
+    """Where a .npy came from, as the .json embed_corpus.py writes beside it says."""
+    meta = path.with_suffix(".json")
+    return json.loads(meta.read_text()) if meta.is_file() else {}
+
+
+def synthetic_vectors(args: argparse.Namespace, largest: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    data = mixture(largest + args.queries, SYNTHETIC_DIMS, args.centres, args.seed)
+    about = {"kind": "synthetic", "centres": args.centres,
+             "generation": "mixture of Gaussians, normalised to unit length; queries held out from the "
+                           "same mixture; smaller sizes are prefixes of the largest",
+             "title": f"{SYNTHETIC_DIMS}-d unit vectors from a {args.centres:,}-Gaussian mixture"}
+    return data[:-args.queries], data[-args.queries:], about
+
+
+def file_vectors(args: argparse.Namespace, largest: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    vectors = np.load(args.vectors, mmap_mode="r")  # only the rows used are read
+    held_out = 0 if args.query_vectors else args.queries
+    if largest + held_out > len(vectors):
+        sys.exit(f"{args.vectors} has {len(vectors):,} rows: too few for {largest:,} indexed"
+                 + (f" and {held_out:,} held out as queries" if held_out else ""))
+    order = np.random.default_rng(args.seed).permutation(len(vectors))
+    base = unit(vectors[order[:largest]])
+    made_by = provenance(args.vectors)
+    about = {"kind": "file", "file": args.vectors.name, "model": made_by.get("model"),
+             "rows_in_file": len(vectors), "made_by": made_by,
+             "generation": "rows of the file in a seeded permutation; smaller sizes are prefixes of the largest",
+             "title": f"{vectors.shape[1]}-d code embeddings from {args.vectors.name}"
+                      + (f" (model {made_by['model']})" if made_by.get("model") else "")}
+    if args.query_vectors:
+        queries = unit(np.load(args.query_vectors, mmap_mode="r")[:args.queries])
+        about["query_source"] = {"file": args.query_vectors.name, "made_by": provenance(args.query_vectors)}
+    else:  # the end of the permutation: the same queries whatever the sizes
+        queries = unit(vectors[order[-args.queries:]])
+        about["query_source"] = {"file": args.vectors.name, "held_out_rows": True}
+    return base, queries, about
 
 
 def exact_top_k(base: np.ndarray, queries: np.ndarray, block: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
@@ -219,7 +274,7 @@ def plot(report: dict, path: Path) -> None:
     axes[0][0].set_yticks(ticks, [f"{t:g}" for t in ticks])
     axes[0][0].set_ylim(max(lowest - 0.05, 0.0), 1.0 + STRETCH / 2)
     axes[0][0].set_ylabel("recall@10 against exact cosine search (axis stretched towards 1)")
-    fig.suptitle("Annoy (angular, 128-d unit vectors from a 2,000-Gaussian mixture): recall@10 vs query latency\n"
+    fig.suptitle(f"Annoy (angular, {report['vectors']['title']}): recall@10 vs query latency\n"
                  "points labelled by search_k (-1 = Annoy's default, n_trees × 10); one query at a time on a shared "
                  "2-core machine; dotted: recall 0.95 and 1 ms", fontsize=12)
     fig.tight_layout()
@@ -238,23 +293,25 @@ def main() -> None:
                         default=[-1, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000],
                         help="search_k values for sizes of 1,000,000 and above")
     parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--centres", type=int, default=2000)
+    parser.add_argument("--centres", type=int, default=2000, help="synthetic vectors only")
+    parser.add_argument("--vectors", type=Path, help="real vectors, .npy (rows, dims), instead of synthetic ones")
+    parser.add_argument("--query-vectors", type=Path, help="queries for --vectors, .npy (default: held-out rows)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=RESULTS / "annoy_recall.json")
+    parser.add_argument("--out", type=Path, help="default: benchmarks/results/annoy_recall.json, "
+                                                 "or annoy_recall_real.json with --vectors")
     args = parser.parse_args()
+    if args.query_vectors and not args.vectors:
+        parser.error("--query-vectors needs --vectors")
+    out = args.out or RESULTS / ("annoy_recall_real.json" if args.vectors else "annoy_recall.json")
     sizes = sorted(args.sizes)
 
     started = time.perf_counter()
-    data = mixture(sizes[-1] + args.queries, DIMS, args.centres, args.seed)
-    queries, data = data[-args.queries:], data[:-args.queries]
+    data, queries, about = (file_vectors if args.vectors else synthetic_vectors)(args, sizes[-1])
     report = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "vectors": {"dims": DIMS, "metric": "angular", "unit_length": True, "centres": args.centres,
-                    "seed": args.seed, "queries": args.queries,
-                    "generation": "mixture of Gaussians, normalised to unit length; queries held out from the "
-                                  "same mixture; smaller sizes are prefixes of the largest",
-                    "shape": shape_statistics(data[:8540])},
+        "vectors": {**about, "dims": data.shape[1], "metric": "angular", "unit_length": True, "seed": args.seed,
+                    "queries": len(queries), "shape": shape_statistics(data[:8540])},
         "annoy": {"build": "build(n_trees, n_jobs=-1)", "query": f"get_nns_by_vector(v, {K}, search_k), one thread, "
                   "index saved and memory-mapped", "latency": "wall clock per query; cpu_median_ms is thread CPU time"},
         "sizes": [], "product_check": [], "results": [],
@@ -290,9 +347,9 @@ def main() -> None:
     report["at_target"] = best_at_target(report["results"])
     report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     report["seconds"] = round(time.perf_counter() - started, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    plot(report, args.out.with_suffix(".png"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    plot(report, out.with_suffix(".png"))
     print(json.dumps({"shape": report["vectors"]["shape"], "at_target": report["at_target"],
                       "seconds": report["seconds"]}, indent=2))
 

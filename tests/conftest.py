@@ -37,16 +37,22 @@ def stdlib_corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trained_model_dir(request, stdlib_corpus) -> Path:
-    """A Python model trained for real, by the CLI, on the standard library's documented functions.
+def trained_model_dir(request) -> Path:
+    """A Python model trained for real, by the CLI, on the documented functions of the standard library
+    and this venv's packages (Django left out: the tests index it), about 50,000 pairs.
 
     Kept in pytest's cache under a hash of the training code, so the PostgreSQL pass and reruns reuse
     it; any change to training/ trains a new one."""
     code = b"".join(p.read_bytes() for p in sorted((ROOT / "training").rglob("*.py")))
     out = Path(request.config.cache.mkdir(f"trained-model-{hashlib.sha256(code).hexdigest()[:16]}"))
     if not (out / "training.json").is_file():
-        run_cli("train", "--corpus", str(stdlib_corpus), "--out", str(out), "--epochs", "12", "--patience", "12",
+        corpus = out / "corpus"
+        run_cli("corpus", "build", "--out", str(corpus), "--source", "local", "--languages", "python",
+                "--path", sysconfig.get_paths()["stdlib"], "--path", sysconfig.get_paths()["purelib"],
+                "--exclude", "django")
+        run_cli("train", "--corpus", str(corpus), "--out", str(out), "--epochs", "6", "--patience", "2",
                 "--no-wandb", "--force")
+        shutil.rmtree(corpus)
     return out
 
 

@@ -18,8 +18,11 @@ def record(a: str, b: str, rng: random.Random) -> dict:
 
 
 def test_ordered_pairs_are_extra_tokens():
-    assert query_tokens("Convert an int to a string", with_bigrams=True)[-3:] == ["convert_int", "int_to", "to_string"]
+    assert query_tokens("Convert an int to a string", with_bigrams=True) == [
+        "convert", "an", "int", "convert_int", "to", "int_to", "a", "string", "to_string"]
     assert "int_to" not in query_tokens("Convert an int to a string")
+    # Each pair follows its second word, so a query cut to its first tokens keeps its pairs too.
+    assert "to_string" in query_tokens("int to string " + "word " * 40, with_bigrams=True)[:30]
     assert code_tokens(["int_to_str"], with_bigrams=True) == ["int_to_str", "int", "to", "str", "int_to", "to_str"]
 
 

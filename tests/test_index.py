@@ -19,7 +19,7 @@ def test_manifest_records_counts_and_checks(built):
     out, functions, manifest = built
     entry = manifest["languages"]["python"]
     assert entry["count"] == entry["items"] == len(functions) == manifest["functions"]
-    assert entry["recall_at_10"] >= 0.95 and manifest["dims"] == 128 and manifest["metric"] == "angular"
+    assert entry["recall_at_10"] >= 0.95 and manifest["dims"] == 256 and manifest["metric"] == "angular"
     assert (out / "python.ann").stat().st_size == entry["bytes"]
 
 

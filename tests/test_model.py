@@ -11,7 +11,8 @@ RECORDS = [
 
 
 def small_model(**overrides) -> CodeSearchModel:
-    return build_model(RECORDS, ModelConfig(languages=["python"], vocab_size=128, embedding_dim=16, **overrides))
+    return build_model(RECORDS, ModelConfig(**{"languages": ["python"], "vocab_size": 128, "embedding_dim": 16,
+                                               **overrides}))
 
 
 def test_encodings_are_unit_vectors_of_the_configured_size():
@@ -45,3 +46,23 @@ def test_unknown_language_is_a_clear_error():
         assert "cobol" in str(e)
     else:
         raise AssertionError("expected ValueError")
+
+
+def test_queries_and_code_share_one_vocabulary():
+    torch.manual_seed(0)
+    model = small_model(embedding_dim=64)
+    assert model.query_ids("send mail") == model.code_ids(["send", "mail"], "python")
+    # A word the code side never trained still encodes alike on both sides: the match BM25 would find.
+    q = model.encode_queries(["send mail"])
+    codes = model.encode_code([["def", "send_mail"], ["def", "load", "json"]], "python")
+    assert (codes @ q.T).argmax() == 0
+
+
+def test_token_weights_start_at_inverse_document_frequency():
+    model = small_model()
+    common, rare = model.vocabulary.encode(["def", "json"], 2)
+    ids = torch.tensor([[common, rare], [common, 0], [common, 0], [common, 0]])
+    model.init_token_weights("python", ids)
+    weights = model.token_weights["python"].exp()
+    assert weights[rare] > weights[common] >= 1.0
+    assert torch.equal(model.token_weights["query"], torch.zeros_like(model.token_weights["query"]))

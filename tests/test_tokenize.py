@@ -32,3 +32,11 @@ def test_unknown_and_overlong_input_degrade_gracefully():
     ids = vocab.encode(["日本語", "x" * 10_000, "alpha"] * 100, 30)
     assert len(ids) == 30 and PAD_ID not in ids
     assert vocab.encode([], 30) == []
+
+
+def test_shared_vocabulary_keeps_each_streams_own_words():
+    big = [["public", "static", "void"] * 50] * 20   # one big stream would crowd out the small one by counts
+    small = [["def", "self"]] * 3
+    vocab = Vocabulary.build_shared([big, small], 12)
+    known = vocab.words.get_vocab()
+    assert {"def", "self", "public"} <= set(known)

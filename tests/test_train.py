@@ -12,15 +12,20 @@ TOPICS = 40
 
 
 def synthetic(n: int, seed: int) -> list[dict]:
-    """Each pair is about two of 40 topics; its query and code words share no token, so only a
-    trained model pairs them, and unseen combinations test that it generalises."""
+    """Each pair is about two of 40 topics; its query and code words share no token, nor even a
+    letter (each side spells its words with its own alphabet, so no BPE piece is shared either), so
+    only a trained model pairs them, and unseen combinations test that it generalises."""
     rng = random.Random(seed)
+
+    def word(alphabet: str, topic: int, variant: int) -> str:
+        return "".join(alphabet[int(d)] for d in f"{topic:02d}{variant}")
+
     records = []
     for i in range(n):
         query, code = [], [f"noise{rng.randrange(500)}"]
         for t in rng.sample(range(TOPICS), 2):
-            query += rng.sample([f"ask{t}x{j}" for j in range(4)], 2)
-            code += rng.sample([f"code{t}y{j}" for j in range(6)], 3)
+            query += rng.sample([word("abcdefghij", t, j) for j in range(4)], 2)
+            code += rng.sample([word("klmnpqrstu", t, j) for j in range(6)], 3)
         records.append({"language": "python", "summary": " ".join(query), "code_tokens": code, "func_name": f"f{i}"})
     return records
 

@@ -248,8 +248,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=0.01)
     t.add_argument("--patience", type=int, default=3)
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--vocab-size", type=int, default=10_000)
-    t.add_argument("--embedding-dim", type=int, default=128)
+    t.add_argument("--vocab-size", type=int, default=50_000,
+                   help="entries of the one vocabulary shared by queries and code (half words, half BPE)")
+    t.add_argument("--embedding-dim", type=int, default=256)
     t.add_argument("--bigrams", action="store_true", help="ordered word pairs as extra tokens (order-aware)")
     t.add_argument("--max-per-language", type=int, help="train on at most this many pairs per language")
     t.add_argument("--max-minutes", type=float, help="stop after the epoch in which this much time has passed")

@@ -1,9 +1,9 @@
 """Per-repository fine-tuning, initialised from the base model.
 
-Each encoder's vocabulary is the base vocabulary plus the repository's own frequent tokens that the
-base lacks. Rows of tokens shared with the base start from the base weights; a new token starts as
-the mean of the base embeddings of the pieces the base model would have spelled it with, so it
-means at first what it meant to the base. The fine-tuned model is kept only if it beats the base on
+The vocabulary is the base vocabulary plus the repository's own frequent tokens (from its
+docstrings and code) that the base lacks. Rows of tokens shared with the base start from the base
+weights; a new token starts as the mean of the base embeddings (and of each encoder's weights) of
+the pieces the base model would have spelled it with, so it means at first what it meant to the base. The fine-tuned model is kept only if it beats the base on
 the repository's held-out documented functions.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 from training.corpus import keep
-from training.model import QUERY, CodeSearchModel
+from training.model import CodeSearchModel
 from training.tokenize import Vocabulary, code_tokens, query_tokens
 from training.train import Pairs, TrainConfig, train, validation_mrr
 
@@ -26,7 +26,7 @@ from training.train import Pairs, TrainConfig, train, validation_mrr
 class FinetuneConfig:
     min_documented: int = 200     # below this, the base model serves the repository
     held_out: float = 0.2          # share of documented functions (by file) kept for the comparison
-    new_tokens: int = 2000         # at most this many repository tokens added per encoder
+    new_tokens: int = 5000         # at most this many repository tokens added to the vocabulary
     min_count: int = 3             # a token must occur this often to be added
     train: TrainConfig = None
 
@@ -53,35 +53,31 @@ def extend_vocabulary(base: Vocabulary, token_lists, limit: int, min_count: int)
     return Vocabulary(words, base.bpe), new
 
 
-def _initial_rows(base_vocab: Vocabulary, base_weight: torch.Tensor, vocab: Vocabulary, new: list[str]) -> torch.Tensor:
-    """Embedding rows for `vocab`: base rows where the token is shared, piece means for new tokens."""
+def _initial_rows(base_vocab: Vocabulary, base_rows: torch.Tensor, vocab: Vocabulary, new: list[str]) -> torch.Tensor:
+    """Rows (one per entry of `vocab`, any trailing shape) from the base's: base rows where the token
+    is shared, the mean of its base pieces' rows for a new token."""
     n_words = len(base_vocab.words.get_vocab())
-    rows = torch.empty(vocab.size, base_weight.shape[1])
-    rows[:n_words] = base_weight[:n_words]
+    rows = torch.empty(vocab.size, *base_rows.shape[1:])
+    rows[:n_words] = base_rows[:n_words]
     for i, token in enumerate(new):
-        rows[n_words + i] = base_weight[list(base_vocab.encode([token], 64))].mean(0)
-    rows[n_words + len(new):] = base_weight[n_words:]  # BPE pieces, shifted past the new words
+        rows[n_words + i] = base_rows[list(base_vocab.encode([token], 64))].mean(0)
+    rows[n_words + len(new):] = base_rows[n_words:]  # BPE pieces, shifted past the new words
     return rows
 
 
-def extend_model(base: CodeSearchModel, records: list[dict], config: FinetuneConfig) -> tuple[CodeSearchModel, dict]:
-    """A copy of `base` whose vocabularies also hold the repository's frequent new tokens."""
+def extend_model(base: CodeSearchModel, records: list[dict], config: FinetuneConfig) -> tuple[CodeSearchModel, int]:
+    """A copy of `base` whose vocabulary also holds the repository's frequent new tokens."""
     bigrams = base.config.bigrams
-    streams = {QUERY: [query_tokens(r["summary"], bigrams) for r in records]}
-    for lang in base.languages:
-        streams[lang] = [code_tokens(r["code_tokens"], bigrams) for r in records if r["language"] == lang]
-    vocabularies, added = {}, {}
-    for name, tokens in streams.items():
-        vocabularies[name], added[name] = extend_vocabulary(base.vocabularies[name], tokens, config.new_tokens,
-                                                            config.min_count)
-    model = CodeSearchModel(replace(base.config), vocabularies)
+    streams = [query_tokens(r["summary"], bigrams) for r in records]
+    streams += [code_tokens(r["code_tokens"], bigrams) for r in records if r["language"] in base.languages]
+    vocabulary, added = extend_vocabulary(base.vocabulary, streams, config.new_tokens, config.min_count)
+    model = CodeSearchModel(replace(base.config), vocabulary)
     with torch.no_grad():
-        for name, encoder in model.encoders.items():
-            source = base.encoders[name]
-            encoder.embedding.weight.copy_(_initial_rows(base.vocabularies[name], source.embedding.weight.cpu(),
-                                                         vocabularies[name], added[name]))
-            encoder.token_weight.load_state_dict(source.token_weight.state_dict())
-    return model, {name: len(tokens) for name, tokens in added.items()}
+        model.embedding.weight.copy_(_initial_rows(base.vocabulary, base.embedding.weight.cpu(), vocabulary, added))
+        for name in model.encoder_names:
+            model.token_weights[name].copy_(
+                _initial_rows(base.vocabulary, base.token_weights[name].cpu(), vocabulary, added))
+    return model, len(added)
 
 
 def finetune(base: CodeSearchModel, functions: list[dict], out: str | Path,

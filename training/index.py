@@ -33,7 +33,7 @@ from training.tokenize import code_tokens, query_tokens
 METRIC = "angular"
 MIN_RECALL = 0.95
 MODES = ("hybrid", "neural", "bm25")
-FORMAT = 3  # bumped when an index built by older code can no longer be served (3: search_k per language)
+FORMAT = 4  # bumped when an index built by older code can no longer be served (4: one shared vocabulary)
 CANDIDATES = 100  # per system, before fusion
 
 

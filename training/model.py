@@ -1,8 +1,14 @@
-"""The neural bag-of-words model (CodeSearchNet's NBoW baseline).
+"""The neural bag-of-words model (CodeSearchNet's NBoW baseline), with one embedding table.
 
-Each encoder embeds its tokens, pools them with a learned weighted mean (a per-token weight from
-the embedding itself, so frequent filler tokens learn to count for little), and the query and code
-vectors are compared by cosine similarity. One code encoder per language, one query encoder.
+Queries and the code of every language are spelled with one vocabulary and embedded by one table;
+each encoder (the query encoder and one per language) pools its tokens with its own learned
+weighted mean: every vocabulary entry has a weight per encoder, started from the token's inverse
+document frequency in that encoder's data, so filler counts for little from the first step. The
+query and code vectors are compared by cosine similarity.
+
+Sharing the table is what lets a query word meet the same identifier sub-token in code: a token too
+rare to be trained still has one vector on both sides, so the model matches words the way BM25 does
+and learns what they mean on top of that.
 
     model = CodeSearchModel.load("indexes/base")
     q = model.encode_queries(["send mail"])               # (1, dim), unit length
@@ -32,8 +38,8 @@ def default_device() -> torch.device:
 @dataclass
 class ModelConfig:
     languages: list[str] = field(default_factory=lambda: ["python"])
-    vocab_size: int = 10_000
-    embedding_dim: int = 128
+    vocab_size: int = 50_000  # shared by the queries and every language
+    embedding_dim: int = 256
     max_code_len: int = 200
     max_query_len: int = 30
     dropout: float = 0.1
@@ -43,38 +49,22 @@ class ModelConfig:
     bigrams: bool = False
 
 
-class NBoWEncoder(nn.Module):
-    def __init__(self, vocab_size: int, dim: int, dropout: float):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=PAD_ID)
-        self.token_weight = nn.Linear(dim, 1)
-        self.dropout = nn.Dropout(dropout)
-        nn.init.normal_(self.embedding.weight, std=dim ** -0.5)
-        with torch.no_grad():
-            self.embedding.weight[PAD_ID].zero_()
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """ids (batch, length) -> unit vectors (batch, dim)."""
-        # A token's weight depends only on its embedding, so it is one scalar per vocabulary entry:
-        # computing it per vocabulary entry and pooling with embedding_bag never materialises the
-        # (batch, length, dim) tensor, which makes training several times faster on a CPU.
-        per_token = torch.sigmoid(self.embedding.weight @ self.token_weight.weight[0] + self.token_weight.bias)
-        # Dropout of whole tokens (not of embedding units) teaches the bag not to lean on one token.
-        keep = self.dropout(torch.ones_like(ids, dtype=per_token.dtype)) * (ids != PAD_ID)
-        weights = per_token[ids] * keep
-        pooled = F.embedding_bag(ids, self.embedding.weight, per_sample_weights=weights, mode="sum")
-        return F.normalize(pooled / weights.sum(1, keepdim=True).clamp_min(1e-6), dim=-1)
-
-
 class CodeSearchModel(nn.Module):
-    def __init__(self, config: ModelConfig, vocabularies: dict[str, Vocabulary]):
+    def __init__(self, config: ModelConfig, vocabulary: Vocabulary):
         super().__init__()
         self.config = config
-        self.vocabularies = vocabularies
-        self.encoders = nn.ModuleDict({
-            name: NBoWEncoder(vocabularies[name].size, config.embedding_dim, config.dropout)
-            for name in [QUERY, *config.languages]
-        })
+        self.vocabulary = vocabulary
+        self.embedding = nn.Embedding(vocabulary.size, config.embedding_dim, padding_idx=PAD_ID)
+        nn.init.normal_(self.embedding.weight, std=config.embedding_dim ** -0.5)
+        with torch.no_grad():
+            self.embedding.weight[PAD_ID].zero_()
+        # Log-weights, one per vocabulary entry and encoder (see init_token_weights).
+        self.token_weights = nn.ParameterDict({
+            name: nn.Parameter(torch.zeros(vocabulary.size)) for name in self.encoder_names})
+
+    @property
+    def encoder_names(self) -> list[str]:
+        return [QUERY, *self.config.languages]
 
     @property
     def languages(self) -> list[str]:
@@ -82,23 +72,47 @@ class CodeSearchModel(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return next(self.parameters()).device
+        return self.embedding.weight.device
 
     # --- token ids -------------------------------------------------------------------------------
     def query_ids(self, text: str) -> list[int]:
-        return self.vocabularies[QUERY].encode(query_tokens(text, self.config.bigrams), self.config.max_query_len)
+        return self.vocabulary.encode(query_tokens(text, self.config.bigrams), self.config.max_query_len)
 
     def code_ids(self, leaves: Sequence[str], language: str) -> list[int]:
         self._check_language(language)
-        return self.vocabularies[language].encode(code_tokens(leaves, self.config.bigrams), self.config.max_code_len)
+        return self.vocabulary.encode(code_tokens(leaves, self.config.bigrams), self.config.max_code_len)
 
     def _check_language(self, language: str) -> None:
-        if language not in self.encoders or language == QUERY:
+        if language not in self.token_weights or language == QUERY:
             raise ValueError(f"this model has no encoder for {language!r}; it knows {', '.join(self.languages)}")
 
     # --- encoding --------------------------------------------------------------------------------
     def forward(self, name: str, ids: torch.Tensor) -> torch.Tensor:
-        return self.encoders[name](ids)
+        """ids (batch, length) of encoder `name` -> unit vectors (batch, dim)."""
+        weights = self.token_weights[name].exp()[ids] * (ids != PAD_ID)
+        if self.training and self.config.dropout:
+            # Dropping whole tokens (not embedding units) teaches the bag not to lean on one token.
+            weights = weights * (torch.rand_like(weights) >= self.config.dropout)
+        # embedding_bag never materialises the (batch, length, dim) tensor: several times faster on a CPU.
+        pooled = F.embedding_bag(ids, self.embedding.weight, per_sample_weights=weights, mode="sum")
+        return F.normalize(pooled, dim=-1)
+
+    @torch.no_grad()
+    def init_token_weights(self, name: str, ids: torch.Tensor) -> None:
+        """Start encoder `name`'s weights at each token's smoothed IDF over the rows of `ids`."""
+        ordered = ids.long().sort(1).values
+        first = torch.ones_like(ordered, dtype=torch.bool)  # each token counted once per row
+        first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+        df = torch.bincount(ordered[first], minlength=self.vocabulary.size).float()
+        idf = torch.log((len(ids) + 1) / (df + 1)) + 1
+        # An entry never seen here is no evidence of rarity, and its vector is untrained: it gets the
+        # weight of a typical token occurrence (the median over occurrences, not over entries).
+        seen = df > 0
+        if seen.any():
+            order = idf[seen].argsort()
+            cumulative = df[seen][order].cumsum(0)
+            idf[~seen] = idf[seen][order][int(torch.searchsorted(cumulative, cumulative[-1] / 2))]
+        self.token_weights[name].copy_(idf.log().to(self.device))
 
     @torch.no_grad()
     def _encode(self, name: str, id_lists: list[list[int]], batch_size: int) -> np.ndarray:
@@ -126,18 +140,19 @@ class CodeSearchModel(nn.Module):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "config.json").write_text(json.dumps(asdict(self.config), indent=2) + "\n")
-        for name, vocab in self.vocabularies.items():
-            vocab.save(directory / "tokenizers" / name)
+        self.vocabulary.save(directory / "tokenizer")
         torch.save({k: v.cpu() for k, v in self.state_dict().items()}, directory / "model.pt")
 
     @classmethod
     def load(cls, directory: str | Path, device: torch.device | str | None = None) -> "CodeSearchModel":
         directory = Path(directory)
         if not (directory / "model.pt").is_file():
-            raise FileNotFoundError(f"no model in {directory} (expected config.json, model.pt, tokenizers/)")
+            raise FileNotFoundError(f"no model in {directory} (expected config.json, model.pt, tokenizer/)")
+        if not (directory / "tokenizer").is_dir():
+            raise FileNotFoundError(f"{directory} holds a model of an older format (one vocabulary per encoder); "
+                                    "train it again")
         config = ModelConfig(**{**asdict(ModelConfig()), **json.loads((directory / "config.json").read_text())})
-        vocabularies = {name: Vocabulary.load(directory / "tokenizers" / name) for name in [QUERY, *config.languages]}
-        model = cls(config, vocabularies)
+        model = cls(config, Vocabulary.load(directory / "tokenizer"))
         model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu", weights_only=True))
         return model.to(device or default_device()).eval()
 

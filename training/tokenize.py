@@ -25,6 +25,7 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SUBTOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_a-zA-Z]+")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
 _MAX_WORD = 64
+MIN_WORD_COUNT = 3
 
 
 def subtokens(word: str) -> list[str]:
@@ -60,15 +61,21 @@ def code_tokens(leaves: Iterable[str], with_bigrams: bool = False) -> list[str]:
 
 
 def query_tokens(text: str, with_bigrams: bool = False) -> list[str]:
+    """Lower-cased words and sub-words; with bigrams, each word pair follows its second word, so
+    that cutting a long query short keeps pairs and words alike."""
     tokens: list[str] = []
-    words: list[str] = []
+    previous = None
     for word in _WORD.findall(text):
         parts = subtokens(word)
         if len(parts) > 1:
             tokens.append(word.lower()[:_MAX_WORD])
-        tokens.extend(parts)
-        words.extend(parts)
-    return tokens + bigrams(words) if with_bigrams else tokens
+        for part in parts:
+            tokens.append(part)
+            if with_bigrams and part not in _ARTICLES:
+                if previous is not None:
+                    tokens.append(f"{previous}_{part}")
+                previous = part
+    return tokens
 
 
 class Vocabulary:
@@ -84,12 +91,31 @@ class Vocabulary:
 
     @classmethod
     def build(cls, token_lists: Iterable[list[str]], size: int) -> "Vocabulary":
+        return cls.build_shared([token_lists], size)
+
+    @classmethod
+    def build_shared(cls, streams: Iterable[Iterable[list[str]]], size: int) -> "Vocabulary":
+        """One vocabulary for several token streams (the queries, each language's code).
+
+        A token's rank is its highest share of any one stream, so a small language's own words get
+        in beside a big language's instead of being crowded out by raw counts.
+        """
         counts: Counter = Counter()
-        for tokens in token_lists:
-            counts.update(tokens)
-        # Ties broken by the token itself so the same corpus always gives the same vocabulary.
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: max(size // 2 - 2, 1)]
-        vocab = {PAD: PAD_ID, UNK: UNK_ID, **{tok: i + 2 for i, (tok, _) in enumerate(ranked)}}
+        share: dict[str, float] = {}
+        for token_lists in streams:
+            stream: Counter = Counter()
+            for tokens in token_lists:
+                stream.update(tokens)
+            total = sum(stream.values()) or 1
+            for token, n in stream.items():
+                share[token] = max(share.get(token, 0.0), n / total)
+            counts.update(stream)
+        # Ties broken by the token itself so the same corpus always gives the same vocabulary. Words
+        # seen fewer than MIN_WORD_COUNT times are spelled with BPE pieces even when there is room for
+        # them: that way the pieces occur in training (and are trained) on a small corpus too.
+        frequent = [tok for tok in share if counts[tok] >= MIN_WORD_COUNT]
+        ranked = sorted(frequent, key=lambda tok: (-share[tok], tok))[: max(size // 2 - 2, 1)]
+        vocab = {PAD: PAD_ID, UNK: UNK_ID, **{tok: i + 2 for i, tok in enumerate(ranked)}}
         words = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
         words.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
         bpe = Tokenizer(models.BPE(unk_token=UNK))

@@ -340,14 +340,19 @@ def seed_everything(seed: int) -> None:
 
 # --- entry points --------------------------------------------------------------------------------
 def build_model(records: list[dict], config: ModelConfig) -> CodeSearchModel:
-    """A fresh model whose vocabularies are learned from `records` (the training partition)."""
-    query_vocab = Vocabulary.build((query_tokens(r["summary"], config.bigrams) for r in records), config.vocab_size)
-    vocabularies = {QUERY: query_vocab}
-    for lang in config.languages:
-        vocabularies[lang] = Vocabulary.build(
-            (code_tokens(r["code_tokens"], config.bigrams) for r in records if r["language"] == lang),
-            config.vocab_size)
-    return CodeSearchModel(config, vocabularies)
+    """A fresh model whose vocabulary is learned from `records` (the training partition)."""
+    streams = [(query_tokens(r["summary"], config.bigrams) for r in records)]
+    streams += [(code_tokens(r["code_tokens"], config.bigrams) for r in records if r["language"] == lang)
+                for lang in config.languages]
+    return CodeSearchModel(config, Vocabulary.build_shared(streams, config.vocab_size))
+
+
+def init_token_weights(model: CodeSearchModel, pairs: Pairs) -> None:
+    """Every encoder's token weights start at the tokens' IDF in its side of `pairs`."""
+    model.init_token_weights(QUERY, pairs.query)
+    for i, lang in enumerate(pairs.languages):
+        if (pairs.language == i).any():
+            model.init_token_weights(lang, pairs.code[pairs.language == i])
 
 
 def train(train_records: list[dict], valid_records: list[dict], out: str | Path,
@@ -359,7 +364,8 @@ def train(train_records: list[dict], valid_records: list[dict], out: str | Path,
     out.mkdir(parents=True, exist_ok=True)
     config = config or TrainConfig()
     seed_everything(config.seed)
-    if model is None:
+    fresh = model is None
+    if fresh:
         languages = sorted({r["language"] for r in train_records})
         model_config = model_config or ModelConfig(languages=languages)
         model_config.languages = languages
@@ -367,6 +373,8 @@ def train(train_records: list[dict], valid_records: list[dict], out: str | Path,
     model.to(default_device())
     started = time.time()
     train_pairs = Pairs.from_records(train_records, model, name_queries=config.name_queries)
+    if fresh:
+        init_token_weights(model, train_pairs)
     valid_pairs = Pairs.from_records(valid_records, model)
     standard: list[Callback] = [EarlyStopping(config.patience), History(out), Checkpoint(out)]
     if config.max_minutes:
