@@ -101,3 +101,13 @@ def test_skip_rules():
 def test_source_leaves_of_a_snippet_drop_comments():
     leaves = source_leaves("x = 1  # note\ndef f(): return 'hi'", "python")
     assert "# note" not in leaves and "'hi'" in leaves and "f" in leaves
+
+
+def test_methods_are_dedented_as_a_whole():
+    functions = extract(SOURCE)
+    assert functions["Outer.method"].original_string.splitlines() == [
+        "def method(self):", '    r"""Return ``self`` unchanged."""', "    def inner():", '        return "é"',
+        "    return inner"]
+    assert functions["Outer.method"].code.splitlines()[0:2] == ["def method(self):", "    def inner():"]
+    assert functions["Outer.Nested.deep"].original_string.splitlines() == [
+        "@staticmethod", "def deep():", "    pass"]

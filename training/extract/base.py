@@ -6,6 +6,7 @@ types, and says how to find a function's documentation and enclosing scopes.
 from __future__ import annotations
 
 import re
+import textwrap
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -117,13 +118,17 @@ class LanguageExtractor:
             if own is None:
                 continue
             start, end = span.start_byte, span.end_byte
-            original = source[start:end].decode("utf-8", "replace")
+            # A method's text starts at its `def` or name, its body keeps the file's indentation:
+            # dedenting the text with the indentation before it puts both at the same depth again.
+            before = source[source.rfind(b"\n", 0, start) + 1:start]
+            indent = before.decode("utf-8", "replace") if not before.strip() else ""
+            original = _dedent(indent, source[start:end].decode("utf-8", "replace"))
             doc, cut = self.documentation(node, source)
             code_bytes = bytearray(source[start:end])
             for lo, hi in sorted(cut, reverse=True):
                 if start <= lo and hi <= end:
                     del code_bytes[lo - start:hi - start]
-            code = _drop_blank_lines(code_bytes.decode("utf-8", "replace"))
+            code = _drop_blank_lines(_dedent(indent, code_bytes.decode("utf-8", "replace")))
             tokens = leaves.tokens(start, end, cut)
             start_line, end_line = span.start_point[0] + 1, span.end_point[0] + 1
             summary = summarize(doc)
@@ -255,6 +260,10 @@ def github_url(repo: str, sha: str, path: str, start: int, end: int) -> str:
     if not (repo and sha):
         return ""
     return f"https://github.com/{repo}/blob/{sha}/{path}#L{start}-L{end}"
+
+
+def _dedent(indent: str, text: str) -> str:
+    return textwrap.dedent(indent + text) if indent else text
 
 
 def _drop_blank_lines(code: str) -> str:
