@@ -3,8 +3,10 @@ import json
 import pytest
 
 from training.extract import extract_path
-from training.index import IndexCheckError, RepositoryIndex, build_index, check_index, cosine_from_angular
+from training.index import (IndexCheckError, RepositoryIndex, build_index, check_index, cosine_from_angular,
+                            recall_probes)
 from conftest import SAMPLE_REPO
+from training.tokenize import subtokens
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +23,18 @@ def test_manifest_records_counts_and_checks(built):
     assert entry["count"] == entry["items"] == len(functions) == manifest["functions"]
     assert entry["recall_at_10"] >= 0.95 and manifest["dims"] == 256 and manifest["metric"] == "angular"
     assert (out / "python.ann").stat().st_size == entry["bytes"]
+
+
+def test_recall_is_checked_with_typed_queries_and_with_code(trained_model):
+    functions = [f.to_record() for f in extract_path(SAMPLE_REPO)]
+    vectors = trained_model.encode_code([f["code_tokens"] for f in functions], "python")
+    probes = recall_probes(trained_model, functions, vectors, sample=10)
+    queries = trained_model.encode_queries([f["summary"] or " ".join(subtokens(f["func_name"].split(".")[-1]))
+                                            for f in functions])
+    codes = {tuple(v.round(5)) for v in vectors}
+    typed = [p for p in probes if tuple(p.round(5)) not in codes]
+    assert len(probes) == 10 and len(typed) == 5
+    assert all(max(float(q @ p) for q in queries) > 0.999 for p in typed)
 
 
 def test_search_similar_and_code_search(built):

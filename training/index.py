@@ -28,7 +28,7 @@ from tqdm import tqdm
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.evaluate import BM25, RRF_K
 from training.model import CodeSearchModel
-from training.tokenize import code_tokens, query_tokens
+from training.tokenize import code_tokens, query_tokens, subtokens
 
 METRIC = "angular"
 MIN_RECALL = 0.95
@@ -91,11 +91,12 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         ann.save(str(path))
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
         BM25([code_tokens(f["code_tokens"]) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
+        probes = recall_probes(model, fns, embedded, recall_sample)
         language_search_k = search_k
-        recall = _recall_at_10(ann, embedded, recall_sample, language_search_k)
+        recall = _recall_at_10(ann, embedded, probes, language_search_k)
         while recall < MIN_RECALL and language_search_k < 64 * search_k:
             language_search_k *= 2
-            recall = _recall_at_10(ann, embedded, recall_sample, language_search_k)
+            recall = _recall_at_10(ann, embedded, probes, language_search_k)
         languages[language] = {"count": len(fns), "items": ann.get_n_items(), "file": path.name,
                                "sha256": _sha256(path), "bytes": path.stat().st_size, "recall_at_10": recall,
                                "search_k": language_search_k,
@@ -145,17 +146,29 @@ def check_index(directory: str | Path) -> dict:
     return manifest
 
 
-def _recall_at_10(ann: AnnoyIndex, vectors: np.ndarray, sample: int, search_k: int) -> float:
-    n = len(vectors)
-    k = min(10, n)
-    rng = random.Random(0)
-    queries = rng.sample(range(n), min(sample, n))
+def recall_probes(model: CodeSearchModel, fns: list[dict], vectors: np.ndarray, sample: int) -> np.ndarray:
+    """What the recall check searches with: half of it what people type (sampled functions' summaries,
+    or the words of their names, through the query encoder), half code (sampled functions' own
+    vectors, as search by code and similar snippets send). Query vectors lie farther from the code
+    than code does from code, which makes them the harder half for Annoy."""
+    picked = random.Random(0).sample(range(len(fns)), min(sample, len(fns)))
+    texts = [fns[i].get("summary") or " ".join(subtokens(fns[i]["func_name"].rsplit(".", 1)[-1]))
+             for i in picked[::2]]
+    probes = np.vstack([model.encode_queries(texts), vectors[picked[1::2]]])
+    return probes[np.linalg.norm(probes, axis=1) > 0]
+
+
+def _recall_at_10(ann: AnnoyIndex, vectors: np.ndarray, probes: np.ndarray, search_k: int) -> float:
+    """Share of each probe's exact cosine top 10 among `vectors` that Annoy returns."""
+    k = min(10, len(vectors))
+    if not len(probes):
+        return 1.0
     normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
     found = 0
-    for q in queries:
-        exact = set(np.argsort(-(normed @ normed[q]))[:k].tolist())
-        found += len(exact & set(ann.get_nns_by_vector(vectors[q], k, search_k=search_k)))
-    return found / (k * len(queries))
+    for probe in probes:
+        exact = set(np.argsort(-(normed @ probe))[:k].tolist())
+        found += len(exact & set(ann.get_nns_by_vector(probe, k, search_k=search_k)))
+    return found / (k * len(probes))
 
 
 def _sha256(path: Path) -> str:
