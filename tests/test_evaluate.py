@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import CSN_SAMPLE, run_cli
-from training.evaluate import bm25_scores, diagonal_reciprocal_ranks, ndcg, ranks, rrf
+from training.evaluate import all_systems, bm25_scores, diagonal_reciprocal_ranks, ndcg, ranks, rrf
 
 
 def test_bm25_ranks_the_document_sharing_rare_terms_first():
@@ -84,3 +84,10 @@ def test_evaluate_command_rejects_bad_input(trained_model_dir, tmp_path):
     assert empty.returncode == 2 and "no CodeSearchNet-layout data" in empty.stderr
     other = evaluate("--csn", str(tmp_path), "--language", "ruby")
     assert other.returncode == 2 and "no ruby encoder" in other.stderr
+
+
+def test_ties_share_a_rank_and_the_hybrid_breaks_them_with_the_model():
+    assert ranks(np.array([[1.0, 1.0, 0.5]])).tolist() == [[0, 0, 2]]
+    bm25_tied = np.array([[2.0, 2.0]])
+    for model_scores, winner in ((np.array([[0.1, 0.3]]), 1), (np.array([[0.3, 0.1]]), 0)):
+        assert all_systems(model_scores, bm25_tied)["hybrid"][0].argmax() == winner

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 
 import bm25s
 import numpy as np
+from scipy.stats import rankdata
 from tqdm import tqdm
 
 from training.tokenize import code_tokens, query_tokens
@@ -50,12 +51,8 @@ def bm25_scores(query_token_lists: Sequence[list[str]], doc_token_lists: Sequenc
 
 
 def ranks(scores: np.ndarray) -> np.ndarray:
-    """Rank (0 = best) of every column in each row."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    out = np.empty_like(order)
-    rows = np.arange(scores.shape[0])[:, None]
-    out[rows, order] = np.arange(scores.shape[1])[None, :]
-    return out
+    """Rank (0 = best) of every column in each row; tied columns share the best rank of their tie."""
+    return (rankdata(-scores, method="min", axis=1) - 1).astype(np.int64)
 
 
 def rrf(*score_matrices: np.ndarray, k: int = RRF_K) -> np.ndarray:
@@ -64,7 +61,9 @@ def rrf(*score_matrices: np.ndarray, k: int = RRF_K) -> np.ndarray:
 
 
 def all_systems(model_scores: np.ndarray, bm25: np.ndarray) -> dict[str, np.ndarray]:
-    return {"model": model_scores, "bm25": bm25, "hybrid": rrf(model_scores, bm25)}
+    # Where the fused ranks tie (BM25 cannot tell two functions apart), the neural score decides, as in
+    # the product's search: the tie-break is far smaller than any difference between fused ranks.
+    return {"model": model_scores, "bm25": bm25, "hybrid": rrf(model_scores, bm25) + 1e-9 * model_scores}
 
 
 def diagonal_reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
