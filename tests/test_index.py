@@ -88,3 +88,24 @@ def test_search_k_is_widened_until_recall_meets_the_bar(trained_model, stdlib_co
     entry = manifest["languages"]["python"]
     assert entry["search_k"] > 50 and entry["recall_at_10"] >= 0.95
     assert RepositoryIndex(tmp_path).search_k == {"python": entry["search_k"]}
+
+
+def test_hybrid_ranks_every_language_together(tmp_path):
+    """A language with one weak match must not get the top spot because that match is its best."""
+    from training.model import ModelConfig
+    from training.train import build_model
+
+    def record(language, name, tokens):
+        return {"language": language, "func_name": name, "path": f"{name}.x", "summary": "", "code_tokens": tokens,
+                "code": " ".join(tokens), "original_string": " ".join(tokens), "start_line": 1, "end_line": 1}
+
+    python = [record("python", f"parse_date_{i}", ["def", f"p{i}", "parse", "date", "value"]) for i in range(5)]
+    python += [record("python", f"other_{i}", ["def", f"o{i}", "read", "file", "path", f"w{i}"]) for i in range(195)]
+    javascript = [record("javascript", "widget", ["function", "widget", "date", *[f"ui{i}" for i in range(40)]])]
+    model = build_model(python + javascript, ModelConfig(languages=["javascript", "python"], vocab_size=600,
+                                                         embedding_dim=64))
+    build_index(model, python + javascript, tmp_path, n_trees=5)
+    index = RepositoryIndex(tmp_path)
+    by_key = {(f["language"], f["item"]): f["func_name"] for f in index.functions()}
+    names = [by_key[(h.language, h.item)] for h in index.search("parse date", k=5)]
+    assert all(name.startswith("parse_date_") for name in names), names

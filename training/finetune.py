@@ -3,8 +3,9 @@
 The vocabulary is the base vocabulary plus the repository's own frequent tokens (from its
 docstrings and code) that the base lacks. Rows of tokens shared with the base start from the base
 weights; a new token starts as the mean of the base embeddings (and of each encoder's weights) of
-the pieces the base model would have spelled it with, so it means at first what it meant to the base. The fine-tuned model is kept only if it beats the base on
-the repository's held-out documented functions.
+the pieces the base model would have spelled it with, so it means at first what it meant to the
+base. The fine-tuned model is kept only if it beats the base on the repository's held-out
+documented functions.
 """
 from __future__ import annotations
 

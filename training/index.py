@@ -220,23 +220,30 @@ class RepositoryIndex:
         return self._lexical[language]
 
     def _fused(self, query: str, vector: np.ndarray, languages: list[str], k: int, mode: str) -> list[Hit]:
-        """Reciprocal-rank fusion of the neural and BM25 rankings (or BM25 alone)."""
+        """Reciprocal-rank fusion of the neural and BM25 rankings (or BM25 alone).
+
+        Each system's candidates from every language are ranked together first (by cosine, by BM25
+        score), so that a small language's best BM25 match does not earn the same credit as the best
+        match of the whole repository."""
         tokens = query_tokens(query)
-        fused: dict[tuple[str, int], float] = {}
+        neural: list[tuple[float, str, int]] = []
+        lexical: list[tuple[float, str, int]] = []
         for language in languages:
-            rankings = []
             if mode == "hybrid":
-                rankings.append(self.annoy[language].get_nns_by_vector(vector, CANDIDATES,
-                                                                          search_k=self.search_k[language]))
+                items, distances = self.annoy[language].get_nns_by_vector(
+                    vector, CANDIDATES, search_k=self.search_k[language], include_distances=True)
+                neural += [(cosine_from_angular(d), language, i) for i, d in zip(items, distances)]
             bm25 = self._bm25(language)
             known = [t for t in tokens if t in bm25.vocab_dict]
             if known:
                 scores = bm25.get_scores(known)
                 top = np.argsort(-scores, kind="stable")[:CANDIDATES]
-                rankings.append([int(i) for i in top if scores[i] > 0])
-            for ranking in rankings:
-                for rank, item in enumerate(ranking):
-                    fused[(language, item)] = fused.get((language, item), 0.0) + 1.0 / (RRF_K + 1 + rank)
+                lexical += [(float(scores[i]), language, int(i)) for i in top if scores[i] > 0]
+        fused: dict[tuple[str, int], float] = {}
+        for ranking in (neural, lexical):  # neural first: fused ties keep the neural order
+            ranking.sort(key=lambda hit: -hit[0])
+            for rank, (_, language, item) in enumerate(ranking[:CANDIDATES]):
+                fused[(language, item)] = fused.get((language, item), 0.0) + 1.0 / (RRF_K + 1 + rank)
         best = sorted(fused, key=lambda key: -fused[key])[:k]
         # Whatever ranked a function, the score people see is its cosine similarity to the query.
         return [Hit(lang, item, float(np.dot(vector, self.annoy[lang].get_item_vector(item)))) for lang, item in best]
