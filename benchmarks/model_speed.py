@@ -10,15 +10,18 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.corpus import corpus_languages, read_corpus
-from training.model import CodeSearchModel, ModelConfig
-from training.train import Pairs, TrainConfig, Trainer, build_model
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from training.corpus import corpus_languages, read_corpus  # noqa: E402
+from training.model import CodeSearchModel, ModelConfig  # noqa: E402
+from training.train import Pairs, TrainConfig, Trainer, build_model  # noqa: E402
 
 OUT = Path(__file__).parent / "results" / "model_speed.json"
 
