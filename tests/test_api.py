@@ -98,6 +98,14 @@ def test_openapi_schema_lists_every_endpoint(client, db):
         "/api/v1/search", "/api/v1/snippets/{snippet_id}", "/api/v1/snippets/{snippet_id}/similar"}
 
 
+def test_openapi_document_is_valid_openapi(client, db):
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").json()
+    validate(document)  # raises on any violation of the OpenAPI specification
+    assert document["openapi"].startswith("3.")
+
+
 def test_docs_page_needs_no_cdn(client, db):
     page = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page
