@@ -109,3 +109,23 @@ def test_hybrid_ranks_every_language_together(tmp_path):
     by_key = {(f["language"], f["item"]): f["func_name"] for f in index.functions()}
     names = [by_key[(h.language, h.item)] for h in index.search("parse date", k=5)]
     assert all(name.startswith("parse_date_") for name in names), names
+
+
+def test_small_languages_are_searched_exactly_and_large_ones_with_annoy(built, monkeypatch):
+    import numpy as np
+
+    import training.index
+
+    out, _, _ = built
+    exact = RepositoryIndex(out)
+    query = exact.model.encode_queries(["read a file in blocks"])[0]
+    vectors = np.array([exact.annoy["python"].get_item_vector(i) for i in range(exact.annoy["python"].get_n_items())])
+    expected = np.argsort(-(vectors @ query))[:5].tolist()
+    assert [h.item for h in exact.search("read a file in blocks", k=5, mode="neural")] == expected
+    assert exact._exact_vectors("python") is not None
+    monkeypatch.setattr(training.index, "EXACT_MAX", 0)
+    approximate = RepositoryIndex(out)
+    hits = approximate.search("read a file in blocks", k=5, mode="neural")
+    assert approximate._exact_vectors("python") is None
+    assert [h.item for h in hits] == expected  # 17 items: Annoy's search covers them all
+    assert [h.item for h in approximate.similar("python", 0, k=3)] == [h.item for h in exact.similar("python", 0, k=3)]
