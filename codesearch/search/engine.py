@@ -49,8 +49,13 @@ class Result:
     score: float  # cosine similarity
 
     @property
+    def shown_score(self) -> float:
+        return round(self.score, 4)
+
+    @property
     def percent(self) -> int:
-        return round(max(self.score, 0.0) * 100)
+        # From the score as shown, so that a score of 0.195 never reads as 19%.
+        return round(max(self.shown_score, 0.0) * 100)
 
 
 def index_for(version: IndexVersion) -> RepositoryIndex:

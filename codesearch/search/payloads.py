@@ -45,4 +45,4 @@ def snippet(s: Snippet) -> dict:
 
 
 def result(r: Result) -> dict:
-    return {**snippet(r.snippet), "score": round(r.score, 4), "match_percent": r.percent}
+    return {**snippet(r.snippet), "score": r.shown_score, "match_percent": r.percent}
