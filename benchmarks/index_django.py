@@ -129,8 +129,8 @@ def main() -> None:
         manifest = build_index(model, functions, scratch, n_trees=spec.n_trees, vectors=vectors, extra={
             "repository": spec.full_name, "commit": commit, "extraction": stats.as_dict(), "model": model_report,
             "source": {"path": str(spec.path), "prefix": spec.prefix}})
-        stage("index_build", t, n_trees=manifest["trees"], search_k=manifest["search_k"],
-              languages={lang: {k: e[k] for k in ("count", "bytes", "recall_at_10")}
+        stage("index_build", t, n_trees=manifest["trees"],
+              languages={lang: {k: e[k] for k in ("count", "bytes", "recall_at_10", "search_k")}
                          for lang, e in manifest["languages"].items()},
               skipped_languages=manifest["skipped_languages"])
 
