@@ -6,7 +6,8 @@ Queries and docstrings: lower-cased words, split the same way.
 
 A `Vocabulary` maps tokens to ids: the most frequent half of its size are whole tokens (a
 `tokenizers` WordLevel model); anything else is spelled with BPE pieces learned by `tokenizers` on
-the same data (the other half). Both are saved as `tokenizer.json` files.
+the same data (the other half). Both are saved as `tokenizer.json` files. The model uses one
+vocabulary for queries and all languages (`Vocabulary.build_shared`).
 """
 from __future__ import annotations
 
