@@ -96,11 +96,12 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
         BM25([code_tokens(f["code_tokens"]) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
         probes = recall_probes(model, fns, embedded, recall_sample)
+        exact = exact_top_10(embedded, probes)  # once: it does not depend on search_k
         language_search_k = search_k
-        recall = _recall_at_10(ann, embedded, probes, language_search_k)
+        recall = _recall_at_10(ann, probes, exact, language_search_k)
         while recall < MIN_RECALL and language_search_k < 64 * search_k:
             language_search_k *= 2
-            recall = _recall_at_10(ann, embedded, probes, language_search_k)
+            recall = _recall_at_10(ann, probes, exact, language_search_k)
         languages[language] = {"count": len(fns), "items": ann.get_n_items(), "file": path.name,
                                "sha256": _sha256(path), "bytes": path.stat().st_size, "recall_at_10": recall,
                                "search_k": language_search_k,
@@ -162,17 +163,21 @@ def recall_probes(model: CodeSearchModel, fns: list[dict], vectors: np.ndarray, 
     return probes[np.linalg.norm(probes, axis=1) > 0]
 
 
-def _recall_at_10(ann: AnnoyIndex, vectors: np.ndarray, probes: np.ndarray, search_k: int) -> float:
-    """Share of each probe's exact cosine top 10 among `vectors` that Annoy returns."""
+def exact_top_10(vectors: np.ndarray, probes: np.ndarray) -> list[set[int]]:
+    """Each probe's exact cosine top 10 among `vectors` (what Annoy's answers are checked against)."""
     k = min(10, len(vectors))
-    if not len(probes):
-        return 1.0
     normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
-    found = 0
-    for probe in probes:
-        exact = set(np.argsort(-(normed @ probe))[:k].tolist())
-        found += len(exact & set(ann.get_nns_by_vector(probe, k, search_k=search_k)))
-    return found / (k * len(probes))
+    return [set(np.argsort(-(normed @ probe))[:k].tolist()) for probe in probes]
+
+
+def _recall_at_10(ann: AnnoyIndex, probes: np.ndarray, exact: list[set[int]], search_k: int) -> float:
+    """Share of the probes' exact top 10 (`exact_top_10`) that Annoy returns."""
+    wanted = sum(len(top) for top in exact)
+    if not wanted:
+        return 1.0
+    found = sum(len(top & set(ann.get_nns_by_vector(probe, len(top), search_k=search_k)))
+                for probe, top in zip(probes, exact))
+    return found / wanted
 
 
 def _sha256(path: Path) -> str:
