@@ -29,7 +29,7 @@ and corpus they came from (the .json embed_corpus.py writes beside each) and the
 
 For context, each size also gets exact search by brute force (one query at a time, numpy on one
 BLAS thread) and, per build, the recall the product's go-live check would record
-(`training.index._recall_at_10` against `exact_top_10`, with probes like `recall_probes`: 100 queries
+(`training.index.recall_at_10` against `exact_top_10`, with probes like `recall_probes`: 100 queries
 and 100 indexed items, at build_index's default search_k; builds below `training.index.MIN_RECALL`
 are refused).
 
@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from annoy import AnnoyIndex  # noqa: E402
 
-from training.index import MIN_RECALL, _recall_at_10, build_index, exact_top_10  # noqa: E402
+from training.index import MIN_RECALL, build_index, exact_top_10, recall_at_10  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SYNTHETIC_DIMS = 128
@@ -343,7 +343,9 @@ def main() -> None:
                 sampled = np.random.default_rng(0).choice(len(base), min(PRODUCT_CHECK_SAMPLE // 2, len(base)),
                                                           replace=False)
                 probes = np.vstack([queries[:PRODUCT_CHECK_SAMPLE // 2], base[np.sort(sampled)]])
-                check = _recall_at_10(built["index"], probes, exact_top_10(base, probes), PRODUCT_SEARCH_K)
+                ann = built["index"]
+                check = recall_at_10(lambda v, n: ann.get_nns_by_vector(v, n, search_k=PRODUCT_SEARCH_K), probes,
+                                     exact_top_10(base, probes))
                 report["product_check"].append({"size": size, "n_trees": n_trees, "search_k": PRODUCT_SEARCH_K,
                                                 "recall_at_10": round(check, 4), "passes": check >= MIN_RECALL})
                 print(f"{size:>9,} {n_trees:>5} the product's go-live check: {report['product_check'][-1]}", flush=True)

@@ -130,7 +130,7 @@ def main() -> None:
             "repository": spec.full_name, "commit": commit, "extraction": stats.as_dict(), "model": model_report,
             "source": {"path": str(spec.path), "prefix": spec.prefix}})
         stage("index_build", t, n_trees=manifest["trees"],
-              languages={lang: {k: e[k] for k in ("count", "bytes", "recall_at_10", "search_k")}
+              languages={lang: {k: e.get(k) for k in ("count", "bytes", "recall_at_10", "search_k", "ef_search")}
                          for lang, e in manifest["languages"].items()},
               skipped_languages=manifest["skipped_languages"])
 

@@ -129,3 +129,34 @@ def test_small_languages_are_searched_exactly_and_large_ones_with_annoy(built, m
     assert approximate._exact_vectors("python") is None
     assert [h.item for h in hits] == expected  # 17 items: Annoy's search covers them all
     assert [h.item for h in approximate.similar("python", 0, k=3)] == [h.item for h in exact.similar("python", 0, k=3)]
+
+
+def test_large_languages_are_served_by_an_hnsw_graph(trained_model, stdlib_corpus, tmp_path):
+    import numpy as np
+
+    from training.corpus import read_corpus
+
+    functions = list(read_corpus(stdlib_corpus, "train"))[:2000]
+    # A sparse graph (4 links) searched narrowly (10 candidates) misses neighbours: the check widens it.
+    manifest = build_index(trained_model, functions, tmp_path, n_trees=5, hnsw_min=1000, hnsw_m=4, ef_search=10)
+    entry = manifest["languages"]["python"]
+    assert entry["hnsw"]["file"] == "python.hnsw" and entry["hnsw"]["m"] == 4 and "search_k" not in entry
+    assert entry["ef_search"] > 10 and entry["recall_at_10"] >= 0.95
+    index = RepositoryIndex(tmp_path)
+    assert set(index.hnsw) == {"python"} and index.hnsw["python"].ef_search == entry["ef_search"]
+    vectors = np.array([index.annoy["python"].get_item_vector(i) for i in range(len(functions))])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    found = 0
+    queries = ["read a file", "parse command line arguments", "sort a list", "open a socket", "format a date"]
+    for query in queries:
+        vector = index.model.encode_queries([query])[0]
+        hits = index.search(query, k=10, mode="neural")
+        assert [h.score for h in hits] == pytest.approx(
+            [float(vectors[h.item] @ vector / np.linalg.norm(vector)) for h in hits], abs=1e-5)
+        found += len({h.item for h in hits} & set(np.argsort(-(vectors @ vector))[:10].tolist()))
+    assert found >= 0.9 * 10 * len(queries)
+    assert index._exact == {}  # the graph answered, not exact search over the Annoy file's vectors
+    graph = (tmp_path / "python.hnsw").read_bytes()
+    (tmp_path / "python.hnsw").write_bytes(graph[:-1] + bytes([graph[-1] ^ 1]))
+    with pytest.raises(IndexCheckError, match="python.hnsw does not match its checksum"):
+        check_index(tmp_path)

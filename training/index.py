@@ -5,6 +5,14 @@ A built index is a directory:
     model/               the model that embedded the functions (queries must use the same one)
     functions.jsonl.gz   the functions, each with its `language` and `item` (its Annoy id)
     {language}.ann       one Annoy file per language (memory-mapped when loaded)
+    {language}.hnsw      for languages of more than HNSW_MIN functions, an HNSW graph (training.hnsw)
+                         of the same vectors, same item ids, which serves that language's searches
+    {language}.bm25      BM25 over the same functions, for hybrid and lexical search
+
+How a language's nearest neighbours are found depends on its size, from what was measured on real
+vectors (benchmarks/results/annoy_recall_real.json, hnsw_recall_real.json): up to EXACT_MAX
+functions exactly (numpy over the Annoy file's vectors), up to HNSW_MIN with Annoy, above that with
+the HNSW graph, which alone keeps recall@10 ≥ 0.95 under a millisecond at a million functions.
 
     build_index(model, functions, "indexes/.../abc123")
     index = RepositoryIndex("indexes/.../abc123")
@@ -27,6 +35,7 @@ from tqdm import tqdm
 
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.evaluate import BM25, RRF_K
+from training.hnsw import HnswGraph, build_hnsw
 from training.model import CodeSearchModel
 from training.tokenize import code_tokens, query_tokens, subtokens
 
@@ -39,6 +48,10 @@ CANDIDATES = 100  # per system, before fusion
 # real vectors exact search takes 0.25 ms and Annoy 0.7 ms for recall 0.95
 # (benchmarks/results/annoy_recall_real.json); the Annoy file is still built, checked and mmapped.
 EXACT_MAX = 20_000
+# Above this many functions a language also gets an HNSW graph, which then serves it: at 100,000 real
+# vectors Annoy needs about 5 ms a query for recall 0.95, and it gets worse with size. Below it, Annoy's
+# build (seconds) is much cheaper than the graph's and its latency is still small beside encoding.
+HNSW_MIN = 100_000
 
 
 @dataclass(frozen=True)
@@ -59,12 +72,15 @@ def cosine_from_angular(distance: float) -> float:
 
 def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Path, n_trees: int = 50,
                 search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 200, extra: dict | None = None,
-                vectors: dict[tuple[str, str], Sequence[float]] | None = None) -> dict:
+                vectors: dict[tuple[str, str], Sequence[float]] | None = None, hnsw_min: int = HNSW_MIN,
+                hnsw_m: int = 32, ef_search: int = 32) -> dict:
     """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
 
     `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
     64 times, until recall@10 against exact search reaches MIN_RECALL, since large indexes need a
-    wider search; the value reached is stored per language and used when serving.
+    wider search; the value reached is stored per language and used when serving. Languages of more
+    than `hnsw_min` functions get an HNSW graph with `hnsw_m` links per vector, and its `ef_search`
+    (candidates kept per query) is widened the same way instead.
     `vectors` maps (language, code hash) to an embedding already computed by the same model: those
     functions are not embedded again (an update of a repository whose model did not change).
     Functions in languages the model has no encoder for are counted and left out.
@@ -96,16 +112,21 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
         BM25([code_tokens(f["code_tokens"]) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
         probes = recall_probes(model, fns, embedded, recall_sample)
-        exact = exact_top_10(embedded, probes)  # once: it does not depend on search_k
-        language_search_k = search_k
-        recall = _recall_at_10(ann, probes, exact, language_search_k)
-        while recall < MIN_RECALL and language_search_k < 64 * search_k:
-            language_search_k *= 2
-            recall = _recall_at_10(ann, probes, exact, language_search_k)
-        languages[language] = {"count": len(fns), "items": ann.get_n_items(), "file": path.name,
-                               "sha256": _sha256(path), "bytes": path.stat().st_size, "recall_at_10": recall,
-                               "search_k": language_search_k,
-                               "reused_vectors": reused}
+        exact = exact_top_10(embedded, probes)  # once: it does not depend on how wide the search is
+        entry = {"count": len(fns), "items": ann.get_n_items(), "file": path.name, "sha256": _sha256(path),
+                 "bytes": path.stat().st_size, "reused_vectors": reused}
+        if len(fns) > hnsw_min:
+            graph_path = out / f"{language}.hnsw"
+            build_hnsw(embedded, graph_path, m=hnsw_m)
+            graph = HnswGraph(graph_path, ef_search)
+            entry["ef_search"], entry["recall_at_10"] = _widen(
+                ef_search, lambda ef: recall_at_10(lambda v, n: [i for i, _ in graph.nearest(v, n, ef)], probes, exact))
+            entry["hnsw"] = {"file": graph_path.name, "sha256": _sha256(graph_path),
+                             "bytes": graph_path.stat().st_size, "m": hnsw_m}
+        else:
+            entry["search_k"], entry["recall_at_10"] = _widen(
+                search_k, lambda k: recall_at_10(lambda v, n: ann.get_nns_by_vector(v, n, search_k=k), probes, exact))
+        languages[language] = entry
         for item, fn in enumerate(fns):
             rows.append({**fn, "item": item})
         ann.unload()
@@ -144,10 +165,12 @@ def check_index(directory: str | Path) -> dict:
         if entry["items"] != entry["count"]:
             raise IndexCheckError(f"{language}: {entry['items']} items in the index for {entry['count']} functions")
         if entry["recall_at_10"] < MIN_RECALL:
+            remedy = "more links per vector (hnsw_m)" if "hnsw" in entry else "more trees"
             raise IndexCheckError(f"{language}: recall@10 {entry['recall_at_10']:.3f} against exact search "
-                                  f"is below {MIN_RECALL}; build with more trees")
-        if _sha256(directory / entry["file"]) != entry["sha256"]:
-            raise IndexCheckError(f"{language}: {entry['file']} does not match its checksum")
+                                  f"is below {MIN_RECALL}; build with {remedy}")
+        for file in (entry, entry.get("hnsw")):
+            if file and _sha256(directory / file["file"]) != file["sha256"]:
+                raise IndexCheckError(f"{language}: {file['file']} does not match its checksum")
     return manifest
 
 
@@ -170,14 +193,21 @@ def exact_top_10(vectors: np.ndarray, probes: np.ndarray) -> list[set[int]]:
     return [set(np.argsort(-(normed @ probe))[:k].tolist()) for probe in probes]
 
 
-def _recall_at_10(ann: AnnoyIndex, probes: np.ndarray, exact: list[set[int]], search_k: int) -> float:
-    """Share of the probes' exact top 10 (`exact_top_10`) that Annoy returns."""
+def recall_at_10(nearest, probes: np.ndarray, exact: list[set[int]]) -> float:
+    """Share of the probes' exact top 10 (`exact_top_10`) that `nearest(vector, n)` (item ids) returns."""
     wanted = sum(len(top) for top in exact)
     if not wanted:
         return 1.0
-    found = sum(len(top & set(ann.get_nns_by_vector(probe, len(top), search_k=search_k)))
-                for probe, top in zip(probes, exact))
-    return found / wanted
+    return sum(len(top & set(nearest(probe, len(top)))) for probe, top in zip(probes, exact)) / wanted
+
+
+def _widen(start: int, recall_with) -> tuple[int, float]:
+    """Double a search width from `start`, up to 64 times it, until `recall_with(width)` meets MIN_RECALL."""
+    width, recall = start, recall_with(start)
+    while recall < MIN_RECALL and width < 64 * start:
+        width *= 2
+        recall = recall_with(width)
+    return width, recall
 
 
 def _sha256(path: Path) -> str:
@@ -189,13 +219,14 @@ def _sha256(path: Path) -> str:
 
 
 class RepositoryIndex:
-    """A built index, loaded once: the model plus memory-mapped Annoy files."""
+    """A built index, loaded once: the model plus memory-mapped Annoy files and HNSW graphs."""
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
         self.manifest = json.loads((self.directory / "manifest.json").read_text())
         self.model = CodeSearchModel.load(self.directory / "model", device="cpu")
-        self.search_k = {language: entry["search_k"] for language, entry in self.manifest["languages"].items()}
+        self.search_k = {language: entry["search_k"] for language, entry in self.manifest["languages"].items()
+                         if "search_k" in entry}
         self._lexical: dict[str, bm25s.BM25] = {}
         self._exact: dict[str, np.ndarray | None] = {}
         self.annoy: dict[str, AnnoyIndex] = {}
@@ -203,6 +234,8 @@ class RepositoryIndex:
             ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
             ann.load(str(self.directory / entry["file"]))  # mmap: workers share the pages
             self.annoy[language] = ann
+        self.hnsw = {language: HnswGraph(self.directory / entry["hnsw"]["file"], entry["ef_search"])
+                     for language, entry in self.manifest["languages"].items() if "hnsw" in entry}
 
     @property
     def languages(self) -> list[str]:
@@ -217,6 +250,8 @@ class RepositoryIndex:
 
     def _candidates(self, language: str, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         """The `n` functions of `language` nearest to `vector`, with their cosines, best first."""
+        if language in self.hnsw:
+            return self.hnsw[language].nearest(vector, n)
         exact = self._exact_vectors(language)
         if exact is None:
             items, distances = self.annoy[language].get_nns_by_vector(

@@ -1,0 +1,210 @@
+"""The HNSW graph (training/hnsw.py) against exact search: recall@10, query latency, build time and
+file size, by index size, links per vector (M) and ef_search; the counterpart of annoy_recall.py.
+
+    .venv/bin/python benchmarks/hnsw_recall.py --vectors V.npy --query-vectors Q.npy [--sizes ...]
+    .venv/bin/python benchmarks/hnsw_recall.py [--sizes 10000 100000 1000000]   # synthetic vectors
+
+Vectors, queries, sizes and the exact top 10 are made exactly as annoy_recall.py makes them (its
+functions are reused), so the two reports compare point for point. The graph is built and served as
+the product does: `build_hnsw(vectors, path, m)` (faiss IndexHNSWFlat, inner product on unit vectors,
+efConstruction training.hnsw.EF_CONSTRUCTION, every core), saved, loaded memory-mapped by
+`HnswGraph`, and queried with `HnswGraph.nearest(v, 10, ef_search)`, one query at a time.
+
+Per build it also records what the product's go-live check would choose (`training.index._widen`
+from build_index's default ef_search, probes as `recall_probes`: half queries, half indexed items),
+and that setting's recall and latency on the benchmark queries.
+
+Writes benchmarks/results/hnsw_recall.{json,png}, or with --vectors hnsw_recall_real.{json,png};
+the plot draws Annoy's best curve from the matching annoy_recall report beside the graph's.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: exact search on one thread, like the queries
+
+import argparse  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from annoy_recall import (K, RESULTS, STRETCH, TARGET, best_at_target, brute_force_ms, exact_top_k,  # noqa: E402
+                          file_vectors, shape_statistics, synthetic_vectors)
+from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw  # noqa: E402
+from training.index import MIN_RECALL, _widen, build_index, exact_top_10, recall_at_10  # noqa: E402
+
+PRODUCT = inspect.signature(build_index).parameters
+PRODUCT_M = PRODUCT["hnsw_m"].default
+PRODUCT_EF = PRODUCT["ef_search"].default
+PRODUCT_CHECK_SAMPLE = PRODUCT["recall_sample"].default
+
+
+def measure(graph: HnswGraph, queries: np.ndarray, exact: np.ndarray, ef_search: int) -> dict:
+    for q in queries[:50]:  # warm-up: touch the pages and the caches
+        graph.nearest(q, K, ef_search)
+    wall, cpu, found = [], [], 0
+    for q, truth in zip(queries, exact):
+        w0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+        got = graph.nearest(q, K, ef_search)
+        cpu.append((time.thread_time_ns() - c0) / 1e6)
+        wall.append((time.perf_counter_ns() - w0) / 1e6)
+        found += len({i for i, _ in got} & set(truth.tolist()))
+    return {"ef_search": ef_search, "recall_at_10": round(found / (K * len(queries)), 4),
+            "median_ms": round(float(np.median(wall)), 4), "p99_ms": round(float(np.percentile(wall, 99)), 4),
+            "cpu_median_ms": round(float(np.median(cpu)), 4)}
+
+
+def annoy_curves(path: Path) -> dict[int, list[dict]]:
+    """Per size, Annoy's rows of its most-trees build from an annoy_recall report, if there is one."""
+    if not path.is_file():
+        return {}
+    rows = json.loads(path.read_text())["results"]
+    out = {}
+    for size in {r["size"] for r in rows}:
+        most = max(r["n_trees"] for r in rows if r["size"] == size)
+        out[size] = sorted((r for r in rows if r["size"] == size and r["n_trees"] == most), key=lambda r: r["median_ms"])
+    return out
+
+
+def plot(report: dict, annoy: dict[int, list[dict]], path: Path) -> None:
+    rows = report["results"]
+    sizes = [s["size"] for s in report["sizes"]]
+    fig, axes = plt.subplots(1, len(sizes), figsize=(6.5 * len(sizes), 7.5), sharey=True, squeeze=False)
+    colours = dict(zip(sorted({r["m"] for r in rows}), ["tab:blue", "tab:orange", "tab:red", "tab:purple"]))
+    everything = rows + [r for size in sizes for r in annoy.get(size, [])]
+    lowest = min(r["recall_at_10"] for r in everything)
+    for ax, exact in zip(axes[0], report["sizes"]):
+        size = exact["size"]
+        ax.set_yscale("function", functions=(lambda r: -np.log10(np.clip(1 + STRETCH - r, 1e-9, None)),
+                                             lambda y: 1 + STRETCH - 10.0 ** -y))
+        ax.axhline(TARGET["recall_at_10"], color="grey", linestyle=":", linewidth=1)
+        ax.axvline(TARGET["median_ms"], color="grey", linestyle=":", linewidth=1)
+        if size == TARGET["size"]:
+            ax.fill_between([1e-3, TARGET["median_ms"]], TARGET["recall_at_10"], 1.0, color="tab:green",
+                            alpha=0.15, label=f"target: recall ≥ {TARGET['recall_at_10']}, median < 1 ms")
+        for m in sorted({r["m"] for r in rows if r["size"] == size}):
+            line = sorted((r for r in rows if r["size"] == size and r["m"] == m), key=lambda r: r["median_ms"])
+            ax.plot([r["median_ms"] for r in line], [r["recall_at_10"] for r in line], "o-", color=colours[m],
+                    label=f"HNSW M={m} (build {line[0]['build_s']:.3g} s, {line[0]['index_mb']:.0f} MB)")
+            for r in line:
+                ax.annotate(str(r["ef_search"]), (r["median_ms"], r["recall_at_10"]), textcoords="offset points",
+                            xytext=(5, -11), fontsize=8, color=colours[m])
+        if size in annoy:
+            line = annoy[size]
+            ax.plot([r["median_ms"] for r in line], [r["recall_at_10"] for r in line], "s--", color="grey",
+                    label=f"Annoy, {line[0]['n_trees']} trees, search_k up to {line[-1]['search_k']:,} "
+                          f"(annoy_recall report)")
+        brute = exact["brute_force"]["median_ms"]
+        ax.plot([brute], [1.0], "k*", markersize=12, label=f"exact search, numpy brute force ({brute:.3g} ms)")
+        ax.set_xscale("log")
+        ax.set_title(f"{size:,} vectors")
+        ax.set_xlabel("median wall-clock latency per query (ms, log scale)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9)
+    ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0) if t >= lowest - 0.05]
+    axes[0][0].set_yticks(ticks, [f"{t:g}" for t in ticks])
+    axes[0][0].set_ylim(max(lowest - 0.05, 0.0), 1.0 + STRETCH / 2)
+    axes[0][0].set_ylabel("recall@10 against exact cosine search (axis stretched towards 1)")
+    fig.suptitle(f"HNSW graph (faiss, inner product, {report['vectors']['title']}): recall@10 vs query latency\n"
+                 "points labelled by ef_search; one query at a time on a shared 2-core machine; "
+                 "dotted: recall 0.95 and 1 ms", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--m", type=int, nargs="+", default=[16, 32])
+    parser.add_argument("--large-m", type=int, nargs="+", default=[PRODUCT_M],
+                        help="links per vector for sizes of 1,000,000 and above (their builds take minutes)")
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[16, 32, 64, 128, 256, 512])
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--centres", type=int, default=2000, help="synthetic vectors only")
+    parser.add_argument("--vectors", type=Path, help="real vectors, .npy (rows, dims), instead of synthetic ones")
+    parser.add_argument("--query-vectors", type=Path, help="queries for --vectors, .npy (default: held-out rows)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="default: benchmarks/results/hnsw_recall.json, "
+                                                 "or hnsw_recall_real.json with --vectors")
+    args = parser.parse_args()
+    if args.query_vectors and not args.vectors:
+        parser.error("--query-vectors needs --vectors")
+    name = "hnsw_recall_real" if args.vectors else "hnsw_recall"
+    out = args.out or RESULTS / f"{name}.json"
+    sizes = sorted(args.sizes)
+
+    started = time.perf_counter()
+    data, queries, about = (file_vectors if args.vectors else synthetic_vectors)(args, sizes[-1])
+    report = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "vectors": {**about, "dims": data.shape[1], "metric": "inner product on unit vectors (cosine)",
+                    "seed": args.seed, "queries": len(queries), "shape": shape_statistics(data[:8540])},
+        "hnsw": {"build": f"training.hnsw.build_hnsw(vectors, path, m), efConstruction {EF_CONSTRUCTION}, every core",
+                 "query": f"HnswGraph.nearest(v, {K}, ef_search), one query at a time, graph memory-mapped",
+                 "latency": "wall clock per query; cpu_median_ms is thread CPU time"},
+        "sizes": [], "product_check": [], "results": [],
+    }
+    print(f"{'size':>9} {'M':>3} {'build s':>8} {'MB':>7} {'ef':>5} {'recall@10':>9} {'median ms':>9} {'p99 ms':>8} "
+          f"{'cpu ms':>7}")
+    with tempfile.TemporaryDirectory(prefix="hnsw-recall-") as tmp:
+        for size in sizes:
+            base = data[:size]
+            exact, cosines = exact_top_k(base, queries)
+            report["sizes"].append({
+                "size": size, "exact_nn1_cosine_median": round(float(np.median(cosines[:, 0])), 3),
+                "exact_nn10_cosine_median": round(float(np.median(cosines[:, K - 1])), 3),
+                "brute_force": brute_force_ms(base, queries[:100])})
+            print(f"{size:>9,} exact search by brute force: {report['sizes'][-1]}", flush=True)
+            for m in (args.large_m if size >= 1_000_000 else args.m):
+                path = Path(tmp) / f"{size}-{m}.hnsw"
+                built = time.perf_counter()
+                build_hnsw(base, path, m=m)
+                build_s = round(time.perf_counter() - built, 1)
+                graph = HnswGraph(path, PRODUCT_EF)
+                common = {"size": size, "m": m, "build_s": build_s, "index_mb": round(path.stat().st_size / 1e6, 1)}
+                for ef in args.ef_search:
+                    row = {**common, **measure(graph, queries, exact, ef)}
+                    report["results"].append(row)
+                    print(f"{size:>9,} {m:>3} {build_s:>8.1f} {row['index_mb']:>7.1f} {ef:>5} {row['recall_at_10']:>9.3f} "
+                          f"{row['median_ms']:>9.3f} {row['p99_ms']:>8.3f} {row['cpu_median_ms']:>7.3f}", flush=True)
+                # As training.index.recall_probes: half queries, half indexed items.
+                sampled = np.random.default_rng(0).choice(len(base), min(PRODUCT_CHECK_SAMPLE // 2, len(base)),
+                                                          replace=False)
+                probes = np.vstack([queries[:PRODUCT_CHECK_SAMPLE // 2], base[np.sort(sampled)]])
+                truth = exact_top_10(base, probes)
+                ef, check = _widen(PRODUCT_EF, lambda e: recall_at_10(
+                    lambda v, n: [i for i, _ in graph.nearest(v, n, e)], probes, truth))
+                report["product_check"].append({**common, "ef_search": ef, "check_recall_at_10": round(check, 4),
+                                                "passes": check >= MIN_RECALL,
+                                                "on_benchmark_queries": measure(graph, queries, exact, ef)})
+                print(f"{size:>9,} {m:>3} the product's go-live check: {report['product_check'][-1]}", flush=True)
+                del graph
+                path.unlink()
+    report["at_target"] = best_at_target(report["results"])
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    annoy = annoy_curves(RESULTS / ("annoy_recall_real.json" if args.vectors else "annoy_recall.json"))
+    plot(report, annoy, out.with_suffix(".png"))
+    print(json.dumps({"shape": report["vectors"]["shape"], "at_target": report["at_target"],
+                      "product_check": report["product_check"], "seconds": report["seconds"]}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
