@@ -91,3 +91,25 @@ def test_ties_share_a_rank_and_the_hybrid_breaks_them_with_the_model():
     bm25_tied = np.array([[2.0, 2.0]])
     for model_scores, winner in ((np.array([[0.1, 0.3]]), 1), (np.array([[0.3, 0.1]]), 0)):
         assert all_systems(model_scores, bm25_tied)["hybrid"][0].argmax() == winner
+
+
+def test_csn_mrr_shuffles_before_chunking_as_codesearchnet_does():
+    """CodeSearchNet's MrrSearchTester shuffles (seed 0) before cutting chunks of 1,000; in file order
+    this split's first chunk would be all easy pairs and the hard tail would be dropped unseen."""
+    import string
+
+    from training.evaluate import evaluate_csn
+    from training.model import ModelConfig
+    from training.train import build_model
+
+    def word(i):
+        return "qx" + "".join(string.ascii_lowercase[int(d)] for d in f"{i:04d}")
+
+    easy = [{"language": "python", "summary": word(i), "code_tokens": ["def", word(i), "pass"]} for i in range(1000)]
+    hard = [{"language": "python", "summary": "unmatched words", "code_tokens": ["def", word(5000 + i), "pass"]}
+            for i in range(500)]
+    model = build_model(easy + hard, ModelConfig(languages=["python"], vocab_size=600, embedding_dim=16))
+    python = evaluate_csn(model, easy + hard)["python"]
+    assert python["pairs"] == 1000
+    # About a third of the chunk is hard pairs (no BM25 match: they rank last), the rest rank first.
+    assert 0.55 < python["bm25"] < 0.8
