@@ -5,7 +5,7 @@ file size, by index size, links per vector (M) and ef_search; the counterpart of
     .venv/bin/python benchmarks/hnsw_recall.py [--sizes 10000 100000 1000000]   # synthetic vectors
 
 Vectors, queries, sizes and the exact top 10 are made exactly as annoy_recall.py makes them (its
-functions are reused), so the two reports compare point for point. The graph is built and served as
+functions are reused), so on the same files the two reports compare point for point. The graph is built and served as
 the product does: `build_hnsw(vectors, path, m)` (faiss IndexHNSWFlat, inner product on unit vectors,
 efConstruction training.hnsw.EF_CONSTRUCTION, every core), saved, loaded memory-mapped by
 `HnswGraph`, and queried with `HnswGraph.nearest(v, 10, ef_search)`, one query at a time.
@@ -15,7 +15,8 @@ from build_index's default ef_search, probes as `recall_probes`: half queries, h
 and that setting's recall and latency on the benchmark queries.
 
 Writes benchmarks/results/hnsw_recall.{json,png}, or with --vectors hnsw_recall_real.{json,png};
-the plot draws Annoy's best curve from the matching annoy_recall report beside the graph's.
+the plot draws the Annoy curve (most trees) of the matching annoy_recall report beside the graph's,
+naming the model its vectors came from.
 """
 from __future__ import annotations
 
@@ -67,19 +68,22 @@ def measure(graph: HnswGraph, queries: np.ndarray, exact: np.ndarray, ef_search:
             "cpu_median_ms": round(float(np.median(cpu)), 4)}
 
 
-def annoy_curves(path: Path) -> dict[int, list[dict]]:
-    """Per size, Annoy's rows of its most-trees build from an annoy_recall report, if there is one."""
+def annoy_curves(path: Path) -> tuple[dict[int, list[dict]], str]:
+    """Per size, Annoy's rows of its most-trees build from an annoy_recall report (if there is one),
+    and where that report's vectors came from."""
     if not path.is_file():
-        return {}
-    rows = json.loads(path.read_text())["results"]
+        return {}, ""
+    report = json.loads(path.read_text())
+    rows = report["results"]
     out = {}
     for size in {r["size"] for r in rows}:
         most = max(r["n_trees"] for r in rows if r["size"] == size)
         out[size] = sorted((r for r in rows if r["size"] == size and r["n_trees"] == most), key=lambda r: r["median_ms"])
-    return out
+    made_by = report["vectors"].get("made_by", {})
+    return out, f"{path.name}, its own run: vectors of {made_by.get('model') or report['vectors'].get('kind', 'synthetic')}"
 
 
-def plot(report: dict, annoy: dict[int, list[dict]], path: Path) -> None:
+def plot(report: dict, annoy: dict[int, list[dict]], annoy_source: str, path: Path) -> None:
     rows = report["results"]
     sizes = [s["size"] for s in report["sizes"]]
     fig, axes = plt.subplots(1, len(sizes), figsize=(6.5 * len(sizes), 7.5), sharey=True, squeeze=False)
@@ -105,8 +109,8 @@ def plot(report: dict, annoy: dict[int, list[dict]], path: Path) -> None:
         if size in annoy:
             line = annoy[size]
             ax.plot([r["median_ms"] for r in line], [r["recall_at_10"] for r in line], "s--", color="grey",
-                    label=f"Annoy, {line[0]['n_trees']} trees, search_k up to {line[-1]['search_k']:,} "
-                          f"(annoy_recall report)")
+                    label=f"Annoy, {line[0]['n_trees']} trees, search_k up to {line[-1]['search_k']:,}\n"
+                          f"({annoy_source})")
         brute = exact["brute_force"]["median_ms"]
         ax.plot([brute], [1.0], "k*", markersize=12, label=f"exact search, numpy brute force ({brute:.3g} ms)")
         ax.set_xscale("log")
@@ -200,8 +204,9 @@ def main() -> None:
     report["seconds"] = round(time.perf_counter() - started, 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    annoy = annoy_curves(RESULTS / ("annoy_recall_real.json" if args.vectors else "annoy_recall.json"))
-    plot(report, annoy, out.with_suffix(".png"))
+    annoy, annoy_source = annoy_curves(RESULTS / ("annoy_recall_real.json" if args.vectors else "annoy_recall.json"))
+    report["annoy_comparison"] = annoy_source
+    plot(report, annoy, annoy_source, out.with_suffix(".png"))
     print(json.dumps({"shape": report["vectors"]["shape"], "at_target": report["at_target"],
                       "product_check": report["product_check"], "seconds": report["seconds"]}, indent=2))
 
