@@ -11,7 +11,8 @@ efConstruction training.hnsw.EF_CONSTRUCTION, every core), saved, loaded memory-
 `HnswGraph`, and queried with `HnswGraph.nearest(v, 10, ef_search)`, one query at a time.
 
 Per build it also records what the product's go-live check would choose (`training.index._widen`
-from build_index's default ef_search, probes as `recall_probes`: half queries, half indexed items),
+from build_index's default ef_search, probes as `recall_probes`: half queries, half indexed items,
+checked apart),
 and that setting's recall and latency on the benchmark queries.
 
 Writes benchmarks/results/hnsw_recall.{json,png}, or with --vectors hnsw_recall_real.{json,png};
@@ -43,9 +44,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from annoy_recall import (K, RESULTS, STRETCH, TARGET, best_at_target, brute_force_ms, exact_top_k,  # noqa: E402
-                          file_vectors, shape_statistics, synthetic_vectors)
+                          file_vectors, product_probes, shape_statistics, synthetic_vectors)
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw  # noqa: E402
-from training.index import MIN_RECALL, _widen, build_index, exact_top_10, recall_at_10  # noqa: E402
+from training.index import MIN_RECALL, _widen, build_index, exact_top_10, worst_recall  # noqa: E402
 
 PRODUCT = inspect.signature(build_index).parameters
 PRODUCT_M = PRODUCT["hnsw_m"].default
@@ -80,7 +81,8 @@ def annoy_curves(path: Path) -> tuple[dict[int, list[dict]], str]:
         most = max(r["n_trees"] for r in rows if r["size"] == size)
         out[size] = sorted((r for r in rows if r["size"] == size and r["n_trees"] == most), key=lambda r: r["median_ms"])
     made_by = report["vectors"].get("made_by", {})
-    return out, f"{path.name}, its own run: vectors of {made_by.get('model') or report['vectors'].get('kind', 'synthetic')}"
+    source = made_by.get("model") or report["vectors"].get("kind", "synthetic")
+    return out, f"{path.name}, its own run: vectors of {source}"
 
 
 def plot(report: dict, annoy: dict[int, list[dict]], annoy_source: str, path: Path) -> None:
@@ -184,14 +186,12 @@ def main() -> None:
                 for ef in args.ef_search:
                     row = {**common, **measure(graph, queries, exact, ef)}
                     report["results"].append(row)
-                    print(f"{size:>9,} {m:>3} {build_s:>8.1f} {row['index_mb']:>7.1f} {ef:>5} {row['recall_at_10']:>9.3f} "
+                    print(f"{size:>9,} {m:>3} {build_s:>8.1f} {row['index_mb']:>7.1f} {ef:>5} "
+                          f"{row['recall_at_10']:>9.3f} "
                           f"{row['median_ms']:>9.3f} {row['p99_ms']:>8.3f} {row['cpu_median_ms']:>7.3f}", flush=True)
-                # As training.index.recall_probes: half queries, half indexed items.
-                sampled = np.random.default_rng(0).choice(len(base), min(PRODUCT_CHECK_SAMPLE // 2, len(base)),
-                                                          replace=False)
-                probes = np.vstack([queries[:PRODUCT_CHECK_SAMPLE // 2], base[np.sort(sampled)]])
-                truth = exact_top_10(base, probes)
-                ef, check = _widen(PRODUCT_EF, lambda e: recall_at_10(
+                probes = product_probes(base, queries, PRODUCT_CHECK_SAMPLE)
+                truth = {kind: exact_top_10(base, p) for kind, p in probes.items()}
+                ef, check = _widen(PRODUCT_EF, lambda e: worst_recall(
                     lambda v, n: [i for i, _ in graph.nearest(v, n, e)], probes, truth))
                 report["product_check"].append({**common, "ef_search": ef, "check_recall_at_10": round(check, 4),
                                                 "passes": check >= MIN_RECALL,

@@ -32,9 +32,20 @@ def test_recall_is_checked_with_typed_queries_and_with_code(trained_model):
     queries = trained_model.encode_queries([f["summary"] or " ".join(subtokens(f["func_name"].split(".")[-1]))
                                             for f in functions])
     codes = {tuple(v.round(5)) for v in vectors}
-    typed = [p for p in probes if tuple(p.round(5)) not in codes]
-    assert len(probes) == 10 and len(typed) == 5
-    assert all(max(float(q @ p) for q in queries) > 0.999 for p in typed)
+    assert len(probes["typed"]) == len(probes["code"]) == 5
+    assert all(tuple(p.round(5)) in codes for p in probes["code"])
+    assert all(tuple(p.round(5)) not in codes and max(float(q @ p) for q in queries) > 0.999 for p in probes["typed"])
+
+
+def test_recall_is_the_worse_of_typed_and_code_probes():
+    import numpy as np
+
+    from training.index import worst_recall
+
+    probes = {"typed": np.eye(2, dtype=np.float32), "code": np.eye(2, dtype=np.float32)}
+    exact = {"typed": [{0, 1}, {2, 3}], "code": [{0, 1}, {0, 1}]}
+    # Every code probe's neighbours are found, half of the typed probes' are: the check sees 0.75, not 0.875.
+    assert worst_recall(lambda v, n: [0, 1], probes, exact) == 0.75
 
 
 def test_search_similar_and_code_search(built):

@@ -112,7 +112,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
         BM25([code_tokens(f["code_tokens"]) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
         probes = recall_probes(model, fns, embedded, recall_sample)
-        exact = exact_top_10(embedded, probes)  # once: it does not depend on how wide the search is
+        exact = {kind: exact_top_10(embedded, p) for kind, p in probes.items()}  # once, whatever the width
         entry = {"count": len(fns), "items": ann.get_n_items(), "file": path.name, "sha256": _sha256(path),
                  "bytes": path.stat().st_size, "reused_vectors": reused}
         if len(fns) > hnsw_min:
@@ -120,12 +120,12 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
             build_hnsw(embedded, graph_path, m=hnsw_m)
             graph = HnswGraph(graph_path, ef_search)
             entry["ef_search"], entry["recall_at_10"] = _widen(
-                ef_search, lambda ef: recall_at_10(lambda v, n: [i for i, _ in graph.nearest(v, n, ef)], probes, exact))
+                ef_search, lambda ef: worst_recall(lambda v, n: [i for i, _ in graph.nearest(v, n, ef)], probes, exact))
             entry["hnsw"] = {"file": graph_path.name, "sha256": _sha256(graph_path),
                              "bytes": graph_path.stat().st_size, "m": hnsw_m}
         else:
             entry["search_k"], entry["recall_at_10"] = _widen(
-                search_k, lambda k: recall_at_10(lambda v, n: ann.get_nns_by_vector(v, n, search_k=k), probes, exact))
+                search_k, lambda k: worst_recall(lambda v, n: ann.get_nns_by_vector(v, n, search_k=k), probes, exact))
         languages[language] = entry
         for item, fn in enumerate(fns):
             rows.append({**fn, "item": item})
@@ -174,16 +174,18 @@ def check_index(directory: str | Path) -> dict:
     return manifest
 
 
-def recall_probes(model: CodeSearchModel, fns: list[dict], vectors: np.ndarray, sample: int) -> np.ndarray:
-    """What the recall check searches with: half of it what people type (sampled functions' summaries,
-    or the words of their names, through the query encoder), half code (sampled functions' own
-    vectors, as search by code and similar snippets send). Query vectors lie farther from the code
-    than code does from code, which makes them the harder half for Annoy."""
+def recall_probes(model: CodeSearchModel, fns: list[dict], vectors: np.ndarray,
+                  sample: int) -> dict[str, np.ndarray]:
+    """What the recall check searches with, in two kinds checked apart: "typed", what people type
+    (sampled functions' summaries, or the words of their names, through the query encoder), and
+    "code", sampled functions' own vectors, as search by code and similar snippets send. Query vectors
+    lie farther from the code than code does from code, which makes them the harder kind: averaged
+    together, the easy code probes would hide a shortfall for typed queries."""
     picked = random.Random(0).sample(range(len(fns)), min(sample, len(fns)))
     texts = [fns[i].get("summary") or " ".join(subtokens(fns[i]["func_name"].rsplit(".", 1)[-1]))
              for i in picked[::2]]
-    probes = np.vstack([model.encode_queries(texts), vectors[picked[1::2]]])
-    return probes[np.linalg.norm(probes, axis=1) > 0]
+    probes = {"typed": model.encode_queries(texts), "code": vectors[picked[1::2]]}
+    return {kind: p[np.linalg.norm(p, axis=1) > 0] for kind, p in probes.items()}
 
 
 def exact_top_10(vectors: np.ndarray, probes: np.ndarray) -> list[set[int]]:
@@ -199,6 +201,11 @@ def recall_at_10(nearest, probes: np.ndarray, exact: list[set[int]]) -> float:
     if not wanted:
         return 1.0
     return sum(len(top & set(nearest(probe, len(top)))) for probe, top in zip(probes, exact)) / wanted
+
+
+def worst_recall(nearest, probes: dict[str, np.ndarray], exact: dict[str, list[set[int]]]) -> float:
+    """The lower recall@10 of the kinds of probes (`recall_probes`), each against its exact top 10."""
+    return min(recall_at_10(nearest, probes[kind], exact[kind]) for kind in probes)
 
 
 def _widen(start: int, recall_with) -> tuple[int, float]:
