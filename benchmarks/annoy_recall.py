@@ -242,6 +242,40 @@ def labels(line: list[dict]) -> list[str]:
 STRETCH = 0.02  # the recall axis is -log10(1 + STRETCH - recall): 0.9, 0.95, 0.99 and 1 spread apart
 
 
+def start_panel(ax, size: int) -> None:
+    """One size's recall-vs-latency axes: recall stretched towards 1, the target's lines and band."""
+    ax.set_yscale("function", functions=(lambda r: -np.log10(np.clip(1 + STRETCH - r, 1e-9, None)),
+                                         lambda y: 1 + STRETCH - 10.0 ** -y))
+    ax.axhline(TARGET["recall_at_10"], color="grey", linestyle=":", linewidth=1)
+    ax.axvline(TARGET["median_ms"], color="grey", linestyle=":", linewidth=1)
+    if size == TARGET["size"]:
+        ax.fill_between([1e-3, TARGET["median_ms"]], TARGET["recall_at_10"], 1.0, color="tab:green",
+                        alpha=0.15, label=f"target: recall ≥ {TARGET['recall_at_10']}, median < 1 ms")
+
+
+def finish_panel(ax, exact: dict) -> None:
+    """Brute force's point, the log latency axis, title, grid and legend of one size's axes."""
+    brute = exact["brute_force"]["median_ms"]
+    ax.plot([brute], [1.0], "k*", markersize=12, label=f"exact search, numpy brute force ({brute:.3g} ms)")
+    ax.set_xscale("log")
+    ax.set_title(f"{exact['size']:,} vectors")
+    ax.set_xlabel("median wall-clock latency per query (ms, log scale)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9)
+
+
+def save_figure(fig, axes, lowest: float, title: str, path: Path) -> None:
+    """The shared recall axis (ticks down to `lowest`), the title, and the file."""
+    ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0) if t >= lowest - 0.05]
+    axes[0][0].set_yticks(ticks, [f"{t:g}" for t in ticks])
+    axes[0][0].set_ylim(max(lowest - 0.05, 0.0), 1.0 + STRETCH / 2)
+    axes[0][0].set_ylabel("recall@10 against exact cosine search (axis stretched towards 1)")
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def plot(report: dict, path: Path) -> None:
     rows = report["results"]
     sizes = [s["size"] for s in report["sizes"]]
@@ -252,13 +286,7 @@ def plot(report: dict, path: Path) -> None:
     lowest = min(r["recall_at_10"] for r in rows)
     for ax, exact in zip(axes[0], report["sizes"]):
         size = exact["size"]
-        ax.set_yscale("function", functions=(lambda r: -np.log10(np.clip(1 + STRETCH - r, 1e-9, None)),
-                                             lambda y: 1 + STRETCH - 10.0 ** -y))
-        ax.axhline(TARGET["recall_at_10"], color="grey", linestyle=":", linewidth=1)
-        ax.axvline(TARGET["median_ms"], color="grey", linestyle=":", linewidth=1)
-        if size == TARGET["size"]:
-            ax.fill_between([1e-3, TARGET["median_ms"]], TARGET["recall_at_10"], 1.0, color="tab:green",
-                            alpha=0.15, label=f"target: recall ≥ {TARGET['recall_at_10']}, median < 1 ms")
+        start_panel(ax, size)
         for n_trees in sorted({r["n_trees"] for r in rows if r["size"] == size}):
             line = sorted((r for r in rows if r["size"] == size and r["n_trees"] == n_trees),
                           key=lambda r: r["median_ms"])
@@ -268,25 +296,12 @@ def plot(report: dict, path: Path) -> None:
             for r, text in zip(line, labels(line)):
                 ax.annotate(text, (r["median_ms"], r["recall_at_10"]), textcoords="offset points",
                             xytext=offset, ha=align, fontsize=8, color=colours[n_trees])
-        brute = exact["brute_force"]["median_ms"]
-        ax.plot([brute], [1.0], "k*", markersize=12, label=f"exact search, numpy brute force ({brute:.3g} ms)")
-        ax.set_xscale("log")
+        finish_panel(ax, exact)
         ax.set_xlim(min(r["median_ms"] for r in rows) / 1.5,
                     max(max(r["median_ms"] for r in rows), max(s["brute_force"]["median_ms"] for s in report["sizes"])) * 2)
-        ax.set_title(f"{size:,} vectors")
-        ax.set_xlabel("median wall-clock latency per query (ms, log scale)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9)
-    ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0) if t >= lowest - 0.05]
-    axes[0][0].set_yticks(ticks, [f"{t:g}" for t in ticks])
-    axes[0][0].set_ylim(max(lowest - 0.05, 0.0), 1.0 + STRETCH / 2)
-    axes[0][0].set_ylabel("recall@10 against exact cosine search (axis stretched towards 1)")
-    fig.suptitle(f"Annoy (angular, {report['vectors']['title']}): recall@10 vs query latency\n"
-                 "points labelled by search_k (-1 = Annoy's default, n_trees × 10); one query at a time on a shared "
-                 "2-core machine; dotted: recall 0.95 and 1 ms", fontsize=12)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, axes, lowest, f"Annoy (angular, {report['vectors']['title']}): recall@10 vs query latency\n"
+                "points labelled by search_k (-1 = Annoy's default, n_trees × 10); one query at a time on a shared "
+                "2-core machine; dotted: recall 0.95 and 1 ms", path)
 
 
 def main() -> None:

@@ -43,8 +43,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from annoy_recall import (K, RESULTS, STRETCH, TARGET, best_at_target, brute_force_ms, exact_top_k,  # noqa: E402
-                          file_vectors, product_probes, shape_statistics, synthetic_vectors)
+from annoy_recall import (K, RESULTS, best_at_target, brute_force_ms, exact_top_k, file_vectors,  # noqa: E402
+                          finish_panel, product_probes, save_figure, shape_statistics, start_panel,
+                          synthetic_vectors)
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw  # noqa: E402
 from training.index import MIN_RECALL, _widen, build_index, exact_top_10, worst_recall  # noqa: E402
 
@@ -94,13 +95,7 @@ def plot(report: dict, annoy: dict[int, list[dict]], annoy_source: str, path: Pa
     lowest = min(r["recall_at_10"] for r in everything)
     for ax, exact in zip(axes[0], report["sizes"]):
         size = exact["size"]
-        ax.set_yscale("function", functions=(lambda r: -np.log10(np.clip(1 + STRETCH - r, 1e-9, None)),
-                                             lambda y: 1 + STRETCH - 10.0 ** -y))
-        ax.axhline(TARGET["recall_at_10"], color="grey", linestyle=":", linewidth=1)
-        ax.axvline(TARGET["median_ms"], color="grey", linestyle=":", linewidth=1)
-        if size == TARGET["size"]:
-            ax.fill_between([1e-3, TARGET["median_ms"]], TARGET["recall_at_10"], 1.0, color="tab:green",
-                            alpha=0.15, label=f"target: recall ≥ {TARGET['recall_at_10']}, median < 1 ms")
+        start_panel(ax, size)
         for m in sorted({r["m"] for r in rows if r["size"] == size}):
             line = sorted((r for r in rows if r["size"] == size and r["m"] == m), key=lambda r: r["median_ms"])
             ax.plot([r["median_ms"] for r in line], [r["recall_at_10"] for r in line], "o-", color=colours[m],
@@ -113,23 +108,10 @@ def plot(report: dict, annoy: dict[int, list[dict]], annoy_source: str, path: Pa
             ax.plot([r["median_ms"] for r in line], [r["recall_at_10"] for r in line], "s--", color="grey",
                     label=f"Annoy, {line[0]['n_trees']} trees, search_k up to {line[-1]['search_k']:,}\n"
                           f"({annoy_source})")
-        brute = exact["brute_force"]["median_ms"]
-        ax.plot([brute], [1.0], "k*", markersize=12, label=f"exact search, numpy brute force ({brute:.3g} ms)")
-        ax.set_xscale("log")
-        ax.set_title(f"{size:,} vectors")
-        ax.set_xlabel("median wall-clock latency per query (ms, log scale)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9)
-    ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0) if t >= lowest - 0.05]
-    axes[0][0].set_yticks(ticks, [f"{t:g}" for t in ticks])
-    axes[0][0].set_ylim(max(lowest - 0.05, 0.0), 1.0 + STRETCH / 2)
-    axes[0][0].set_ylabel("recall@10 against exact cosine search (axis stretched towards 1)")
-    fig.suptitle(f"HNSW graph (faiss, inner product, {report['vectors']['title']}): recall@10 vs query latency\n"
-                 "points labelled by ef_search; one query at a time on a shared 2-core machine; "
-                 "dotted: recall 0.95 and 1 ms", fontsize=12)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+        finish_panel(ax, exact)
+    save_figure(fig, axes, lowest, f"HNSW graph (faiss, inner product, {report['vectors']['title']}): recall@10 vs "
+                "query latency\npoints labelled by ef_search; one query at a time on a shared 2-core machine; "
+                "dotted: recall 0.95 and 1 ms", path)
 
 
 def main() -> None:
