@@ -189,7 +189,7 @@ def recall_probes(model: CodeSearchModel, fns: list[dict], vectors: np.ndarray,
 
 
 def exact_top_10(vectors: np.ndarray, probes: np.ndarray) -> list[set[int]]:
-    """Each probe's exact cosine top 10 among `vectors` (what Annoy's answers are checked against)."""
+    """Each probe's exact cosine top 10 among `vectors`, which Annoy's and the graph's answers are checked against."""
     k = min(10, len(vectors))
     normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
     return [set(np.argsort(-(normed @ probe))[:k].tolist()) for probe in probes]
