@@ -1,9 +1,12 @@
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from conftest import CSN_SAMPLE, run_cli
+from conftest import CSN_SAMPLE, ROOT, run_cli
 from training.evaluate import all_systems, bm25_scores, diagonal_reciprocal_ranks, ndcg, ranks, rrf
 
 
@@ -113,3 +116,14 @@ def test_csn_mrr_shuffles_before_chunking_as_codesearchnet_does():
     assert python["pairs"] == 1000
     # About a third of the chunk is hard pairs (no BM25 match: they rank last), the rest rank first.
     assert 0.55 < python["bm25"] < 0.8
+
+
+def test_bm25s_cannot_take_the_gpu_through_jax():
+    """bm25s runs JAX at import when JAX is installed, and JAX takes 75% of a GPU's memory: the library
+    keeps JAX on the CPU unless the user chose a platform."""
+    code = "import os, training.evaluate; print(os.environ['JAX_PLATFORMS'])"
+    env = {k: v for k, v in os.environ.items() if k != "JAX_PLATFORMS"}
+    chosen = {**env, "JAX_PLATFORMS": "cuda"}
+    for environment, expected in ((env, "cpu"), (chosen, "cuda")):
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
+        assert done.stdout.strip() == expected, done.stderr

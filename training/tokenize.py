@@ -158,8 +158,3 @@ class Vocabulary:
         directory = Path(directory)
         return cls(Tokenizer.from_file(str(directory / "words.tokenizer.json")),
                    Tokenizer.from_file(str(directory / "bpe.tokenizer.json")))
-
-    def token_of(self, i: int) -> str:
-        if i < self._offset:
-            return self.words.id_to_token(i)
-        return "##" + (self.bpe.id_to_token(i - self._offset) or UNK)
