@@ -1,13 +1,14 @@
 """The HNSW graph (training/hnsw.py) against exact search: recall@10, query latency, build time and
-file size, by index size, links per vector (M) and ef_search; the counterpart of annoy_recall.py.
+file size, by index size, links per vector (M), efConstruction and ef_search; the counterpart of
+annoy_recall.py.
 
     .venv/bin/python benchmarks/hnsw_recall.py --vectors V.npy --query-vectors Q.npy [--sizes ...]
     .venv/bin/python benchmarks/hnsw_recall.py [--sizes 10000 100000 1000000]   # synthetic vectors
 
 Vectors, queries, sizes and the exact top 10 are made exactly as annoy_recall.py makes them (its
 functions are reused), so on the same files the two reports compare point for point. The graph is built and served as
-the product does: `build_hnsw(vectors, path, m)` (faiss IndexHNSWFlat, inner product on unit vectors,
-efConstruction training.hnsw.EF_CONSTRUCTION, every core), saved, loaded memory-mapped by
+the product does: `build_hnsw(vectors, path, m, ef_construction)` (faiss IndexHNSWFlat, inner product
+on unit vectors, every core), saved, loaded memory-mapped by
 `HnswGraph`, and queried with `HnswGraph.nearest(v, 10, ef_search)`, one query at a time.
 
 Per build it also records what the product's go-live check would choose (`training.index._widen`
@@ -27,6 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: exact search
 
 import argparse  # noqa: E402
 import inspect  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
@@ -46,11 +48,12 @@ import numpy as np  # noqa: E402
 from annoy_recall import (K, RESULTS, best_at_target, brute_force_ms, exact_top_k, file_vectors,  # noqa: E402
                           finish_panel, product_probes, save_figure, shape_statistics, start_panel,
                           synthetic_vectors)
-from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw  # noqa: E402
+from training.hnsw import HnswGraph, build_hnsw  # noqa: E402
 from training.index import MIN_RECALL, _widen, build_index, exact_top_10, worst_recall  # noqa: E402
 
 PRODUCT = inspect.signature(build_index).parameters
 PRODUCT_M = PRODUCT["hnsw_m"].default
+PRODUCT_EFC = PRODUCT["hnsw_ef_construction"].default
 PRODUCT_EF = PRODUCT["ef_search"].default
 PRODUCT_CHECK_SAMPLE = PRODUCT["recall_sample"].default
 
@@ -90,19 +93,24 @@ def plot(report: dict, annoy: dict[int, list[dict]], annoy_source: str, path: Pa
     rows = report["results"]
     sizes = [s["size"] for s in report["sizes"]]
     fig, axes = plt.subplots(1, len(sizes), figsize=(6.5 * len(sizes), 7.5), sharey=True, squeeze=False)
-    colours = dict(zip(sorted({r["m"] for r in rows}), ["tab:blue", "tab:orange", "tab:red", "tab:purple"]))
+    builds = sorted({(r["m"], r["ef_construction"]) for r in rows})
+    colours = dict(zip(builds, ["tab:blue", "tab:orange", "tab:red", "tab:purple", "tab:green", "tab:brown"]))
     everything = rows + [r for size in sizes for r in annoy.get(size, [])]
     lowest = min(r["recall_at_10"] for r in everything)
     for ax, exact in zip(axes[0], report["sizes"]):
         size = exact["size"]
         start_panel(ax, size)
-        for m in sorted({r["m"] for r in rows if r["size"] == size}):
-            line = sorted((r for r in rows if r["size"] == size and r["m"] == m), key=lambda r: r["median_ms"])
-            ax.plot([r["median_ms"] for r in line], [r["recall_at_10"] for r in line], "o-", color=colours[m],
-                    label=f"HNSW M={m} (build {line[0]['build_s']:.3g} s, {line[0]['index_mb']:.0f} MB)")
+        for build in builds:
+            line = sorted((r for r in rows if r["size"] == size and (r["m"], r["ef_construction"]) == build),
+                          key=lambda r: r["median_ms"])
+            if not line:
+                continue
+            ax.plot([r["median_ms"] for r in line], [r["recall_at_10"] for r in line], "o-", color=colours[build],
+                    label=f"HNSW M={build[0]}, efConstruction {build[1]} "
+                          f"(build {line[0]['build_s']:.3g} s, {line[0]['index_mb']:.0f} MB)")
             for r in line:
                 ax.annotate(str(r["ef_search"]), (r["median_ms"], r["recall_at_10"]), textcoords="offset points",
-                            xytext=(5, -11), fontsize=8, color=colours[m])
+                            xytext=(5, -11), fontsize=8, color=colours[build])
         if size in annoy:
             line = annoy[size]
             ax.plot([r["median_ms"] for r in line], [r["recall_at_10"] for r in line], "s--", color="grey",
@@ -120,6 +128,10 @@ def main() -> None:
     parser.add_argument("--m", type=int, nargs="+", default=[16, 32])
     parser.add_argument("--large-m", type=int, nargs="+", default=[PRODUCT_M],
                         help="links per vector for sizes of 1,000,000 and above (their builds take minutes)")
+    parser.add_argument("--ef-construction", type=int, nargs="+", default=[PRODUCT_EFC],
+                        help="candidates kept while building (each value is one more build per M)")
+    parser.add_argument("--large-ef-construction", type=int, nargs="+",
+                        help="the same for sizes of 1,000,000 and above (default: --ef-construction)")
     parser.add_argument("--ef-search", type=int, nargs="+", default=[16, 32, 64, 128, 256, 512])
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--centres", type=int, default=2000, help="synthetic vectors only")
@@ -142,13 +154,13 @@ def main() -> None:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "vectors": {**about, "dims": data.shape[1], "metric": "inner product on unit vectors (cosine)",
                     "seed": args.seed, "queries": len(queries), "shape": shape_statistics(data[:8540])},
-        "hnsw": {"build": f"training.hnsw.build_hnsw(vectors, path, m), efConstruction {EF_CONSTRUCTION}, every core",
+        "hnsw": {"build": "training.hnsw.build_hnsw(vectors, path, m, ef_construction), every core",
                  "query": f"HnswGraph.nearest(v, {K}, ef_search), one query at a time, graph memory-mapped",
                  "latency": "wall clock per query; cpu_median_ms is thread CPU time"},
         "sizes": [], "product_check": [], "results": [],
     }
-    print(f"{'size':>9} {'M':>3} {'build s':>8} {'MB':>7} {'ef':>5} {'recall@10':>9} {'median ms':>9} {'p99 ms':>8} "
-          f"{'cpu ms':>7}")
+    print(f"{'size':>9} {'M':>3} {'efC':>4} {'build s':>8} {'MB':>7} {'ef':>5} {'recall@10':>9} {'median ms':>9} "
+          f"{'p99 ms':>8} {'cpu ms':>7}")
     with tempfile.TemporaryDirectory(prefix="hnsw-recall-") as tmp:
         for size in sizes:
             base = data[:size]
@@ -158,17 +170,20 @@ def main() -> None:
                 "exact_nn10_cosine_median": round(float(np.median(cosines[:, K - 1])), 3),
                 "brute_force": brute_force_ms(base, queries[:100])})
             print(f"{size:>9,} exact search by brute force: {report['sizes'][-1]}", flush=True)
-            for m in (args.large_m if size >= 1_000_000 else args.m):
-                path = Path(tmp) / f"{size}-{m}.hnsw"
+            builds = ((args.large_m, args.large_ef_construction or args.ef_construction) if size >= 1_000_000
+                      else (args.m, args.ef_construction))
+            for m, efc in itertools.product(*builds):
+                path = Path(tmp) / f"{size}-{m}-{efc}.hnsw"
                 built = time.perf_counter()
-                build_hnsw(base, path, m=m)
+                build_hnsw(base, path, m=m, ef_construction=efc)
                 build_s = round(time.perf_counter() - built, 1)
                 graph = HnswGraph(path, PRODUCT_EF)
-                common = {"size": size, "m": m, "build_s": build_s, "index_mb": round(path.stat().st_size / 1e6, 1)}
+                common = {"size": size, "m": m, "ef_construction": efc, "build_s": build_s,
+                          "index_mb": round(path.stat().st_size / 1e6, 1)}
                 for ef in args.ef_search:
                     row = {**common, **measure(graph, queries, exact, ef)}
                     report["results"].append(row)
-                    print(f"{size:>9,} {m:>3} {build_s:>8.1f} {row['index_mb']:>7.1f} {ef:>5} "
+                    print(f"{size:>9,} {m:>3} {efc:>4} {build_s:>8.1f} {row['index_mb']:>7.1f} {ef:>5} "
                           f"{row['recall_at_10']:>9.3f} "
                           f"{row['median_ms']:>9.3f} {row['p99_ms']:>8.3f} {row['cpu_median_ms']:>7.3f}", flush=True)
                 probes = product_probes(base, queries, PRODUCT_CHECK_SAMPLE)
@@ -178,7 +193,8 @@ def main() -> None:
                 report["product_check"].append({**common, "ef_search": ef, "check_recall_at_10": round(check, 4),
                                                 "passes": check >= MIN_RECALL,
                                                 "on_benchmark_queries": measure(graph, queries, exact, ef)})
-                print(f"{size:>9,} {m:>3} the product's go-live check: {report['product_check'][-1]}", flush=True)
+                print(f"{size:>9,} {m:>3} {efc:>4} the product's go-live check: {report['product_check'][-1]}",
+                      flush=True)
                 del graph
                 path.unlink()
     report["at_target"] = best_at_target(report["results"])

@@ -149,10 +149,13 @@ def test_large_languages_are_served_by_an_hnsw_graph(trained_model, stdlib_corpu
     from training.corpus import read_corpus
 
     functions = list(read_corpus(stdlib_corpus, "train"))[:2000]
-    # A sparse graph (4 links) searched narrowly (10 candidates) misses neighbours: the check widens it.
-    manifest = build_index(trained_model, functions, tmp_path, n_trees=5, hnsw_min=1000, hnsw_m=4, ef_search=10)
+    # A sparse graph (4 links, built keeping 16 candidates) searched narrowly (10 candidates) misses
+    # neighbours: the check widens it.
+    manifest = build_index(trained_model, functions, tmp_path, n_trees=5, hnsw_min=1000, hnsw_m=4,
+                           hnsw_ef_construction=16, ef_search=10)
     entry = manifest["languages"]["python"]
-    assert entry["hnsw"]["file"] == "python.hnsw" and entry["hnsw"]["m"] == 4 and "search_k" not in entry
+    assert entry["hnsw"] == {**entry["hnsw"], "file": "python.hnsw", "m": 4, "ef_construction": 16}
+    assert "search_k" not in entry
     assert entry["ef_search"] > 10 and entry["recall_at_10"] >= 0.95
     index = RepositoryIndex(tmp_path)
     assert set(index.hnsw) == {"python"} and index.hnsw["python"].ef_search == entry["ef_search"]

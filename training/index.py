@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.evaluate import BM25, RRF_K
-from training.hnsw import HnswGraph, build_hnsw
+from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import CodeSearchModel
 from training.tokenize import code_tokens, query_tokens, subtokens
 
@@ -73,14 +73,15 @@ def cosine_from_angular(distance: float) -> float:
 def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Path, n_trees: int = 50,
                 search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 200, extra: dict | None = None,
                 vectors: dict[tuple[str, str], Sequence[float]] | None = None, hnsw_min: int = HNSW_MIN,
-                hnsw_m: int = 32, ef_search: int = 32) -> dict:
+                hnsw_m: int = 32, hnsw_ef_construction: int = EF_CONSTRUCTION, ef_search: int = 32) -> dict:
     """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
 
     `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
     64 times, until recall@10 against exact search reaches MIN_RECALL, since large indexes need a
     wider search; the value reached is stored per language and used when serving. Languages of more
-    than `hnsw_min` functions get an HNSW graph with `hnsw_m` links per vector, and its `ef_search`
-    (candidates kept per query) is widened the same way instead.
+    than `hnsw_min` functions get an HNSW graph with `hnsw_m` links per vector (built keeping
+    `hnsw_ef_construction` candidates), and its `ef_search` (candidates kept per query) is widened the
+    same way instead.
     `vectors` maps (language, code hash) to an embedding already computed by the same model: those
     functions are not embedded again (an update of a repository whose model did not change).
     Functions in languages the model has no encoder for are counted and left out.
@@ -117,12 +118,13 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
                  "bytes": path.stat().st_size, "reused_vectors": reused}
         if len(fns) > hnsw_min:
             graph_path = out / f"{language}.hnsw"
-            build_hnsw(embedded, graph_path, m=hnsw_m)
+            build_hnsw(embedded, graph_path, m=hnsw_m, ef_construction=hnsw_ef_construction)
             graph = HnswGraph(graph_path, ef_search)
             entry["ef_search"], entry["recall_at_10"] = _widen(
                 ef_search, lambda ef: worst_recall(lambda v, n: [i for i, _ in graph.nearest(v, n, ef)], probes, exact))
             entry["hnsw"] = {"file": graph_path.name, "sha256": _sha256(graph_path),
-                             "bytes": graph_path.stat().st_size, "m": hnsw_m}
+                             "bytes": graph_path.stat().st_size, "m": hnsw_m,
+                             "ef_construction": hnsw_ef_construction}
         else:
             entry["search_k"], entry["recall_at_10"] = _widen(
                 search_k, lambda k: worst_recall(lambda v, n: ann.get_nns_by_vector(v, n, search_k=k), probes, exact))
@@ -165,7 +167,7 @@ def check_index(directory: str | Path) -> dict:
         if entry["items"] != entry["count"]:
             raise IndexCheckError(f"{language}: {entry['items']} items in the index for {entry['count']} functions")
         if entry["recall_at_10"] < MIN_RECALL:
-            remedy = "more links per vector (hnsw_m)" if "hnsw" in entry else "more trees"
+            remedy = "more links per vector (hnsw_m) or hnsw_ef_construction" if "hnsw" in entry else "more trees"
             raise IndexCheckError(f"{language}: recall@10 {entry['recall_at_10']:.3f} against exact search "
                                   f"is below {MIN_RECALL}; build with {remedy}")
         for file in (entry, entry.get("hnsw")):
