@@ -92,6 +92,21 @@ def test_angular_to_cosine():
     assert cosine_from_angular(0.0) == 1.0 and cosine_from_angular(2 ** 0.5) == pytest.approx(0.0)
 
 
+def test_the_width_is_doubled_until_recall_meets_the_bar_then_narrowed_back():
+    from training.index import _widen
+
+    asked = []
+
+    def recall_with(width):  # the bar is first met at width 100
+        asked.append(width)
+        return 0.96 if width >= 100 else 0.9
+
+    assert _widen(32, recall_with) == (112, 0.96)
+    assert asked == [32, 64, 128, 96, 112]
+    assert _widen(32, lambda width: 0.97) == (32, 0.97)  # met at once: nothing to narrow
+    assert _widen(32, lambda width: 0.5) == (64 * 32, 0.5)  # never met: the widest, for the check to refuse
+
+
 def test_search_k_is_widened_until_recall_meets_the_bar(trained_model, stdlib_corpus, tmp_path):
     from training.corpus import read_corpus
 

@@ -78,7 +78,8 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
 
     `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
     64 times, until recall@10 against exact search reaches MIN_RECALL, since large indexes need a
-    wider search; the value reached is stored per language and used when serving. Languages of more
+    wider search, then narrowed back towards the smallest that passes (`_widen`); the value reached
+    is stored per language and used when serving. Languages of more
     than `hnsw_min` functions get an HNSW graph with `hnsw_m` links per vector (built keeping
     `hnsw_ef_construction` candidates), and its `ef_search` (candidates kept per query) is widened the
     same way instead.
@@ -210,12 +211,24 @@ def worst_recall(nearest, probes: dict[str, np.ndarray], exact: dict[str, list[s
     return min(recall_at_10(nearest, probes[kind], exact[kind]) for kind in probes)
 
 
-def _widen(start: int, recall_with) -> tuple[int, float]:
-    """Double a search width from `start`, up to 64 times it, until `recall_with(width)` meets MIN_RECALL."""
-    width, recall = start, recall_with(start)
+def _widen(start: int, recall_with, narrow_steps: int = 2) -> tuple[int, float]:
+    """The search width to serve with: doubled from `start`, up to 64 times it, until
+    `recall_with(width)` meets MIN_RECALL, then bisected `narrow_steps` times between the last width
+    that failed and the first that passed. Query time grows with the width, and doubling alone can
+    serve twice the width the bar needs; two bisections leave at most a quarter of that step."""
+    failed, width, recall = None, start, recall_with(start)
     while recall < MIN_RECALL and width < 64 * start:
-        width *= 2
+        failed, width = width, width * 2
         recall = recall_with(width)
+    for _ in range(narrow_steps if recall >= MIN_RECALL and failed else 0):
+        middle = (failed + width) // 2
+        if middle in (failed, width):
+            break
+        middle_recall = recall_with(middle)
+        if middle_recall >= MIN_RECALL:
+            width, recall = middle, middle_recall
+        else:
+            failed = middle
     return width, recall
 
 
