@@ -244,6 +244,7 @@ def plot_history(history: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     if history["loss"]:
@@ -254,6 +255,7 @@ def plot_history(history: dict, path: Path) -> None:
         right.plot([r["epoch"] for r in history["valid"]], [r.get(key) for r in history["valid"]],
                    marker="o", label=key, lw=2 if key == "macro" else 1)
     right.set(title="validation MRR", xlabel="epoch", ylabel="MRR")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs, one too
     right.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
