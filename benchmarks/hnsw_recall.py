@@ -99,7 +99,7 @@ def plot(report: dict, annoy: dict[int, list[dict]], annoy_source: str, path: Pa
     lowest = min(r["recall_at_10"] for r in everything)
     for ax, exact in zip(axes[0], report["sizes"]):
         size = exact["size"]
-        start_panel(ax, size)
+        start_panel(ax)
         for build in builds:
             line = sorted((r for r in rows if r["size"] == size and (r["m"], r["ef_construction"]) == build),
                           key=lambda r: r["median_ms"])

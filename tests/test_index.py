@@ -92,6 +92,20 @@ def test_angular_to_cosine():
     assert cosine_from_angular(0.0) == 1.0 and cosine_from_angular(2 ** 0.5) == pytest.approx(0.0)
 
 
+def test_exact_top_10_in_blocks_is_the_exact_cosine_top_10():
+    import numpy as np
+
+    from training.index import exact_top_10
+
+    rng = np.random.default_rng(1)
+    for n, probes, block in [(5, 3, 65_536), (12, 4, 5), (1000, 50, 64)]:  # blocks below and above 10 rows
+        vectors = rng.standard_normal((n, 16)).astype(np.float32) * rng.uniform(0.5, 2, (n, 1)).astype(np.float32)
+        queries = rng.standard_normal((probes, 16)).astype(np.float32)
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        assert exact_top_10(vectors, queries, block=block) == [
+            set(np.argsort(-(unit @ q))[:min(10, n)].tolist()) for q in queries]
+
+
 def test_the_width_is_doubled_until_recall_meets_the_bar_then_narrowed_back():
     from training.index import _widen
 

@@ -19,7 +19,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-EF_CONSTRUCTION = 80  # candidates kept while linking a new vector: higher builds slower, links better
+# Candidates kept while linking a new vector: higher builds slower and links better. On a million real
+# vectors (benchmarks/results/hnsw_recall_real.json), 200 instead of 80 took the build from 185 s to
+# 494 s and recall@10 0.95 from ef_search 192 (0.75 ms a query) to ef_search 96 (0.43 ms).
+EF_CONSTRUCTION = 200
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -71,7 +71,7 @@ def cosine_from_angular(distance: float) -> float:
 
 
 def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Path, n_trees: int = 50,
-                search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 200, extra: dict | None = None,
+                search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 1000, extra: dict | None = None,
                 vectors: dict[tuple[str, str], Sequence[float]] | None = None, hnsw_min: int = HNSW_MIN,
                 hnsw_m: int = 32, hnsw_ef_construction: int = EF_CONSTRUCTION, ef_search: int = 32) -> dict:
     """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
@@ -191,11 +191,23 @@ def recall_probes(model: CodeSearchModel, fns: list[dict], vectors: np.ndarray,
     return {kind: p[np.linalg.norm(p, axis=1) > 0] for kind, p in probes.items()}
 
 
-def exact_top_10(vectors: np.ndarray, probes: np.ndarray) -> list[set[int]]:
-    """Each probe's exact cosine top 10 among `vectors`, which Annoy's and the graph's answers are checked against."""
+def exact_top_10(vectors: np.ndarray, probes: np.ndarray, block: int = 65_536) -> list[set[int]]:
+    """Each probe's exact cosine top 10 among `vectors`, which Annoy's and the graph's answers are
+    checked against. All probes meet a block of vectors in one matrix product: for a language of a
+    million functions and 1,000 probes that is seconds, where one probe at a time took minutes."""
     k = min(10, len(vectors))
-    normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
-    return [set(np.argsort(-(normed @ probe))[:k].tolist()) for probe in probes]
+    best_sims = np.full((len(probes), k), -np.inf, dtype=np.float32)
+    best_ids = np.zeros((len(probes), k), dtype=np.int64)
+    for start in range(0, len(vectors), block):
+        chunk = vectors[start:start + block]
+        sims = (probes @ chunk.T) / np.linalg.norm(chunk, axis=1).clip(1e-12)
+        top = np.argpartition(-sims, min(k, sims.shape[1]) - 1, axis=1)[:, :k]
+        candidate_sims = np.concatenate([best_sims, np.take_along_axis(sims, top, axis=1)], axis=1)
+        candidate_ids = np.concatenate([best_ids, top + start], axis=1)
+        keep = np.argsort(-candidate_sims, axis=1, kind="stable")[:, :k]
+        best_sims = np.take_along_axis(candidate_sims, keep, axis=1)
+        best_ids = np.take_along_axis(candidate_ids, keep, axis=1)
+    return [set(row.tolist()) for row in best_ids]
 
 
 def recall_at_10(nearest, probes: np.ndarray, exact: list[set[int]]) -> float:
