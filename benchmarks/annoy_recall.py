@@ -60,7 +60,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter  # n
 import numpy as np  # noqa: E402
 from annoy import AnnoyIndex  # noqa: E402
 
-from training.index import MIN_RECALL, build_index, exact_top_10, worst_recall  # noqa: E402
+from training.index import MIN_RECALL, build_index, exact_nearest, exact_top_10, worst_recall  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SYNTHETIC_DIMS = 128
@@ -146,21 +146,6 @@ def file_vectors(args: argparse.Namespace, largest: int) -> tuple[np.ndarray, np
         queries = unit(vectors[order[-args.queries:]])
         about["query_source"] = {"file": args.vectors.name, "held_out_rows": True}
     return base, queries, about
-
-
-def exact_top_k(base: np.ndarray, queries: np.ndarray, block: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and cosines of the K most cosine-similar rows of `base` (unit vectors), per query."""
-    best_sims = np.full((len(queries), K), -np.inf, dtype=np.float32)
-    best_ids = np.zeros((len(queries), K), dtype=np.int64)
-    for start in range(0, len(base), block):
-        sims = queries @ base[start:start + block].T
-        part = np.argpartition(-sims, K, axis=1)[:, :K]
-        cand_sims = np.concatenate([best_sims, np.take_along_axis(sims, part, axis=1)], axis=1)
-        cand_ids = np.concatenate([best_ids, part + start], axis=1)
-        keep = np.argsort(-cand_sims, axis=1)[:, :K]
-        best_sims = np.take_along_axis(cand_sims, keep, axis=1)
-        best_ids = np.take_along_axis(cand_ids, keep, axis=1)
-    return best_ids, best_sims
 
 
 def brute_force_ms(base: np.ndarray, queries: np.ndarray) -> dict:
@@ -305,9 +290,9 @@ def plot(report: dict, path: Path) -> None:
             for r, text in zip(line, labels(line)):
                 ax.annotate(text, (r["median_ms"], r["recall_at_10"]), textcoords="offset points",
                             xytext=offset, ha=align, fontsize=8, color=colours[n_trees])
-        finish_panel(ax, exact)
         ax.set_xlim(min(r["median_ms"] for r in rows) / 1.5,
                     max(max(r["median_ms"] for r in rows), max(s["brute_force"]["median_ms"] for s in report["sizes"])) * 2)
+        finish_panel(ax, exact)  # after the x range: it draws the target band from the left edge
     save_figure(fig, axes, lowest, f"Annoy (angular, {report['vectors']['title']}): recall@10 vs query latency\n"
                 "points labelled by search_k (-1 = Annoy's default, n_trees × 10); one query at a time on a shared "
                 "2-core machine; dotted: recall 0.95 and 1 ms", path)
@@ -352,7 +337,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="annoy-recall-") as tmp:
         for size in sizes:
             base = data[:size]
-            exact, cosines = exact_top_k(base, queries)
+            exact, cosines = exact_nearest(base, queries, K)
             report["sizes"].append({
                 "size": size, "exact_nn1_cosine_median": round(float(np.median(cosines[:, 0])), 3),
                 "exact_nn10_cosine_median": round(float(np.median(cosines[:, K - 1])), 3),

@@ -45,11 +45,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from annoy_recall import (K, RESULTS, best_at_target, brute_force_ms, exact_top_k, file_vectors,  # noqa: E402
+from annoy_recall import (K, RESULTS, best_at_target, brute_force_ms, file_vectors,  # noqa: E402
                           finish_panel, product_probes, save_figure, shape_statistics, start_panel,
                           synthetic_vectors)
 from training.hnsw import HnswGraph, build_hnsw  # noqa: E402
-from training.index import MIN_RECALL, _widen, build_index, exact_top_10, worst_recall  # noqa: E402
+from training.index import MIN_RECALL, _widen, build_index, exact_nearest, exact_top_10, worst_recall  # noqa: E402
 
 PRODUCT = inspect.signature(build_index).parameters
 PRODUCT_M = PRODUCT["hnsw_m"].default
@@ -164,7 +164,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hnsw-recall-") as tmp:
         for size in sizes:
             base = data[:size]
-            exact, cosines = exact_top_k(base, queries)
+            exact, cosines = exact_nearest(base, queries, K)
             report["sizes"].append({
                 "size": size, "exact_nn1_cosine_median": round(float(np.median(cosines[:, 0])), 3),
                 "exact_nn10_cosine_median": round(float(np.median(cosines[:, K - 1])), 3),

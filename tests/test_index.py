@@ -95,7 +95,7 @@ def test_angular_to_cosine():
 def test_exact_top_10_in_blocks_is_the_exact_cosine_top_10():
     import numpy as np
 
-    from training.index import exact_top_10
+    from training.index import exact_nearest, exact_top_10
 
     rng = np.random.default_rng(1)
     for n, probes, block in [(5, 3, 65_536), (12, 4, 5), (1000, 50, 64)]:  # blocks below and above 10 rows
@@ -104,6 +104,9 @@ def test_exact_top_10_in_blocks_is_the_exact_cosine_top_10():
         unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         assert exact_top_10(vectors, queries, block=block) == [
             set(np.argsort(-(unit @ q))[:min(10, n)].tolist()) for q in queries]
+        _, cosines = exact_nearest(vectors, queries, 3, block=block)  # best first, true cosines
+        cosine = (unit @ (queries / np.linalg.norm(queries, axis=1, keepdims=True)).T).T
+        assert np.allclose(cosines, -np.sort(-cosine, axis=1)[:, :3], atol=1e-5)
 
 
 def test_the_width_is_doubled_until_recall_meets_the_bar_then_narrowed_back():

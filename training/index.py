@@ -79,10 +79,9 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
     64 times, until recall@10 against exact search reaches MIN_RECALL, since large indexes need a
     wider search, then narrowed back towards the smallest that passes (`_widen`); the value reached
-    is stored per language and used when serving. Languages of more
-    than `hnsw_min` functions get an HNSW graph with `hnsw_m` links per vector (built keeping
-    `hnsw_ef_construction` candidates), and its `ef_search` (candidates kept per query) is widened the
-    same way instead.
+    is stored per language and used when serving. Languages of more than `hnsw_min` functions get an
+    HNSW graph with `hnsw_m` links per vector (built keeping `hnsw_ef_construction` candidates), and
+    its `ef_search` (candidates kept per query) is widened the same way instead.
     `vectors` maps (language, code hash) to an embedding already computed by the same model: those
     functions are not embedded again (an update of a repository whose model did not change).
     Functions in languages the model has no encoder for are counted and left out.
@@ -191,11 +190,13 @@ def recall_probes(model: CodeSearchModel, fns: list[dict], vectors: np.ndarray,
     return {kind: p[np.linalg.norm(p, axis=1) > 0] for kind, p in probes.items()}
 
 
-def exact_top_10(vectors: np.ndarray, probes: np.ndarray, block: int = 65_536) -> list[set[int]]:
-    """Each probe's exact cosine top 10 among `vectors`, which Annoy's and the graph's answers are
-    checked against. All probes meet a block of vectors in one matrix product: for a language of a
+def exact_nearest(vectors: np.ndarray, probes: np.ndarray, k: int = 10,
+                  block: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
+    """Each probe's `k` most cosine-similar rows of `vectors`, best first: (ids, cosines), each
+    (probes, k). All probes meet a block of vectors in one matrix product: for a language of a
     million functions and 1,000 probes that is seconds, where one probe at a time took minutes."""
-    k = min(10, len(vectors))
+    k = min(k, len(vectors))
+    probes = probes / np.linalg.norm(probes, axis=1, keepdims=True).clip(1e-12)
     best_sims = np.full((len(probes), k), -np.inf, dtype=np.float32)
     best_ids = np.zeros((len(probes), k), dtype=np.int64)
     for start in range(0, len(vectors), block):
@@ -207,7 +208,13 @@ def exact_top_10(vectors: np.ndarray, probes: np.ndarray, block: int = 65_536) -
         keep = np.argsort(-candidate_sims, axis=1, kind="stable")[:, :k]
         best_sims = np.take_along_axis(candidate_sims, keep, axis=1)
         best_ids = np.take_along_axis(candidate_ids, keep, axis=1)
-    return [set(row.tolist()) for row in best_ids]
+    return best_ids, best_sims
+
+
+def exact_top_10(vectors: np.ndarray, probes: np.ndarray, block: int = 65_536) -> list[set[int]]:
+    """Each probe's exact cosine top 10 among `vectors`, which Annoy's and the graph's answers are
+    checked against."""
+    return [set(row.tolist()) for row in exact_nearest(vectors, probes, 10, block)[0]]
 
 
 def recall_at_10(nearest, probes: np.ndarray, exact: list[set[int]]) -> float:
@@ -232,7 +239,9 @@ def _widen(start: int, recall_with, narrow_steps: int = 2) -> tuple[int, float]:
     while recall < MIN_RECALL and width < 64 * start:
         failed, width = width, width * 2
         recall = recall_with(width)
-    for _ in range(narrow_steps if recall >= MIN_RECALL and failed else 0):
+    if recall < MIN_RECALL or failed is None:  # never met, or met at once: nothing to narrow
+        return width, recall
+    for _ in range(narrow_steps):
         middle = (failed + width) // 2
         if middle in (failed, width):
             break
