@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import CSN_SAMPLE, ROOT, run_cli
-from training.evaluate import all_systems, bm25_scores, diagonal_reciprocal_ranks, ndcg, ranks, rrf
+from training.evaluate import all_systems, bm25_scores, diagonal_reciprocal_ranks, ndcg
 
 
 def test_bm25_ranks_the_document_sharing_rare_terms_first():
@@ -21,13 +21,6 @@ def test_bm25_ranks_the_document_sharing_rare_terms_first():
 def test_reciprocal_ranks_count_ties_against_the_match():
     scores = np.array([[0.9, 0.1], [0.5, 0.5]])
     assert diagonal_reciprocal_ranks(scores).tolist() == [1.0, 0.5]
-
-
-def test_rrf_prefers_documents_both_systems_like():
-    a = np.array([[3.0, 2.0, 1.0]])
-    b = np.array([[1.0, 3.0, 2.0]])
-    assert ranks(a).tolist() == [[0, 1, 2]]
-    assert rrf(a, b).argmax() == 1  # ranked 2nd and 1st beats 1st and 3rd
 
 
 def test_ndcg():
@@ -89,8 +82,7 @@ def test_evaluate_command_rejects_bad_input(trained_model_dir, tmp_path):
     assert other.returncode == 2 and "no ruby encoder" in other.stderr
 
 
-def test_ties_share_a_rank_and_the_hybrid_breaks_them_with_the_model():
-    assert ranks(np.array([[1.0, 1.0, 0.5]])).tolist() == [[0, 0, 2]]
+def test_the_hybrid_breaks_bm25_ties_with_the_model():
     bm25_tied = np.array([[2.0, 2.0]])
     for model_scores, winner in ((np.array([[0.1, 0.3]]), 1), (np.array([[0.3, 0.1]]), 0)):
         assert all_systems(model_scores, bm25_tied)["hybrid"][0].argmax() == winner

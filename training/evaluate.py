@@ -21,12 +21,11 @@ from typing import Iterable, Sequence
 
 import bm25s
 import numpy as np
-from scipy.stats import rankdata
 from tqdm import tqdm
 
+from training import hybrid
 from training.tokenize import code_tokens, query_tokens
 
-RRF_K = 60
 SYSTEMS = ("model", "bm25", "hybrid")
 
 
@@ -53,20 +52,9 @@ def bm25_scores(query_token_lists: Sequence[list[str]], doc_token_lists: Sequenc
         np.zeros((0, len(doc_token_lists)), dtype=np.float32)
 
 
-def ranks(scores: np.ndarray) -> np.ndarray:
-    """Rank (0 = best) of every column in each row; tied columns share the best rank of their tie."""
-    return (rankdata(-scores, method="min", axis=1) - 1).astype(np.int64)
-
-
-def rrf(*score_matrices: np.ndarray, k: int = RRF_K) -> np.ndarray:
-    """Reciprocal-rank fusion: each system contributes 1 / (k + rank)."""
-    return sum(1.0 / (k + 1 + ranks(s)) for s in score_matrices)
-
-
 def all_systems(model_scores: np.ndarray, bm25: np.ndarray) -> dict[str, np.ndarray]:
-    # Where the fused ranks tie (BM25 cannot tell two functions apart), the neural score decides, as in
-    # the product's search: the tie-break is far smaller than any difference between fused ranks.
-    return {"model": model_scores, "bm25": bm25, "hybrid": rrf(model_scores, bm25) + 1e-9 * model_scores}
+    """Each system's (queries, documents) scores; the hybrid is the product's (training.hybrid)."""
+    return {"model": model_scores, "bm25": bm25, "hybrid": hybrid.mix(model_scores, bm25)}
 
 
 def diagonal_reciprocal_ranks(scores: np.ndarray) -> np.ndarray:

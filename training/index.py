@@ -34,7 +34,9 @@ from annoy import AnnoyIndex
 from tqdm import tqdm
 
 from training.corpus import code_hash, read_jsonl, write_jsonl
-from training.evaluate import BM25, RRF_K
+from training import hybrid
+from training.evaluate import BM25
+from training.hybrid import CANDIDATES
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import CodeSearchModel
 from training.tokenize import code_tokens, query_tokens, subtokens
@@ -43,7 +45,6 @@ METRIC = "angular"
 MIN_RECALL = 0.95
 MODES = ("hybrid", "neural", "bm25")
 FORMAT = 4  # bumped when an index built by older code can no longer be served (4: one shared vocabulary)
-CANDIDATES = 100  # per system, before fusion
 # Up to this many functions in a language, searching is exact (numpy) instead of Annoy: at 10,000
 # real vectors exact search takes 0.25 ms and Annoy 0.7 ms for recall 0.95
 # (benchmarks/results/annoy_recall_real.json); the Annoy file is still built, checked and mmapped.
@@ -327,31 +328,34 @@ class RepositoryIndex:
         return self._lexical[language]
 
     def _fused(self, query: str, vector: np.ndarray, languages: list[str], k: int, mode: str) -> list[Hit]:
-        """Reciprocal-rank fusion of the neural and BM25 rankings (or BM25 alone).
+        """The hybrid ranking (training.hybrid), or BM25 alone.
 
-        Each system's candidates from every language are ranked together first (by cosine, by BM25
-        score), so that a small language's best BM25 match does not earn the same credit as the best
-        match of the whole repository."""
+        Each system's candidates are its best CANDIDATES over every language together, so that a
+        small language's best BM25 match does not count for as much as the whole repository's."""
         tokens = query_tokens(query)
         neural: list[tuple[float, str, int]] = []
         lexical: list[tuple[float, str, int]] = []
+        lexical_scores: dict[str, np.ndarray] = {}
         for language in languages:
             if mode == "hybrid":
                 neural += [(cosine, language, item) for item, cosine in self._candidates(language, vector, CANDIDATES)]
             bm25 = self._bm25(language)
             known = [t for t in tokens if t in bm25.vocab_dict]
             if known:
-                scores = bm25.get_scores(known)
+                scores = lexical_scores[language] = bm25.get_scores(known)
                 top = np.argsort(-scores, kind="stable")[:CANDIDATES]
                 lexical += [(float(scores[i]), language, int(i)) for i in top if scores[i] > 0]
-        fused: dict[tuple[str, int], float] = {}
-        for ranking in (neural, lexical):  # neural first: fused ties keep the neural order
+        keys: dict[tuple[str, int], None] = {}  # insertion-ordered: neural candidates first
+        for ranking in (neural, lexical):
             ranking.sort(key=lambda hit: -hit[0])
-            for rank, (_, language, item) in enumerate(ranking[:CANDIDATES]):
-                fused[(language, item)] = fused.get((language, item), 0.0) + 1.0 / (RRF_K + 1 + rank)
-        best = sorted(fused, key=lambda key: -fused[key])[:k]
+            keys.update(((language, item), None) for _, language, item in ranking[:CANDIDATES])
+        candidates = list(keys)
+        bm25_scores = np.array([float(lexical_scores[lang][item]) if lang in lexical_scores else 0.0
+                                for lang, item in candidates])
         # Whatever ranked a function, the score people see is its cosine similarity to the query.
-        return [Hit(lang, item, float(np.dot(vector, self.annoy[lang].get_item_vector(item)))) for lang, item in best]
+        cosines = np.array([float(np.dot(vector, self.annoy[lang].get_item_vector(item))) for lang, item in candidates])
+        ranking = hybrid.mix(cosines, bm25_scores, np.ones(len(candidates), bool)) if mode == "hybrid" else bm25_scores
+        return [Hit(*candidates[i], float(cosines[i])) for i in np.argsort(-ranking, kind="stable")[:k]]
 
     def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid") -> list[Hit]:
         """Functions that do what `query` says, best first; `mode` is hybrid, neural or bm25."""
