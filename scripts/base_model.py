@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "indexes" / "corpus" / "full"
 MODEL = ROOT / "indexes" / "base"
 RESULTS = ROOT / "benchmarks" / "results" / "base-model"
-TRAIN_ARGS = ["--epochs", "1", "--bigrams", "--max-per-language", "320000", "--max-minutes", "30"]
+TRAIN_ARGS = ["--epochs", "1", "--bigrams", "--max-per-language", "320000", "--vocab-size", "100000", "--max-minutes", "30"]
 
 
 def run(*args: str, capture: bool = False) -> str:
