@@ -34,9 +34,8 @@ from annoy import AnnoyIndex
 from tqdm import tqdm
 
 from training.corpus import code_hash, read_jsonl, write_jsonl
-from training import hybrid
 from training.evaluate import BM25
-from training.hybrid import CANDIDATES
+from training.hybrid import CANDIDATES, mix
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import CodeSearchModel
 from training.tokenize import code_tokens, query_tokens, subtokens
@@ -354,7 +353,7 @@ class RepositoryIndex:
                                 for lang, item in candidates])
         # Whatever ranked a function, the score people see is its cosine similarity to the query.
         cosines = np.array([float(np.dot(vector, self.annoy[lang].get_item_vector(item))) for lang, item in candidates])
-        ranking = hybrid.mix(cosines, bm25_scores, np.ones(len(candidates), bool)) if mode == "hybrid" else bm25_scores
+        ranking = mix(cosines, bm25_scores, np.ones(len(candidates), bool)) if mode == "hybrid" else bm25_scores
         return [Hit(*candidates[i], float(cosines[i])) for i in np.argsort(-ranking, kind="stable")[:k]]
 
     def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid") -> list[Hit]:
