@@ -173,6 +173,10 @@ def test_small_languages_are_searched_exactly_and_large_ones_with_annoy(built, m
     assert approximate._exact_vectors("python") is None
     assert [h.item for h in hits] == expected  # 17 items: Annoy's search covers them all
     assert [h.item for h in approximate.similar("python", 0, k=3)] == [h.item for h in exact.similar("python", 0, k=3)]
+    # A hybrid hit that only BM25 found gets its cosine from the exact vectors or, here, the Annoy file.
+    items = [3, 0, 7]
+    assert approximate._cosines("python", query, items) == pytest.approx(vectors[items] @ query, abs=1e-5)
+    assert exact._cosines("python", query, items) == pytest.approx(vectors[items] @ query, abs=1e-5)
 
 
 def test_large_languages_are_served_by_an_hnsw_graph(trained_model, stdlib_corpus, tmp_path):

@@ -304,6 +304,13 @@ class RepositoryIndex:
         top = np.argsort(-cosines, kind="stable")[:n]
         return [(int(i), float(cosines[i])) for i in top]
 
+    def _cosines(self, language: str, vector: np.ndarray, items: list[int]) -> np.ndarray:
+        """Cosines of `vector` with indexed functions `items` of `language`."""
+        exact = self._exact_vectors(language)
+        if exact is not None:
+            return exact[items] @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+        return np.array([float(np.dot(vector, self.annoy[language].get_item_vector(i))) for i in items])
+
     def _exact_vectors(self, language: str) -> np.ndarray | None:
         """Unit vectors of a language small enough for exact search (None for the others)."""
         if language not in self._exact:
@@ -344,15 +351,21 @@ class RepositoryIndex:
                 scores = lexical_scores[language] = bm25.get_scores(known)
                 top = np.argsort(-scores, kind="stable")[:CANDIDATES]
                 lexical += [(float(scores[i]), language, int(i)) for i in top if scores[i] > 0]
-        keys: dict[tuple[str, int], None] = {}  # insertion-ordered: neural candidates first
-        for ranking in (neural, lexical):
-            ranking.sort(key=lambda hit: -hit[0])
-            keys.update(((language, item), None) for _, language, item in ranking[:CANDIDATES])
-        candidates = list(keys)
+        neural.sort(key=lambda hit: -hit[0])
+        lexical.sort(key=lambda hit: -hit[0])
+        # Whatever ranked a function, the score people see is its cosine similarity to the query. The
+        # neural candidates come with theirs; only BM25's others are looked up, a language at a time.
+        # Neural candidates go first, so that ties keep their order.
+        candidates = [(language, item) for _, language, item in neural[:CANDIDATES]]
+        cosine = {key: c for key, (c, _, _) in zip(candidates, neural)}
+        others = [(language, item) for _, language, item in lexical[:CANDIDATES] if (language, item) not in cosine]
+        for language in dict.fromkeys(language for language, _ in others):
+            items = [item for lang, item in others if lang == language]
+            cosine.update(zip([(language, item) for item in items], self._cosines(language, vector, items).tolist()))
+        candidates += others
+        cosines = np.array([cosine[key] for key in candidates])
         bm25_scores = np.array([float(lexical_scores[lang][item]) if lang in lexical_scores else 0.0
                                 for lang, item in candidates])
-        # Whatever ranked a function, the score people see is its cosine similarity to the query.
-        cosines = np.array([float(np.dot(vector, self.annoy[lang].get_item_vector(item))) for lang, item in candidates])
         ranking = mix(cosines, bm25_scores, np.ones(len(candidates), bool)) if mode == "hybrid" else bm25_scores
         return [Hit(*candidates[i], float(cosines[i])) for i in np.argsort(-ranking, kind="stable")[:k]]
 
