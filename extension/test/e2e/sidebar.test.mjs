@@ -51,7 +51,8 @@ describe('the extension in Chromium', { skip: !SERVER && 'set CODESEARCH_SERVER 
 
   it('on a repository page a button appears, and GitHub keeps its layout', async () => {
     await page.goto(BLOB);
-    await sidebar('.toggle').waitFor();
+    // The button says "not indexed" until the server's answer about the repository arrives.
+    await sidebar('.toggle[title^="Search "]').waitFor();
     assert.equal(await sidebar('.panel').isHidden(), true);
     assert.match(await sidebar('.toggle').getAttribute('title'), /Search example\/sample/);
     await shot('blob-page');
