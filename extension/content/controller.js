@@ -24,7 +24,7 @@
       const { owner, name, fullName } = this.page;
       const h = this.h;
       this.view = null;
-      this.sidebar.setRepository(fullName, { indexed: false });
+      this.sidebar.setRepository(fullName, 'asking');
       this.sidebar.show(h('p', { class: 'status', text: `Asking the codesearch server about ${fullName}…` }));
       let repository = null;
       try {
@@ -37,7 +37,7 @@
     }
 
     showSearch(repository) {
-      this.sidebar.setRepository(this.page.fullName, { indexed: true });
+      this.sidebar.setRepository(this.page.fullName, 'indexed');
       this.view = new CodeSearch.SearchView(this.h, {
         repository,
         defaultLanguage: CodeSearch.languageOfFile(this.page.fileName),
@@ -49,6 +49,7 @@
 
     showIndex(repository) {
       const { owner, name } = this.page;
+      this.sidebar.setRepository(this.page.fullName, 'not-indexed');
       const view = new CodeSearch.IndexView(this.h, {
         owner, name, job: repository?.job,
         onIndexed: () => { this.ready = this.load(); },
@@ -58,6 +59,7 @@
 
     showError(error) {
       const h = this.h;
+      this.sidebar.setRepository(this.page.fullName, 'error');
       this.sidebar.show(
         h('p', { class: 'error', role: 'alert', text: error.message }),
         error.unreachable ? h('p', { class: 'note', text: 'Is the server running? Its address is in Settings, below.' }) : null,

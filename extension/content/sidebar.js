@@ -83,10 +83,17 @@
       else this.open();
     }
 
-    setRepository(fullName, { indexed }) {
+    /** `status`: 'asking' (until the server answers), 'indexed', 'not-indexed' or 'error'. */
+    setRepository(fullName, status) {
       this.title.textContent = fullName;
-      this.button.classList.toggle('off', !indexed);
-      this.button.title = indexed ? `Search ${fullName} with codesearch` : `${fullName} is not indexed by codesearch`;
+      this.button.classList.toggle('off', status !== 'indexed');
+      this.button.dataset.status = status;
+      this.button.title = {
+        asking: `Asking codesearch about ${fullName}…`,
+        indexed: `Search ${fullName} with codesearch`,
+        'not-indexed': `${fullName} is not indexed by codesearch`,
+        error: `codesearch could not say whether ${fullName} is indexed`,
+      }[status];
     }
 
     /** The user can remap the shortcut in the browser's settings, so the hint shows the current one. */

@@ -51,8 +51,8 @@ describe('the extension in Chromium', { skip: !SERVER && 'set CODESEARCH_SERVER 
 
   it('on a repository page a button appears, and GitHub keeps its layout', async () => {
     await page.goto(BLOB);
-    // The button says "not indexed" until the server's answer about the repository arrives.
-    await sidebar('.toggle[title^="Search "]').waitFor();
+    // The button says it is asking until the server's answer about the repository arrives.
+    await sidebar('.toggle[data-status=indexed]').waitFor();
     assert.equal(await sidebar('.panel').isHidden(), true);
     assert.match(await sidebar('.toggle').getAttribute('title'), /Search example\/sample/);
     await shot('blob-page');
@@ -176,5 +176,26 @@ describe('the extension in Chromium', { skip: !SERVER && 'set CODESEARCH_SERVER 
     assert.equal(await sidebar('.job-stage').textContent(), 'Waiting for a worker');
     assert.equal(await sidebar('.job progress').getAttribute('value'), null, 'a queued job shows an indeterminate bar');
     await shot('indexing-requested');
+  });
+
+  it('when the server cannot be reached, the button says so and the panel offers to try again', async () => {
+    const saveServer = async (url) => {
+      await page.goto(`chrome-extension://${browser.extensionId}/options/options.html`);
+      await page.locator('#server-url').fill(url);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.locator('#status').filter({ hasText: 'Saved' }).waitFor();
+    };
+    await saveServer('http://127.0.0.1:9');  // the discard port: nothing listens there
+    try {
+      await page.goto(BLOB);
+      await sidebar('.toggle[data-status=error]').waitFor({ state: 'attached' });
+      assert.match(await sidebar('.toggle').getAttribute('title'), /could not say whether example\/sample is indexed/);
+      if (await sidebar('.panel').isHidden()) await sidebar('.toggle').click();
+      await sidebar('.error[role=alert]').waitFor();
+      await sidebar('button.primary').filter({ hasText: 'Try again' }).waitFor();
+      await shot('server-unreachable');
+    } finally {
+      await saveServer(SERVER);
+    }
   });
 });
