@@ -16,12 +16,6 @@ def test_query_tokens_lowercase_words():
     assert query_tokens("   ") == []
 
 
-def test_a_snake_case_query_word_is_kept_whole_like_the_identifier_in_code():
-    assert query_tokens("call send_mail") == ["call", "send_mail", "send", "mail"]
-    assert "send_mail" in code_tokens(["send_mail"])
-    assert query_tokens("__init__ x_") == ["init", "x"]
-
-
 def test_vocabulary_is_half_words_half_bpe_and_deterministic(tmp_path):
     data = [["send", "mail", "message"] * 5, ["parse", "json", "file"] * 3, ["compress", "archive"]]
     a, b = Vocabulary.build(data, 64), Vocabulary.build(data, 64)

@@ -24,7 +24,6 @@ PAD, UNK = "[PAD]", "[UNK]"
 PAD_ID, UNK_ID = 0, 1
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_QUERY_WORD = re.compile(r"\w+", re.UNICODE)  # snake_case kept together, like an identifier in code
 _SUBTOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_a-zA-Z]+")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
 _MAX_WORD = 64
@@ -76,11 +75,10 @@ def query_tokens(text: str, with_bigrams: bool = False) -> list[str]:
     that cutting a long query short keeps pairs and words alike."""
     tokens: list[str] = []
     previous = None
-    for word in _QUERY_WORD.findall(text):
+    for word in _WORD.findall(text):
         parts = subtokens(word)
-        whole = word.strip("_").lower()
-        if len(parts) > 1 and whole:  # spelled like code_tokens' whole identifiers, to meet them
-            tokens.append(whole[:_MAX_WORD])
+        if len(parts) > 1:
+            tokens.append(word.lower()[:_MAX_WORD])
         for part in parts:
             tokens.append(part)
             if with_bigrams and part not in _ARTICLES:
