@@ -66,3 +66,17 @@ def test_token_weights_start_at_inverse_document_frequency():
     weights = model.token_weights["python"].exp()
     assert weights[rare] > weights[common] >= 1.0
     assert torch.equal(model.token_weights["query"], torch.zeros_like(model.token_weights["query"]))
+
+
+def test_rows_of_several_encoders_encode_as_each_encoder_alone():
+    model = build_model(RECORDS, ModelConfig(languages=["go", "python"], vocab_size=128, embedding_dim=16)).eval()
+    with torch.no_grad():
+        for name in model.encoder_names:  # different weights per encoder, or the test could not fail
+            model.token_weights[name].uniform_(-1, 1)
+    ids = pad([[5, 6, 7], [8, 9], [5, 6, 7], [10]])
+    encoders = torch.tensor([1, 2, 2, 0])
+    mixed = model.forward_mixed(encoders, ids)
+    for row, encoder in enumerate(encoders.tolist()):
+        alone = model(model.encoder_names[encoder], ids[row:row + 1])
+        assert torch.allclose(mixed[row], alone[0], atol=1e-6)
+    assert not torch.allclose(mixed[0], mixed[2])  # same ids, go's weights against python's

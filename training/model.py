@@ -89,7 +89,18 @@ class CodeSearchModel(nn.Module):
     # --- encoding --------------------------------------------------------------------------------
     def forward(self, name: str, ids: torch.Tensor) -> torch.Tensor:
         """ids (batch, length) of encoder `name` -> unit vectors (batch, dim)."""
-        weights = self.token_weights[name].exp()[ids] * (ids != PAD_ID)
+        return self._pool(self.token_weights[name][ids], ids)
+
+    def forward_mixed(self, encoders: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Rows of several encoders at once: row i is encoded by `encoder_names[encoders[i]]`.
+
+        One pass over the shared table instead of one per encoder: in training, each pass's gradient
+        is a dense copy of the whole table, and a batch of six languages made seven of them."""
+        log_weights = torch.stack([self.token_weights[name] for name in self.encoder_names])
+        return self._pool(log_weights[encoders[:, None], ids], ids)
+
+    def _pool(self, log_weights: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        weights = log_weights.exp() * (ids != PAD_ID)
         if self.training and self.config.dropout:
             # Dropping whole tokens (not embedding units) teaches the bag not to lean on one token.
             weights = weights * (torch.rand_like(weights) >= self.config.dropout)

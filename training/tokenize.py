@@ -2,8 +2,8 @@
 
 Code: tree-sitter leaves; identifiers are kept whole (lower-cased) and split into sub-tokens
 (camelCase, snake_case, digits); string literals become their words; punctuation is dropped.
-Queries and docstrings: lower-cased words, split the same way; a word made of several sub-tokens
-(sendMail, send_mail) is kept whole too, spelled as code spells the identifier.
+Queries and docstrings: lower-cased words, split the same way; a camelCase word (sendMail) is kept
+whole too, as code keeps the identifier.
 
 A `Vocabulary` maps tokens to ids: the most frequent half of its size are whole tokens (a
 `tokenizers` WordLevel model); anything else is spelled with BPE pieces learned by `tokenizers` on

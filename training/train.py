@@ -117,12 +117,9 @@ def encode_pairs(model: CodeSearchModel, pairs: Pairs, batch_size: int = 2000) -
 
 
 def _encode_codes(model: CodeSearchModel, batch: Pairs, device) -> torch.Tensor:
-    out = torch.empty(len(batch), model.config.embedding_dim, device=device)
-    for i, lang in enumerate(batch.languages):
-        mask = batch.language == i
-        if mask.any():
-            out[mask.to(device)] = model(lang, _trim(batch.code[mask], device))
-    return out
+    """Every row by its own language's encoder, in one pass (see CodeSearchModel.forward_mixed)."""
+    encoder = torch.tensor([model.encoder_names.index(lang) for lang in batch.languages])[batch.language]
+    return model.forward_mixed(encoder.to(device), _trim(batch.code, device))
 
 
 def validation_mrr(model: CodeSearchModel, pairs: Pairs) -> dict[str, float]:
