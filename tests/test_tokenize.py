@@ -40,3 +40,12 @@ def test_shared_vocabulary_keeps_each_streams_own_words():
     vocab = Vocabulary.build_shared([big, small], 12)
     known = vocab.words.get_vocab()
     assert {"def", "self", "public"} <= set(known)
+
+
+def test_a_long_string_literal_is_tokenised_but_not_kept_in_the_cache():
+    from training.tokenize import _cached_leaf_tokens
+
+    literal = '"' + "payload " * 20_000 + '"'
+    before = _cached_leaf_tokens.cache_info().currsize
+    assert code_tokens(["x", literal]) == ["x"] + ["payload"] * 20_000
+    assert _cached_leaf_tokens.cache_info().currsize <= before + 1  # "x" at most
