@@ -43,15 +43,15 @@ def count_records(root: Path, language: str, partition: str) -> int:
     return total
 
 
-def selected(root: Path, language: str, keep: np.ndarray, query_picks: set, summaries: list) -> Iterator[list[str]]:
-    """The code tokens of one language's kept records; the summaries of the picked test records go to `summaries`."""
+def selected(root: Path, language: str, keep: np.ndarray, query_picks: set, summaries: list) -> Iterator[dict]:
+    """One language's kept records; the summaries of the picked test records go to `summaries`."""
     position = 0
     for part in PARTITIONS:
         for i, record in enumerate(read_corpus(root, part, [language])):
             if part == "test" and (language, i) in query_picks:
                 summaries.append((language, record["summary"]))
             if keep[position]:
-                yield record["code_tokens"]
+                yield record
             position += 1
 
 
@@ -101,7 +101,7 @@ def main() -> None:
             per_language[lang] = {"first_row": row}
             records = selected(args.corpus, lang, keep[offset:], query_picks, summaries)
             while batch := list(islice(records, args.batch)):
-                vectors[row:row + len(batch)] = model.encode_code(batch, lang)
+                vectors[row:row + len(batch)] = model.encode_functions(batch, lang)
                 row += len(batch)
                 bar.update(len(batch))
             per_language[lang]["rows"] = row - per_language[lang]["first_row"]

@@ -7,7 +7,7 @@ The stages are the functions `codesearch.repositories.build.build_version` calls
 order with the same arguments (a `BuildSpec` with its defaults: trees, fine-tuning threshold):
 `training.extract.extract_path`, `training.finetune.finetune` from the base model, then
 `training.index.build_index`. To time embedding apart from the index build, the functions are first
-embedded here with the chosen model exactly as build_index would (`model.encode_code`, 4,096 at a
+embedded here with the chosen model exactly as build_index would (`model.encode_functions`, 4,096 at a
 time, per language) and handed to build_index as `vectors`, so it does not embed them again; what
 build_index then times is the Annoy and BM25 builds, the recall check and the writing. The source
 is the Django installed in the venv, indexed as `django/django` at the tag of its version, as
@@ -68,7 +68,7 @@ def embed(model: CodeSearchModel, functions: list[dict]) -> tuple[dict[tuple[str
         fns = [f for f in functions if f["language"] == language]
         for start in range(0, len(fns), EMBED_CHUNK):
             chunk = fns[start:start + EMBED_CHUNK]
-            for fn, vector in zip(chunk, model.encode_code([f["code_tokens"] for f in chunk], language)):
+            for fn, vector in zip(chunk, model.encode_functions(chunk, language)):
                 vectors[(language, code_hash(fn))] = vector
             embedded += len(chunk)
     return vectors, embedded

@@ -22,14 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from training.corpus import corpus_languages, read_corpus  # noqa: E402
 from training.evaluate import evaluate_csn  # noqa: E402
-from training.model import CodeSearchModel  # noqa: E402
+from training.model import CodeSearchModel, function_name  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "base-model" / "name_leak.json"
 
 
 def without_leading_name(record: dict) -> dict | None:
     """The record with its summary's first word dropped when that word is the function's own name."""
-    name = record["func_name"].rsplit(".", 1)[-1]
+    name = function_name(record)
     words = record["summary"].split()
     if len(words) > 1 and words[0].strip("`'\"*") == name:
         return {**record, "summary": " ".join(words[1:])}

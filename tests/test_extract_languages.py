@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training.extract import EXTRACTORS, ExtractStats, extract_file, extract_path, extractor
+from training.extract import EXTRACTORS, ExtractStats, extract_file, extract_path, extractor, snippet_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 
@@ -218,3 +218,17 @@ def test_garbage_does_not_crash(language):
     for data in (b"", b"\xff\xfe\x00garbage", "}{ ) ( ünïcödé /** */ # //".encode()):
         result = extractor(language).extract(data, "x")
         assert isinstance(result.functions, list)
+
+
+@pytest.mark.parametrize("language, snippet, name", [
+    ("go", "func (r *Reader) Read(p []byte) (int, error) { return 0, nil }", "Read"),
+    ("java", "public int add(int a, int b) { return a + b; }", "add"),
+    ("javascript", "function add(a, b) { const twice = x => 2 * x; return twice(a) + b; }", "add"),
+    ("php", "<?php function add($a, $b) { return $a + $b; }", "add"),
+    ("python", "def send_mail(to):\n    def inner():\n        pass\n    return inner\n", "send_mail"),
+    ("ruby", "def add(a, b)\n  a + b\nend\n", "add"),
+    ("python", "x = 1\ny = send(x)\n", ""),  # a fragment: no function
+    ("python", "def a():\n    pass\n\n\ndef b():\n    pass\n", ""),  # two functions: no one name
+])
+def test_a_snippet_is_named_by_the_one_function_it_defines(language, snippet, name):
+    assert snippet_name(snippet, language) == name

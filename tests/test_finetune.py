@@ -35,6 +35,7 @@ def test_extended_vocabulary_starts_from_the_base_weights(trained_model, reposit
                              trained_model.token_weights[name].detach().cpu()[pieces].mean())
     # BPE pieces keep their base rows, shifted past the new words.
     assert torch.equal(rows[-1], base_rows[-1])
+    assert torch.equal(model.name_boost.detach().cpu(), trained_model.name_boost.detach().cpu())
     # Same encodings for text made only of shared tokens: the copy really is the base model.
     assert torch.allclose(torch.tensor(model.cpu().encode_queries(["return the file"])),
                           torch.tensor(trained_model.cpu().encode_queries(["return the file"])), atol=1e-5)

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from training.model import CodeSearchModel, ModelConfig, pad
+from training.model import CodeSearchModel, ModelConfig, function_name, pad
 from training.train import build_model
 
 RECORDS = [
@@ -73,10 +73,59 @@ def test_rows_of_several_encoders_encode_as_each_encoder_alone():
     with torch.no_grad():
         for name in model.encoder_names:  # different weights per encoder, or the test could not fail
             model.token_weights[name].uniform_(-1, 1)
-    ids = pad([[5, 6, 7], [8, 9], [5, 6, 7], [10]])
-    encoders = torch.tensor([1, 2, 2, 0])
+        model.name_boost.uniform_(0, 3)
+    ids = pad([[5, 6, 7], [-8, 9], [5, 6, 7], [10], [-5, -6, 7]])  # negated ids: the function's name
+    encoders = torch.tensor([1, 2, 2, 0, 1])
     mixed = model.forward_mixed(encoders, ids)
     for row, encoder in enumerate(encoders.tolist()):
         alone = model(model.encoder_names[encoder], ids[row:row + 1])
         assert torch.allclose(mixed[row], alone[0], atol=1e-6)
     assert not torch.allclose(mixed[0], mixed[2])  # same ids, go's weights against python's
+
+
+def test_the_functions_name_comes_first_and_weighs_by_a_learned_boost():
+    model = small_model(embedding_dim=64).eval()
+    body = ["def", "send_mail", "(", "to", ")"]
+    plain, named = model.code_ids(body, "python"), model.code_ids(body, "python", "send_mail")
+    name_ids = model.vocabulary.encode(["send_mail", "send", "mail"], 10)
+    assert named == [-i for i in name_ids] + plain
+    assert len(model.code_ids(body * 100, "python", "send_mail")) == model.config.max_code_len
+    query = model.encode_queries(["send mail"])[0]
+    closeness = []
+    for boost in (0.0, 3.0):
+        with torch.no_grad():
+            model.name_boost.fill_(boost)
+        code = model.encode_functions([{"code_tokens": body, "func_name": "Mailer.send_mail"}], "python")[0]
+        closeness.append(float(code @ query))
+    assert closeness[1] > closeness[0]  # the heavier the name, the closer the code is to "send mail"
+
+
+def test_function_name_is_the_last_part_of_the_qualified_name():
+    assert function_name({"func_name": "EmailBackend.send_mail"}) == "send_mail"
+    assert function_name({"func_name": "send_mail"}) == "send_mail"
+    assert function_name({}) == ""
+
+
+def test_models_saved_before_names_were_weighed_load_without_them(tmp_path):
+    import json
+
+    model = small_model(names=False)
+    assert model.code_ids(["def", "load"], "python", "load") == model.code_ids(["def", "load"], "python")
+    model.save(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config["names"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    loaded = CodeSearchModel.load(tmp_path, device="cpu")
+    assert loaded.config.names is False and not hasattr(loaded, "name_boost")
+    assert np.allclose(loaded.encode_queries(["send mail"]), model.cpu().encode_queries(["send mail"]), atol=1e-6)
+
+
+def test_source_text_is_encoded_with_the_name_of_the_function_it_defines():
+    model = small_model(embedding_dim=64)
+    with torch.no_grad():
+        model.name_boost.fill_(3.0)
+    source = "def send_mail(to):\n    return to\n"
+    leaves = ["def", "send_mail", "(", "to", ")", ":", "return", "to"]
+    from_source = model.encode_code([source], "python")
+    assert np.allclose(from_source, model.encode_code([leaves], "python", ["send_mail"]), atol=1e-6)
+    assert not np.allclose(from_source, model.encode_code([leaves], "python"), atol=1e-3)

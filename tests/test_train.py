@@ -99,6 +99,9 @@ def test_name_queries_add_pairs_without_the_name_in_the_code():
     assert len(plain) == 1 and len(named) == 2
     hidden = model.code_ids(["def", "(", "smtp", ")"], "python")
     assert named.code[1][:len(hidden)].tolist() == hidden
+    # The summary's pair carries the name apart from the code (negated ids first); the name's own pair does not.
+    with_name = model.code_ids(records[0]["code_tokens"], "python", "send_mail")
+    assert named.code[0][:len(with_name)].tolist() == with_name and with_name[0] < 0
 
 
 def test_no_training_pairs_is_a_clear_error(tmp_path):

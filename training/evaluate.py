@@ -93,7 +93,7 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000) -> dict:
             continue
         recs = [recs[i] for i in np.random.default_rng(0).permutation(len(recs))]
         q = model.encode_queries([r["summary"] for r in recs])
-        c = model.encode_code([r["code_tokens"] for r in recs], language)
+        c = model.encode_functions(recs, language)
         qtok = [query_tokens(r["summary"]) for r in recs]  # lists, not object arrays: numpy would make
         ctok = [code_tokens(r["code_tokens"]) for r in recs]  # a 2-d array of equally long token lists
         rr = defaultdict(list)
@@ -146,7 +146,7 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
             continue
         if language not in prepared:
             prepared[language] = ([_url_key(r["url"]) for r in recs],
-                                  model.encode_code([r["code_tokens"] for r in recs], language),
+                                  model.encode_functions(recs, language),
                                   BM25([code_tokens(r["code_tokens"]) for r in recs]))
         keys, vectors, bm25 = prepared[language]
         present = [i for i, key in enumerate(keys) if key in judged]
@@ -233,7 +233,7 @@ def evaluate_direction(model, pairs: list[tuple[dict, dict]]) -> dict:
     right = defaultdict(float)
     for a, b in pairs:
         language = a["language"]
-        codes = model.encode_code([a["code_tokens"], b["code_tokens"]], language)
+        codes = model.encode_functions([a, b], language)
         queries = model.encode_queries([a["summary"], b["summary"]])
         bm = BM25([code_tokens(a["code_tokens"]), code_tokens(b["code_tokens"])])
         lexical = np.stack([bm.scores(query_tokens(a["summary"])), bm.scores(query_tokens(b["summary"]))])

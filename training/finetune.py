@@ -78,6 +78,8 @@ def extend_model(base: CodeSearchModel, records: list[dict], config: FinetuneCon
         for name in model.encoder_names:
             model.token_weights[name].copy_(
                 _initial_rows(base.vocabulary, base.token_weights[name].cpu(), vocabulary, added))
+        if base.config.names:
+            model.name_boost.copy_(base.name_boost)
     return model, len(added)
 
 

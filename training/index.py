@@ -37,7 +37,7 @@ from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.evaluate import BM25
 from training.hybrid import CANDIDATES, mix
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
-from training.model import CodeSearchModel
+from training.model import CodeSearchModel, function_name
 from training.tokenize import code_tokens, query_tokens, subtokens
 
 METRIC = "angular"
@@ -155,7 +155,7 @@ def _embed(model: CodeSearchModel, fns: list[dict], language: str, known: dict) 
             out[i] = vector
     for start in tqdm(range(0, len(todo), 4096), desc=f"embed {language}", unit="chunk", leave=False):
         chunk = todo[start:start + 4096]
-        out[chunk] = model.encode_code([fns[i]["code_tokens"] for i in chunk], language)
+        out[chunk] = model.encode_functions([fns[i] for i in chunk], language)
     return out, len(fns) - len(todo)
 
 
@@ -184,7 +184,7 @@ def recall_probes(model: CodeSearchModel, fns: list[dict], vectors: np.ndarray,
     lie farther from the code than code does from code, which makes them the harder kind: averaged
     together, the easy code probes would hide a shortfall for typed queries."""
     picked = random.Random(0).sample(range(len(fns)), min(sample, len(fns)))
-    texts = [fns[i].get("summary") or " ".join(subtokens(fns[i]["func_name"].rsplit(".", 1)[-1]))
+    texts = [fns[i].get("summary") or " ".join(subtokens(function_name(fns[i])))
              for i in picked[::2]]
     probes = {"typed": model.encode_queries(texts), "code": vectors[picked[1::2]]}
     return {kind: p[np.linalg.norm(p, axis=1) > 0] for kind, p in probes.items()}

@@ -10,6 +10,10 @@ Sharing the table is what lets a query word meet the same identifier sub-token i
 rare to be trained still has one vector on both sides, so the model matches words the way BM25 does
 and learns what they mean on top of that.
 
+A function's own name is the best summary its code holds, and a bag of words cannot tell it from any
+other identifier. With `names`, the name's tokens come first in the code's ids, stored negated, and
+each language's encoder adds a learned boost to their log-weights.
+
     model = CodeSearchModel.load("indexes/base")
     q = model.encode_queries(["send mail"])               # (1, dim), unit length
     c = model.encode_code(["def f(): ..."], "python")     # (1, dim), unit length
@@ -29,6 +33,7 @@ from torch.nn import functional as F
 from training.tokenize import PAD_ID, Vocabulary, code_tokens, query_tokens
 
 QUERY = "query"
+NAME_BOOST = 1.5  # a name token starts at e^1.5 (4.5) times its weight elsewhere in the code
 
 
 def default_device() -> torch.device:
@@ -43,10 +48,13 @@ class ModelConfig:
     max_code_len: int = 200
     max_query_len: int = 30
     dropout: float = 0.1
-    # Cosine similarities live in [-1, 1]; scaling them gives the softmax loss a usable range.
-    logit_scale: float = 20.0
+    # Cosine similarities live in [-1, 1]; scaling them gives the softmax loss a usable range. 15 was
+    # the best of 7 to 30 on Go and Python (benchmarks/results/base-model/recipe.md).
+    logit_scale: float = 15.0
     # Ordered word pairs as extra tokens (see tokenize.bigrams): tells "int to string" from "string to int".
     bigrams: bool = False
+    # The function's own name weighed apart from the rest of its code (see the module's doc).
+    names: bool = True
 
 
 class CodeSearchModel(nn.Module):
@@ -61,6 +69,9 @@ class CodeSearchModel(nn.Module):
         # Log-weights, one per vocabulary entry and encoder (see init_token_weights).
         self.token_weights = nn.ParameterDict({
             name: nn.Parameter(torch.zeros(vocabulary.size)) for name in self.encoder_names})
+        if config.names:
+            # Added to a name token's log-weight, per encoder (the query encoder's is never used).
+            self.name_boost = nn.Parameter(torch.full((len(self.encoder_names),), NAME_BOOST))
 
     @property
     def encoder_names(self) -> list[str]:
@@ -78,9 +89,14 @@ class CodeSearchModel(nn.Module):
     def query_ids(self, text: str) -> list[int]:
         return self.vocabulary.encode(query_tokens(text, self.config.bigrams), self.config.max_query_len)
 
-    def code_ids(self, leaves: Sequence[str], language: str) -> list[int]:
+    def code_ids(self, leaves: Sequence[str], language: str, name: str = "") -> list[int]:
+        """Ids of the code's tokens; with `name` (the function's own), the name's ids first, negated."""
         self._check_language(language)
-        return self.vocabulary.encode(code_tokens(leaves, self.config.bigrams), self.config.max_code_len)
+        limit = self.config.max_code_len
+        ids = self.vocabulary.encode(code_tokens(leaves, self.config.bigrams), limit)
+        if name and self.config.names:
+            ids = [-i for i in self.vocabulary.encode(code_tokens([name], self.config.bigrams), limit)] + ids
+        return ids[:limit]
 
     def _check_language(self, language: str) -> None:
         if language not in self.token_weights or language == QUERY:
@@ -89,17 +105,21 @@ class CodeSearchModel(nn.Module):
     # --- encoding --------------------------------------------------------------------------------
     def forward(self, name: str, ids: torch.Tensor) -> torch.Tensor:
         """ids (batch, length) of encoder `name` -> unit vectors (batch, dim)."""
-        return self._pool(self.token_weights[name][ids], ids)
+        names, ids = ids < 0, ids.abs()
+        return self._pool(self.token_weights[name][ids], ids, names, self.encoder_names.index(name))
 
     def forward_mixed(self, encoders: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Rows of several encoders at once: row i is encoded by `encoder_names[encoders[i]]`.
 
         One pass over the shared table instead of one per encoder: in training, each pass's gradient
         is a dense copy of the whole table, and a batch of six languages made seven of them."""
+        names, ids = ids < 0, ids.abs()
         log_weights = torch.stack([self.token_weights[name] for name in self.encoder_names])
-        return self._pool(log_weights[encoders[:, None], ids], ids)
+        return self._pool(log_weights[encoders[:, None], ids], ids, names, encoders[:, None])
 
-    def _pool(self, log_weights: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    def _pool(self, log_weights: torch.Tensor, ids: torch.Tensor, names: torch.Tensor, encoders) -> torch.Tensor:
+        if self.config.names:
+            log_weights = log_weights + self.name_boost[encoders] * names
         weights = log_weights.exp() * (ids != PAD_ID)
         if self.training and self.config.dropout:
             # Dropping whole tokens (not embedding units) teaches the bag not to lean on one token.
@@ -111,7 +131,7 @@ class CodeSearchModel(nn.Module):
     @torch.no_grad()
     def init_token_weights(self, name: str, ids: torch.Tensor) -> None:
         """Start encoder `name`'s weights at each token's smoothed IDF over the rows of `ids`."""
-        ordered = ids.long().sort(1).values
+        ordered = ids.long().abs().sort(1).values
         first = torch.ones_like(ordered, dtype=torch.bool)  # each token counted once per row
         first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
         df = torch.bincount(ordered[first], minlength=self.vocabulary.size).float()
@@ -138,13 +158,22 @@ class CodeSearchModel(nn.Module):
     def encode_queries(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
         return self._encode(QUERY, [self.query_ids(t) for t in texts], batch_size)
 
-    def encode_code(self, code: Sequence[str | list[str]], language: str, batch_size: int = 1024) -> np.ndarray:
-        """Code as source text (parsed with tree-sitter) or as already-extracted code tokens."""
-        from training.extract import source_leaves
+    def encode_code(self, code: Sequence[str | list[str]], language: str, names: Sequence[str] | None = None,
+                    batch_size: int = 1024) -> np.ndarray:
+        """Code as source text (parsed with tree-sitter) or as already-extracted code tokens; `names`
+        are the functions' own names (see `function_name`), by default those source text defines."""
+        from training.extract import snippet_name, source_leaves
 
         self._check_language(language)
         leaves = [c if isinstance(c, list) else source_leaves(c, language) for c in code]
-        return self._encode(language, [self.code_ids(ls, language) for ls in leaves], batch_size)
+        if names is None:
+            names = ["" if isinstance(c, list) else snippet_name(c, language) for c in code]
+        return self._encode(language, [self.code_ids(ls, language, n) for ls, n in zip(leaves, names)], batch_size)
+
+    def encode_functions(self, functions: Sequence[dict], language: str, batch_size: int = 1024) -> np.ndarray:
+        """Extracted functions (records with `code_tokens` and `func_name`), each with its name."""
+        return self.encode_code([f["code_tokens"] for f in functions], language,
+                                [function_name(f) for f in functions], batch_size)
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> None:
@@ -162,10 +191,17 @@ class CodeSearchModel(nn.Module):
         if not (directory / "tokenizer").is_dir():
             raise FileNotFoundError(f"{directory} holds a model of an older format (one vocabulary per encoder); "
                                     "train it again")
-        config = ModelConfig(**{**asdict(ModelConfig()), **json.loads((directory / "config.json").read_text())})
+        saved = json.loads((directory / "config.json").read_text())
+        saved.setdefault("names", False)  # saved before names were weighed apart
+        config = ModelConfig(**{**asdict(ModelConfig()), **saved})
         model = cls(config, Vocabulary.load(directory / "tokenizer"))
         model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu", weights_only=True))
         return model.to(device or default_device()).eval()
+
+
+def function_name(record: dict) -> str:
+    """The function's own name: `send_mail` of `EmailBackend.send_mail`."""
+    return record.get("func_name", "").rsplit(".", 1)[-1]
 
 
 def pad(id_lists: Sequence[Sequence[int]], device: torch.device | str = "cpu") -> torch.Tensor:

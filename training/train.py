@@ -23,7 +23,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from training.evaluate import mrr
-from training.model import QUERY, CodeSearchModel, ModelConfig, default_device
+from training.model import QUERY, CodeSearchModel, ModelConfig, default_device, function_name
 from training.tokenize import PAD_ID, Vocabulary, code_tokens, query_tokens, subtokens
 
 
@@ -74,9 +74,9 @@ class Pairs:
         for r in records:
             if r["language"] not in index:
                 continue
-            add(r["language"], model.query_ids(r["summary"]), model.code_ids(r["code_tokens"], r["language"]))
+            name = function_name(r)
+            add(r["language"], model.query_ids(r["summary"]), model.code_ids(r["code_tokens"], r["language"], name))
             if name_queries:
-                name = r["func_name"].rsplit(".", 1)[-1]
                 if len(subtokens(name)) > 1:  # one-word names ("run", "get") say too little
                     add(r["language"], model.query_ids(" ".join(subtokens(name))),
                         model.code_ids([t for t in r["code_tokens"] if t != name], r["language"]))

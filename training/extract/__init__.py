@@ -157,3 +157,15 @@ def source_leaves(source: str, language: str) -> list[str]:
     ex = extractor(language)
     data = source.encode("utf-8", "replace")
     return list(ex.code_tokens(ex.parser.parse(data).root_node, data, []))
+
+
+def snippet_name(source: str, language: str) -> str:
+    """The own name of the one function a snippet defines (its nested functions aside), or "" for a
+    fragment or several functions."""
+    functions = extractor(language).extract(source.encode("utf-8", "replace"), "").functions
+    if not functions:
+        return ""
+    outer = min(functions, key=lambda f: (f.start_line, -f.end_line))
+    if any(f.start_line < outer.start_line or f.end_line > outer.end_line for f in functions):
+        return ""
+    return outer.func_name.rsplit(".", 1)[-1]
