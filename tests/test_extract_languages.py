@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training.extract import EXTRACTORS, ExtractStats, extract_file, extract_path, extractor, snippet_name
+from training.extract import EXTRACTORS, ExtractStats, extract_file, extract_path, extractor, read_snippet
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 
@@ -221,7 +221,7 @@ def test_garbage_does_not_crash(language):
 
 
 @pytest.mark.parametrize("language, snippet, name", [
-    ("go", "func (r *Reader) Read(p []byte) (int, error) { return 0, nil }", "Read"),
+    ("go", "func (r *Reader) Read(p []byte) (int, error) { return 0, nil }", "Reader.Read"),
     ("java", "public int add(int a, int b) { return a + b; }", "add"),
     ("javascript", "function add(a, b) { const twice = x => 2 * x; return twice(a) + b; }", "add"),
     ("php", "<?php function add($a, $b) { return $a + $b; }", "add"),
@@ -231,4 +231,5 @@ def test_garbage_does_not_crash(language):
     ("python", "def a():\n    pass\n\n\ndef b():\n    pass\n", ""),  # two functions: no one name
 ])
 def test_a_snippet_is_named_by_the_one_function_it_defines(language, snippet, name):
-    assert snippet_name(snippet, language) == name
+    leaves, func_name = read_snippet(snippet, language)
+    assert func_name == name and leaves

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from training.extract import ExtractStats, extract_path, extractor, skip_reason, source_leaves
+from training.extract import ExtractStats, extract_path, extractor, read_snippet, skip_reason
 
 SOURCE = '''\
 import functools
@@ -98,8 +98,8 @@ def test_skip_rules():
     assert skip_reason("pkg/mail.py") is None
 
 
-def test_source_leaves_of_a_snippet_drop_comments():
-    leaves = source_leaves("x = 1  # note\ndef f(): return 'hi'", "python")
+def test_a_snippets_leaves_drop_comments():
+    leaves, _ = read_snippet("x = 1  # note\ndef f(): return 'hi'", "python")
     assert "# note" not in leaves and "'hi'" in leaves and "f" in leaves
 
 

@@ -179,7 +179,8 @@ def read_beir(directory: str | Path, split: str = "test"):
 
 def evaluate_beir(model, directory: str | Path, language: str | None = None) -> dict:
     """MRR, recall@1, recall@10, NDCG@10 for model, BM25 and hybrid over the whole BEIR corpus."""
-    from training.extract import source_leaves
+    from training.extract import read_snippet
+    from training.model import function_name
 
     corpus, queries, qrels = read_beir(directory)
     languages = [language or doc.get("language") for doc in corpus]
@@ -188,11 +189,14 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
     unknown = sorted({lang for lang in languages if lang not in model.languages})
     if unknown:
         raise ValueError(f"the model has no encoder for {', '.join(unknown)}")
-    leaves = [source_leaves(doc.get("text", ""), lang) for doc, lang in zip(corpus, languages)]
+    # Each document is parsed once, for its code tokens (model and BM25) and its function's name.
+    read = [read_snippet(doc.get("text", ""), lang) for doc, lang in zip(corpus, languages)]
+    leaves = [ls for ls, _ in read]
     vectors = np.zeros((len(corpus), model.config.embedding_dim), dtype=np.float32)
     for lang in set(languages):
         idx = [i for i, l in enumerate(languages) if l == lang]
-        vectors[idx] = model.encode_code([leaves[i] for i in idx], lang)
+        vectors[idx] = model.encode_code([leaves[i] for i in idx], lang,
+                                         [function_name({"func_name": read[i][1]}) for i in idx])
     ids = [doc["_id"] for doc in corpus]
     query_ids = [qid for qid in qrels if qid in queries]
     q = model.encode_queries([queries[qid] for qid in query_ids])

@@ -163,13 +163,14 @@ class CodeSearchModel(nn.Module):
                     batch_size: int = 1024) -> np.ndarray:
         """Code as source text (parsed with tree-sitter) or as already-extracted code tokens; `names`
         are the functions' own names (see `function_name`), by default those source text defines."""
-        from training.extract import snippet_name, source_leaves
+        from training.extract import read_snippet
 
         self._check_language(language)
-        leaves = [c if isinstance(c, list) else source_leaves(c, language) for c in code]
+        read = [(c, "") if isinstance(c, list) else read_snippet(c, language) for c in code]
         if names is None:
-            names = ["" if isinstance(c, list) else snippet_name(c, language) for c in code]
-        return self._encode(language, [self.code_ids(ls, language, n) for ls, n in zip(leaves, names)], batch_size)
+            names = [function_name({"func_name": qualified}) for _, qualified in read]
+        return self._encode(language, [self.code_ids(ls, language, n) for (ls, _), n in zip(read, names)],
+                            batch_size)
 
     def encode_functions(self, functions: Sequence[dict], language: str, batch_size: int = 1024) -> np.ndarray:
         """Extracted functions (records with `code_tokens` and `func_name`), each with its name."""

@@ -152,20 +152,18 @@ def extract_path(root: str | Path, languages: set[str] | None = None, repo: str 
         yield from extract_file(full, prefix + relpath, language, repo, sha, stats)
 
 
-def source_leaves(source: str, language: str) -> list[str]:
-    """Code tokens of a free-standing snippet (e.g. pasted by a user), comments left out."""
+def read_snippet(source: str, language: str) -> tuple[list[str], str]:
+    """A free-standing snippet (e.g. pasted by a user), parsed once: its code tokens, comments left
+    out, and the `func_name` of the one function it defines (its nested functions aside), or "" for
+    a fragment or several functions."""
     ex = extractor(language)
     data = source.encode("utf-8", "replace")
-    return list(ex.code_tokens(ex.parser.parse(data).root_node, data, []))
-
-
-def snippet_name(source: str, language: str) -> str:
-    """The own name of the one function a snippet defines (its nested functions aside), or "" for a
-    fragment or several functions."""
-    functions = extractor(language).extract(source.encode("utf-8", "replace"), "").functions
+    tree = ex.parser.parse(data)
+    leaves = list(ex.code_tokens(tree.root_node, data, []))
+    functions = ex.extract(data, "", tree=tree).functions
     if not functions:
-        return ""
+        return leaves, ""
     outer = min(functions, key=lambda f: (f.start_line, -f.end_line))
     if any(f.start_line < outer.start_line or f.end_line > outer.end_line for f in functions):
-        return ""
-    return outer.func_name.rsplit(".", 1)[-1]
+        return leaves, ""
+    return leaves, outer.func_name

@@ -106,8 +106,10 @@ class LanguageExtractor:
         return node
 
     # --- shared machinery ---------------------------------------------------------------------
-    def extract(self, source: bytes, path: str, repo: str = "", sha: str = "") -> FileResult:
-        tree = self.parser.parse(source)
+    def extract(self, source: bytes, path: str, repo: str = "", sha: str = "",
+                tree: tree_sitter.Tree | None = None) -> FileResult:
+        """Every function of `source` (`tree`: its parse, when the caller has one already)."""
+        tree = tree or self.parser.parse(source)
         result = FileResult(parse_error=tree.root_node.has_error)
         found = tree_sitter.QueryCursor(self._query).captures(tree.root_node)
         functions = sorted(found.get("function", []), key=_pre_order)
