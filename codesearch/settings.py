@@ -1,12 +1,17 @@
-"""Settings for codesearch. Development defaults; production reads the environment:
+"""Settings for codesearch, read from the environment. They fail closed: debug is off and a secret key
+is required unless DJANGO_DEBUG=1 says this is a developer's machine (`make demo` and `make serve` say so).
 
-DJANGO_DEBUG=0            production mode (then DJANGO_SECRET_KEY is required)
-DJANGO_SECRET_KEY         the secret key
+DJANGO_DEBUG=1            development mode (debug pages, a fixed insecure key); never on a public server
+DJANGO_SECRET_KEY         the secret key (required unless DJANGO_DEBUG=1)
 DJANGO_ALLOWED_HOSTS      comma-separated host names
 DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://search.example.org) behind a TLS proxy
 DJANGO_SECURE_SSL_REDIRECT=1, DJANGO_HSTS_SECONDS=N   when the site is served over HTTPS
 DATABASE_URL              e.g. postgres://user:password@db:5432/codesearch (default: SQLite)
 CODESEARCH_INDEXES        where models and Annoy indexes live (default: indexes/)
+CODESEARCH_CACHE_URL      redis://host:6379/0: the cache shared by every process, which rate limits need
+                          when more than one process serves (default: this process's memory)
+CODESEARCH_CLIENT_IP_HEADER  the request header holding the client's address when a proxy sets it
+                          (e.g. HTTP_X_REAL_IP; default: the connection's address)
 """
 import os
 from pathlib import Path
@@ -20,7 +25,7 @@ def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or ("dev-only-insecure-key" if DEBUG else None)
 if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
@@ -35,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "corsheaders",
+    "django_ratelimit",
     "ninja",  # serves the API docs' Swagger UI from static files, not from a CDN
     "codesearch.repositories",
     "codesearch.search",
@@ -67,6 +73,11 @@ TEMPLATES = [{
 WSGI_APPLICATION = "codesearch.wsgi.application"
 
 DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes share the file (web, worker, add_repository): write transactions take the lock
+    # when they begin instead of failing halfway, and wait for it; WAL lets searches read meanwhile.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30,
+                                       "init_command": "PRAGMA journal_mode=WAL;"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -104,17 +115,46 @@ CORS_ALLOWED_ORIGIN_REGEXES = [r"^https://github\.com$", r"^chrome-extension://[
                                r"^moz-extension://[0-9a-f-]+$"]
 CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 
+# Rate limits (django-ratelimit) count in the default cache, which must be shared by every process
+# that serves: Redis in production. Without CODESEARCH_CACHE_URL it is this process's memory, which is
+# right for `runserver` (one process) and the tests only, hence the two silenced checks.
+if os.environ.get("CODESEARCH_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": os.environ["CODESEARCH_CACHE_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_IP_META_KEY = os.environ.get("CODESEARCH_CLIENT_IP_HEADER") or None
+# Per user and, separately, per address (django-ratelimit's "count/period" syntax).
+RATE_INDEXING = "20/h"
+RATE_CODE_SEARCH = "60/m"
+RATE_LOGIN = "5/m"  # sign-in attempts, on the site and in the admin
+LOGIN_REDIRECT_URL = LOGOUT_REDIRECT_URL = "/"
+
+# Indexing: who may make the service fetch code, what it may fetch, and how builds share the work.
+CODESEARCH_CLONE_SCHEMES = ("https",)
+CODESEARCH_CLONE_HOSTS = tuple(_env_list("CODESEARCH_CLONE_HOSTS", "github.com"))
+CODESEARCH_FINETUNE_MIN_DOCUMENTED = 200
+CODESEARCH_LEASE_SECONDS = int(os.environ.get("CODESEARCH_LEASE_SECONDS", "60"))  # jobs' and build locks'
+CODESEARCH_JOB_MAX_ATTEMPTS = 3          # starts of a job whose worker keeps dying, before it fails
+CODESEARCH_BUILD_TIMEOUT_SECONDS = 3600  # a build that runs longer is stopped and fails
+CODESEARCH_LOCK_WAIT_SECONDS = 3600      # how long add_repository waits for another build of the same repository
+# A superseded version's files stay this long after a newer one goes live, for searches still reading them.
+CODESEARCH_VERSION_GRACE_SECONDS = int(os.environ.get("CODESEARCH_VERSION_GRACE_SECONDS", "600"))
+
 # Where models and Annoy indexes live (runtime artefacts, ignored by git).
 INDEXES_DIR = Path(os.environ.get("CODESEARCH_INDEXES", BASE_DIR / "indexes"))
 BASE_MODEL_DIR = Path(os.environ.get("CODESEARCH_BASE_MODEL", INDEXES_DIR / "base"))
 
 # Input limits shared by the pages and the API.
 QUERY_MAX_CHARS = 300
-CODE_MAX_CHARS = 20_000
+# Pasted code is parsed with tree-sitter on every search: this bounds that work (about 0.1 s on the
+# worst input measured here, 8,000 brackets in JavaScript's grammar); longer pastes get a 400.
+CODE_MAX_CHARS = 8_000
 RESULTS_DEFAULT = 10
 RESULTS_MAX = 50
-# Entries in each per-process LRU cache of search results and rendered responses.
-SEARCH_CACHE_ENTRIES = 2048
+RESULT_CODE_MAX_CHARS = 20_000  # a longer function's `code` is cut there (and says so)
+# Bytes held by each per-process LRU cache of search results and rendered answers.
+SEARCH_CACHE_BYTES = 64 * 2**20
 
 LOGGING = {
     "version": 1,

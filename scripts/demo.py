@@ -20,6 +20,9 @@ FULL_BASE = INDEXES / "base"            # the six-language model from `make base
 DEMO_BASE = INDEXES / "demo-base"       # a small Python-only model trained here otherwise
 CORPUS = INDEXES / "corpus" / "demo"
 HOST = os.environ.get("DEMO_HOST", "127.0.0.1:8000")
+# A developer's machine, served on loopback: debug pages and the development key. The settings fail
+# closed without this (a public server must set DJANGO_SECRET_KEY instead).
+os.environ.setdefault("DJANGO_DEBUG", "1")
 
 timings: list[tuple[str, float]] = []
 

@@ -75,6 +75,34 @@ def indexes_dir(tmp_path, settings, trained_model_dir):
 @pytest.fixture
 def indexed_sample(db, indexes_dir):
     """The fixture repository, indexed as example/sample at commit 0123abc."""
-    from codesearch.repositories.pipeline import index_repository
+    from codesearch.repositories.indexing import index_repository
 
     return index_repository("example/sample", SAMPLE_REPO, commit="0123abc")
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits count in the cache; each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment for a manage.py process started by a test: the test database and indexes."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "CODESEARCH_INDEXES": str(settings.INDEXES_DIR),
+            "CODESEARCH_BASE_MODEL": str(settings.BASE_MODEL_DIR), **extra}
+
+
+def manage_process(*args: str, **extra_env: str) -> subprocess.Popen:
+    """`python manage.py ARGS` as its own process, as an operator would start it."""
+    return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=process_env(**extra_env),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -115,7 +115,7 @@ def test_docs_page_needs_no_cdn(client, db):
 
 def test_repeated_searches_are_answered_from_the_cache_until_a_new_version_is_live(client, indexed_sample,
                                                                                    monkeypatch):
-    from codesearch.repositories.pipeline import index_repository
+    from codesearch.repositories.indexing import index_repository
     from conftest import SAMPLE_REPO
     from training.index import RepositoryIndex
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codesearch.repositories.models import IndexingJob, Repository
-from web_support import hostile_repo, indexed_hostile  # noqa: F401 (fixtures)
+from web_support import hostile_repo, indexed_hostile, indexer  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -22,11 +22,12 @@ needs_browser = pytest.mark.skipif(
 
 @needs_browser
 @pytest.mark.django_db(transaction=True)
-def test_pages_in_a_real_browser(live_server, indexed_hostile):
+def test_pages_in_a_real_browser(live_server, indexed_hostile, indexer):
     flask = Repository.objects.create(owner="pallets", name="flask", description="The Python micro framework")
     IndexingJob.objects.create(repository=flask, status="running", stage="embedding", progress=0.42)
     done = subprocess.run(["node", "--test", "--test-reporter=spec", "tests/browser/pages.test.mjs"], cwd=ROOT,
-                          env={**os.environ, "BASE_URL": live_server.url, "SCREENSHOT_DIR": str(SCREENSHOTS)},
+                          env={**os.environ, "BASE_URL": live_server.url, "SCREENSHOT_DIR": str(SCREENSHOTS),
+                               "INDEXER_USERNAME": "indexer", "INDEXER_PASSWORD": "a-long-password-for-tests"},
                           capture_output=True, text=True, timeout=300)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from training.extract import extract_path
@@ -17,12 +18,42 @@ def built(trained_model, tmp_path_factory):
     return out, functions, manifest
 
 
-def test_manifest_records_counts_and_checks(built):
+def test_every_function_is_in_the_index_in_its_place(built, trained_model):
+    """Each function given to the build is found at its item, with its own vector: read back from the
+    Annoy file, not from the manifest the build wrote."""
+    from annoy import AnnoyIndex
+
+    from training.corpus import read_jsonl
+
     out, functions, manifest = built
-    entry = manifest["languages"]["python"]
-    assert entry["count"] == entry["items"] == len(functions) == manifest["functions"]
-    assert entry["recall_at_10"] >= 0.95 and manifest["dims"] == 256 and manifest["metric"] == "angular"
-    assert (out / "python.ann").stat().st_size == entry["bytes"]
+    ann = AnnoyIndex(manifest["dims"], manifest["metric"])
+    ann.load(str(out / "python.ann"))
+    assert ann.get_n_items() == len(functions) >= 10
+    rows = sorted(read_jsonl(out / "functions.jsonl.gz"), key=lambda r: r["item"])
+    assert sorted(r["func_name"] for r in rows) == sorted(f["func_name"] for f in functions)
+    expected = trained_model.encode_functions(rows, "python")
+    stored = [ann.get_item_vector(r["item"]) for r in rows]
+    assert np.allclose(np.array(stored, dtype=np.float32), expected, atol=1e-5)
+    assert manifest["languages"]["python"]["recall_at_10"] >= 0.95 and manifest["dims"] == 256
+
+
+def test_an_index_that_lost_an_item_fails_its_check(built, tmp_path):
+    import shutil
+
+    from annoy import AnnoyIndex
+
+    out, _, manifest = built
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    ann = AnnoyIndex(manifest["dims"], manifest["metric"])
+    ann.load(str(out / "python.ann"))
+    short = AnnoyIndex(manifest["dims"], manifest["metric"])
+    for item in range(ann.get_n_items() - 1):
+        short.add_item(item, ann.get_item_vector(item))
+    short.build(2)
+    short.save(str(broken / "python.ann"))
+    with pytest.raises(IndexCheckError, match="items in the index for"):
+        check_index(broken)
 
 
 def test_recall_is_checked_with_typed_queries_and_with_code(trained_model):

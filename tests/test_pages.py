@@ -4,7 +4,7 @@ import re
 import pytest
 
 from codesearch.repositories.models import IndexingJob, Repository, Snippet
-from web_support import hostile_repo, indexed_hostile  # noqa: F401 (fixtures)
+from web_support import hostile_repo, indexed_hostile, indexer, indexer_client  # noqa: F401 (fixtures)
 
 CHECKSUM = ("def digest_of(path):\n    with open(path, 'rb') as f:\n"
             "        return hashlib.sha256(f.read()).hexdigest()\n")
@@ -19,7 +19,7 @@ def test_home_lists_repositories_with_their_index_and_jobs(client, indexed_sampl
     assert f"{functions} functions" in page
     assert "The web framework" in page and "not indexed yet" in page
     assert "Indexing: embedding (42%)" in page and 'value="0.420000"' in page
-    assert 'id="repo-filter"' in page and 'action="/search/"' in page and 'action="/jobs/"' in page
+    assert 'id="repo-filter"' in page and 'action="/search/"' in page and "needs an account" in page
 
 
 def test_search_page_shows_highlighted_results_with_github_links(client, indexed_sample):
@@ -84,7 +84,7 @@ def test_code_search_page_detects_the_language(client, indexed_sample):
 @pytest.mark.parametrize("code, message", [
     ("", "paste the code"),
     ("def greet(name)\n  puts \"hi #{name}\"\nend\n", "looks like ruby code"),
-    ("x" * 20001, "limit is 20000"),
+    ("x" * 8001, "limit is 8000"),
 ])
 def test_code_search_page_explains_bad_input(client, indexed_sample, code, message):
     response = client.post("/example/sample/code/", {"code": code})
@@ -110,7 +110,8 @@ def test_search_everywhere_page(client, indexed_hostile):
     assert client.get("/search/").status_code == 200
 
 
-def test_index_request_form_queues_a_job(client, db):
+def test_index_request_form_queues_a_job(indexer_client):
+    client = indexer_client
     response = client.post("/jobs/", {"repository": "https://github.com/pallets/flask", "url": "", "commit": ""},
                            follow=True)
     page = response.content.decode()
@@ -123,12 +124,12 @@ def test_index_request_form_queues_a_job(client, db):
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"repository": "flask"}, "not a repository name"),
-    ({"repository": "<script>/x"}, "not a repository name"),
+    ({"repository": "flask"}, "repository name of the form"),
+    ({"repository": "<script>/x"}, "repository name of the form"),
     ({"repository": "pallets/flask", "url": "ftp://x/y"}, "https://"),
 ])
-def test_index_request_form_explains_bad_input(client, db, fields, message):
-    response = client.post("/jobs/", fields)
+def test_index_request_form_explains_bad_input(indexer_client, fields, message):
+    response = indexer_client.post("/jobs/", fields)
     page = response.content.decode()
     assert response.status_code == 400 and message in page.lower() and 'aria-invalid="true"' in page
     assert "<script>/x" not in page

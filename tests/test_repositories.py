@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from codesearch.repositories.models import Repository, Snippet
-from codesearch.repositories.pipeline import IndexingError, index_repository
+from codesearch.repositories.models import IndexVersion, Repository, Snippet
+from codesearch.repositories.indexing import IndexingError, index_repository, sweep
 from conftest import SAMPLE_REPO
 
 
@@ -23,25 +23,44 @@ def test_reindexing_the_live_commit_is_skipped(indexed_sample):
     assert index_repository("example/sample", SAMPLE_REPO, commit="0123abc").pk == indexed_sample.pk
 
 
-def test_a_failed_build_leaves_the_live_version_serving(indexed_sample, tmp_path, monkeypatch):
-    import codesearch.repositories.build as build
-
-    def broken_build(*args, **kwargs):
-        raise build.IndexCheckError("recall@10 0.5 is below 0.95")
-
-    monkeypatch.setattr(build, "build_index", broken_build)
-    with pytest.raises(IndexingError, match="live version is unchanged"):
-        index_repository("example/sample", SAMPLE_REPO, commit="fffffff")
+def test_a_failed_build_leaves_the_live_version_serving(indexed_sample, tmp_path):
+    # A real failure halfway through: the functions are extracted, then there is no model to embed them.
+    with pytest.raises(IndexingError, match="no base model"):
+        index_repository("example/sample", SAMPLE_REPO, commit="fffffff", base_model=tmp_path / "missing")
     repo = Repository.objects.get(owner="example", name="sample")
     assert repo.live_version.pk == indexed_sample.pk and indexed_sample.directory.is_dir()
     assert [p.name for p in indexed_sample.directory.parent.iterdir()] == [indexed_sample.directory.name]
+    assert repo.build_holder == ""  # the lock was released
 
 
-def test_a_new_commit_replaces_the_old_version(indexed_sample):
+def test_a_new_commit_replaces_the_old_version_after_its_grace_period(indexed_sample, settings):
     new = index_repository("example/sample", SAMPLE_REPO, commit="4567def")
     repo = Repository.objects.get(owner="example", name="sample")
-    assert repo.live_version == new and not indexed_sample.directory.exists()
+    assert repo.live_version == new
+    # Searches that started on the old version may still be reading it: it stays for the grace period.
+    indexed_sample.refresh_from_db()
+    assert indexed_sample.retired is not None and indexed_sample.directory.is_dir()
+    assert Snippet.objects.filter(version_id=indexed_sample.pk).exists()
+    settings.CODESEARCH_VERSION_GRACE_SECONDS = 0
+    sweep(repo)
+    assert not indexed_sample.directory.exists() and new.directory.is_dir()
     assert not Snippet.objects.filter(version_id=indexed_sample.pk).exists()
+    assert not IndexVersion.objects.filter(pk=indexed_sample.pk).exists()
+
+
+def test_the_sweep_removes_what_dead_builds_left(indexed_sample, settings):
+    home = indexed_sample.directory.parent
+    (home / ".build-0123456789ab").mkdir()
+    (home / "feedbee-1a2b3c4d").mkdir()  # finished, but its process died before publishing it
+    sweep(Repository.objects.get(owner="example", name="sample"))
+    assert [p.name for p in home.iterdir()] == [indexed_sample.directory.name]
+
+
+@pytest.mark.parametrize("name", ["example/.", "example/..", "./sample", "example/sample.git"])
+def test_names_that_would_escape_their_directory_are_refused(db, indexes_dir, name):
+    with pytest.raises(IndexingError, match="repository name of the form"):
+        index_repository(name, SAMPLE_REPO, commit="0123abc")
+    assert not Repository.objects.exists() and not (indexes_dir / "repositories").exists()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -2,7 +2,8 @@
 import pytest
 
 from codesearch.repositories.models import IndexingJob, Repository
-from web_support import get_json, indexed_hostile, hostile_repo, post_json  # noqa: F401 (fixtures)
+from web_support import (bearer, get_json, indexed_hostile, hostile_repo, indexer, post_json,  # noqa: F401
+                         token)
 
 CHECKSUM = ("def digest_of(path):\n    with open(path, 'rb') as f:\n"
             "        return hashlib.sha256(f.read()).hexdigest()\n")
@@ -23,7 +24,7 @@ def test_search_by_code_detects_the_language_and_finds_similar_functions(client,
 @pytest.mark.parametrize("body, message", [
     ({"code": ""}, "paste the code"),
     ({"code": " \n\t "}, "paste the code"),
-    ({"code": "x = 1\n" * 5000}, "limit is 20000"),
+    ({"code": "x = 1\n" * 5000}, "limit is 8000"),
     ({"code": "x = 1\x00"}, "NUL"),
     ({"code": CHECKSUM, "language": "cobol"}, "unknown language 'cobol'"),
     ({"code": CHECKSUM, "language": "ruby"}, "no indexed ruby functions"),
@@ -98,13 +99,13 @@ def test_markup_in_code_and_docs_is_returned_as_data(client, indexed_hostile):
     assert widget["summary"].startswith('Put a widget on the page if 1 < 2 & "quotes" are kept; <iframe')
 
 
-def test_index_request_queues_one_job_per_repository(client, db):
-    status, job = post_json(client, "repositories/pallets/flask/index", {"commit": "3.0.0"})
+def test_index_request_queues_one_job_per_repository(client, token):
+    status, job = post_json(client, "repositories/pallets/flask/index", {"commit": "3.0.0"}, **bearer(token))
     assert status == 202
     assert set(job) == {"id", "repository", "status", "stage", "progress", "message", "created", "started", "finished"}
     assert job["repository"] == "pallets/flask" and job["status"] == "queued" and job["progress"] == 0
     assert IndexingJob.objects.get(pk=job["id"]).commit == "3.0.0"
-    status, again = post_json(client, "repositories/pallets/flask/index", "")
+    status, again = post_json(client, "repositories/pallets/flask/index", "", **bearer(token))
     assert status == 202 and again["id"] == job["id"]
     assert IndexingJob.objects.count() == 1
     assert get_json(client, f"jobs/{job['id']}") == (200, job)
@@ -115,23 +116,23 @@ def test_index_request_queues_one_job_per_repository(client, db):
 
     IndexingJob.objects.filter(pk=job["id"]).update(status="failed", message="clone failed: no such repository")
     assert get_json(client, "repositories")[1][0]["job"]["message"] == "clone failed: no such repository"
-    status, retry = post_json(client, "repositories/pallets/flask/index", {})
+    status, retry = post_json(client, "repositories/pallets/flask/index", {}, **bearer(token))
     assert status == 202 and retry["id"] != job["id"]
     IndexingJob.objects.filter(pk=retry["id"]).update(status="succeeded", progress=1)
     assert get_json(client, "repositories/pallets/flask")[1]["job"] is None
 
 
 @pytest.mark.parametrize("path, body, message", [
-    ("repositories/pallets/fl%20ask/index", {}, "not a repository name"),
-    ("repositories/pallets/../index", {}, "not a repository name"),
+    ("repositories/pallets/fl%20ask/index", {}, "repository name of the form"),
+    ("repositories/pallets/../index", {}, "repository name of the form"),
     ("repositories/pallets/flask/index", {"url": "http://example.com/x.git"}, "https://"),
     ("repositories/pallets/flask/index", {"url": "file:///etc/passwd"}, "https://"),
     ("repositories/pallets/flask/index", {"commit": "--upload-pack=evil"}, "not a commit"),
     ("repositories/pallets/flask/index", {"commit": "x" * 101}, "not a commit"),
     ("repositories/pallets/flask/index", "{url:", "Cannot parse request body"),
 ])
-def test_bad_index_requests_are_a_json_400(client, db, path, body, message):
-    status, answer = post_json(client, path, body)
+def test_bad_index_requests_are_a_json_400(client, token, path, body, message):
+    status, answer = post_json(client, path, body, **bearer(token))
     assert status == 400 and message in answer["error"]
     assert not IndexingJob.objects.exists() and not Repository.objects.exists()
 

@@ -13,13 +13,13 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
+PRODUCTION = {"DJANGO_SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
               "DJANGO_ALLOWED_HOSTS": "search.example.org", "DJANGO_HSTS_SECONDS": "31536000",
-              "DJANGO_SECURE_SSL_REDIRECT": "1"}
+              "DJANGO_SECURE_SSL_REDIRECT": "1", "CODESEARCH_CACHE_URL": "redis://cache:6379/0"}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CODESEARCH_"))}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
                           env={**clean, **env}, timeout=120)
 
@@ -31,7 +31,8 @@ def compose() -> dict:
 
 def test_compose_runs_postgres_web_and_worker_on_one_image(compose):
     services = compose["services"]
-    assert set(services) == {"db", "migrate", "web", "worker"}
+    assert set(services) == {"db", "cache", "migrate", "web", "worker"}
+    assert services["cache"]["image"].startswith("redis:")
     assert services["db"]["image"].startswith("postgres:")
     for name in ("migrate", "web", "worker"):
         service = services[name]
@@ -41,6 +42,7 @@ def test_compose_runs_postgres_web_and_worker_on_one_image(compose):
         assert env["DJANGO_DEBUG"] == "0" and env["DATABASE_URL"].startswith("postgres://codesearch:")
         assert env["DATABASE_URL"].endswith("@db:5432/codesearch")
         assert ":?" in env["DJANGO_SECRET_KEY"]  # compose refuses to start without one
+        assert env["CODESEARCH_CACHE_URL"] == "redis://cache:6379/0"
     assert services["worker"]["command"] == ["python", "manage.py", "run_worker"]
     assert services["migrate"]["command"][:3] == ["python", "manage.py", "migrate"]
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
@@ -73,14 +75,17 @@ def test_requirements_pin_the_serving_stack():
     assert {"gunicorn", "whitenoise", "django-cors-headers", "psycopg[binary]", "dj-database-url"} <= pins
 
 
-def test_production_settings_need_a_secret_key():
-    done = manage("check", DJANGO_DEBUG="0")
+def test_settings_fail_closed_without_a_secret_key():
+    """Debug is off unless turned on, and then there is no key to fall back on."""
+    done = manage("check")
     assert done.returncode != 0 and "DJANGO_SECRET_KEY must be set" in done.stderr
+    assert manage("check", DJANGO_DEBUG="1").returncode == 0  # a developer's machine says so
 
 
-def test_production_settings_pass_djangos_deployment_checks():
+def test_production_settings_pass_djangos_deployment_checks_without_a_warning():
     done = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert done.returncode == 0, done.stderr + done.stdout
+    assert "WARNING" not in done.stderr + done.stdout and "issues" in done.stdout, done.stdout
 
 
 def test_production_settings_come_from_the_environment():
@@ -89,6 +94,7 @@ def test_production_settings_come_from_the_environment():
             "s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], "
             "s.STORAGES['staticfiles']['BACKEND'], 'whitenoise.middleware.WhiteNoiseMiddleware' in s.MIDDLEWARE]))")
     done = manage("shell", "-c", code, DATABASE_URL="postgres://u:p@db:5432/codesearch", **PRODUCTION)
+    # Django's shell imports the settings only: no connection to db or cache is made.
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == (
         '[false, ["search.example.org"], true, true, 31536000, true, "django.db.backends.postgresql", "codesearch", '

@@ -33,7 +33,7 @@ def hostile_repo(tmp_path) -> Path:
 @pytest.fixture
 def indexed_hostile(indexed_sample, hostile_repo):
     """example/hostile indexed next to example/sample."""
-    from codesearch.repositories.pipeline import index_repository
+    from codesearch.repositories.indexing import index_repository
 
     return index_repository("example/hostile", hostile_repo, commit="feedbee")
 
@@ -47,3 +47,34 @@ def post_json(client, path: str, body, **headers):
     data = body if isinstance(body, (str, bytes)) else json.dumps(body)
     response = client.post(f"/api/v1/{path}", data=data, content_type="application/json", **headers)
     return response.status_code, response.json()
+
+
+@pytest.fixture
+def indexer(db):
+    """A user with the permission to request indexing (not staff)."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("indexer", password="a-long-password-for-tests")
+    user.user_permissions.add(Permission.objects.get(codename="request_indexing"))
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def indexer_client(client, indexer):
+    client.force_login(indexer)
+    return client
+
+
+@pytest.fixture
+def token(indexer) -> str:
+    """An API token of `indexer`, as its holder sends it."""
+    from codesearch.repositories.models import ApiToken
+
+    record = ApiToken(user=indexer, name="tests")
+    secret = record.set_new_token()
+    record.save()
+    return secret
+
+
+def bearer(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}

@@ -24,6 +24,7 @@ import hashlib
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -160,12 +161,22 @@ def _embed(model: CodeSearchModel, fns: list[dict], language: str, known: dict) 
 
 
 def check_index(directory: str | Path) -> dict:
-    """The checks a build must pass before it goes live; returns the manifest."""
+    """The checks a build must pass before it goes live; returns the manifest. Counts are taken from
+    the files themselves, not from the manifest that was written beside them."""
     directory = Path(directory)
     manifest = json.loads((directory / "manifest.json").read_text())
+    if _sha256(directory / "functions.jsonl.gz") != manifest["functions_sha256"]:
+        raise IndexCheckError("functions.jsonl.gz does not match its checksum")
+    counts = Counter(f["language"] for f in read_jsonl(directory / "functions.jsonl.gz"))
+    if sum(counts.values()) != manifest["functions"] or set(counts) != set(manifest["languages"]):
+        raise IndexCheckError(f"{sum(counts.values())} functions listed for {manifest['functions']} indexed")
     for language, entry in manifest["languages"].items():
-        if entry["items"] != entry["count"]:
-            raise IndexCheckError(f"{language}: {entry['items']} items in the index for {entry['count']} functions")
+        ann = AnnoyIndex(manifest["dims"], manifest["metric"])
+        ann.load(str(directory / entry["file"]))
+        items = ann.get_n_items()
+        ann.unload()
+        if items != counts[language]:
+            raise IndexCheckError(f"{language}: {items} items in the index for {counts[language]} functions")
         if entry["recall_at_10"] < MIN_RECALL:
             remedy = "more links per vector (hnsw_m) or hnsw_ef_construction" if "hnsw" in entry else "more trees"
             raise IndexCheckError(f"{language}: recall@10 {entry['recall_at_10']:.3f} against exact search "

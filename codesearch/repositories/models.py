@@ -1,3 +1,6 @@
+import hashlib
+import secrets
+
 from django.conf import settings
 from django.db import models
 
@@ -7,9 +10,16 @@ class Repository(models.Model):
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    url = models.CharField(max_length=500, blank=True,
+                           help_text="clone URL it is indexed from (empty: GitHub's); only staff may change it")
     # The version that serves searches; switched in one transaction once a new build has passed its checks.
     live_version = models.ForeignKey("IndexVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
+    # The build lock: one build-and-publish at a time per repository, whichever process runs it. Held
+    # by `build_holder` until `build_lease_until`, renewed while the build runs, so a dead holder's
+    # lock lapses by itself.
+    build_holder = models.CharField(max_length=100, blank=True)
+    build_lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_repository")]
@@ -36,6 +46,8 @@ class IndexVersion(models.Model):
     path = models.CharField(max_length=500, help_text="directory under INDEXES_DIR")
     manifest = models.JSONField(default=dict)
     created = models.DateTimeField(auto_now_add=True)
+    # When a newer version went live; the files stay for a grace period, for searches still reading them.
+    retired = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -79,13 +91,18 @@ class Snippet(models.Model):
 
 
 class IndexingJob(models.Model):
-    """A request to (re-)index a repository; run by `manage.py run_worker`, one at a time per repository."""
+    """A request to (re-)index a repository; run by `manage.py run_worker`, one at a time per repository.
+
+    A running job holds a lease that its worker renews; once it lapses (the worker died) the job is
+    run again, up to CODESEARCH_JOB_MAX_ATTEMPTS times in all.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued"
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        CANCELLED = "cancelled"
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="jobs")
     url = models.CharField(max_length=500, blank=True, help_text="https clone URL (default: GitHub's)")
@@ -95,12 +112,19 @@ class IndexingJob(models.Model):
     progress = models.FloatField(default=0.0, help_text="0..1")
     message = models.TextField(blank=True)
     version = models.ForeignKey(IndexVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="times a worker has started it")
+    worker = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created"]
+        permissions = [("request_indexing", "Can request indexing of a repository")]
 
     def __str__(self):
         return f"{self.repository} job {self.pk} ({self.status})"
@@ -108,3 +132,31 @@ class IndexingJob(models.Model):
     @property
     def active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class ApiToken(models.Model):
+    """A bearer token that acts as its user in the API. Only a hash is stored; the token itself is shown
+    once, when it is created (in the admin or by `manage.py create_api_token`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="what it is for, e.g. 'browser extension'")
+    prefix = models.CharField(max_length=8, editable=False, help_text="the token's first characters")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.BooleanField(default=False)
+
+    PREFIX = "cs_"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…, {self.user})"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        # Tokens are 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def set_new_token(self) -> str:
+        token = self.PREFIX + secrets.token_urlsafe(32)
+        self.prefix, self.key_hash = token[:8], self.hash(token)
+        return token

@@ -14,17 +14,18 @@ from typing import Callable
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Query
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from codesearch.repositories.jobs import request_indexing as queue_job
+from codesearch.repositories import indexing
+from codesearch.repositories.indexing import AccessDenied, IndexingError
 from codesearch.repositories.models import IndexingJob, Repository
-from codesearch.repositories.pipeline import IndexingError
 from codesearch.search import engine, payloads
 from codesearch.search import schemas as s
+from codesearch.search.access import HOW_TO_GET_ACCESS, RateLimited, api_auth, check_rate, may_request_indexing
 from codesearch.search.cache import LRUCache
 
 log = logging.getLogger(__name__)
-_answers = LRUCache(settings.SEARCH_CACHE_ENTRIES)
+_answers = LRUCache(settings.SEARCH_CACHE_BYTES)
 api = NinjaAPI(title="codesearch", version="1",
                description="Neural code search over indexed repositories: describe what code should do, "
                            "or paste code, and get the functions that match, linked to their lines on GitHub.")
@@ -41,9 +42,29 @@ def _invalid(request, exc: ValidationError):
     return _error(request, problems or "invalid input", 400)
 
 
+@api.exception_handler(AuthenticationError)
+def _anonymous(request, exc):
+    return _error(request, HOW_TO_GET_ACCESS, 401)
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        return _error(request, "CSRF check failed: a signed-in session needs the page's CSRF token "
+                               "(X-CSRFToken); scripts and the extension use an API token instead", 403)
     return _error(request, str(exc), exc.status_code)
+
+
+@api.exception_handler(AccessDenied)
+def _forbidden(request, exc):
+    return _error(request, str(exc), 403)
+
+
+@api.exception_handler(RateLimited)
+def _too_many(request, exc: RateLimited):
+    response = _error(request, str(exc), 429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(Http404)
@@ -109,19 +130,50 @@ def repository_detail(request, owner: str, name: str):
     return payloads.repository(repo, repo.jobs.first())
 
 
-@api.post("/repositories/{owner}/{name}/index", response={202: s.Job, 400: s.Error}, tags=["repositories"])
-def request_indexing(request, owner: str, name: str, body: s.IndexRequest = None):
-    """Queue the repository for indexing; a job already queued or running for it is returned instead."""
+def _indexer(request):
+    """The requesting user, if they may make the service fetch code; otherwise a 403."""
+    if not may_request_indexing(request.auth):
+        raise HttpError(403, f"{request.auth} may not request indexing; ask this server's staff for the permission")
+    check_rate(request, "indexing", settings.RATE_INDEXING, "indexing requests")
+    return request.auth
+
+
+_AUTH_ERRORS = {401: s.Error, 403: s.Error, 429: s.Error}
+
+
+@api.post("/repositories/{owner}/{name}/index", auth=api_auth,
+          response={202: s.Job, 400: s.Error, **_AUTH_ERRORS}, tags=["repositories"])
+def index_repository(request, owner: str, name: str, body: s.IndexRequest = None):
+    """Queue the repository for indexing; a job already queued or running for it is returned instead.
+    Needs an API token (`Authorization: Bearer ...`) or a signed-in session (with its CSRF token) of a
+    user with the `request_indexing` permission."""
+    user = _indexer(request)
     body = body or s.IndexRequest()
-    return 202, payloads.job(queue_job(f"{owner}/{name}", url=body.url, commit=body.commit))
+    return 202, payloads.job(indexing.request_indexing(f"{owner}/{name}", url=body.url, commit=body.commit, user=user))
+
+
+@api.post("/jobs/{int:job_id}/cancel", auth=api_auth, response={200: s.Job, 404: s.Error, **_AUTH_ERRORS},
+          tags=["repositories"])
+def cancel_job(request, job_id: int):
+    """Cancel a queued or running job (its requester or staff). A running build stops within seconds;
+    the live version is unchanged."""
+    user = _indexer(request)
+    job = _job(job_id)
+    if not (user.is_staff or job.requested_by_id == user.pk):
+        raise HttpError(403, "only the job's requester or staff may cancel it")
+    return payloads.job(indexing.cancel(job))
+
+
+def _job(job_id: int) -> IndexingJob:
+    job = IndexingJob.objects.select_related("repository").filter(pk=job_id).first()
+    if job is None:
+        raise Http404(f"no indexing job {job_id}")
+    return job
 
 
 @api.get("/jobs/{int:job_id}", response={200: s.Job, 404: s.Error}, tags=["repositories"])
 def job_detail(request, job_id: int):
-    job = IndexingJob.objects.select_related("repository").filter(pk=job_id).first()
-    if job is None:
-        raise Http404(f"no indexing job {job_id}")
-    return payloads.job(job)
+    return payloads.job(_job(job_id))
 
 
 @api.get("/repositories/{owner}/{name}/search", response={200: s.SearchResults, 400: s.Error, 404: s.Error},
@@ -138,9 +190,10 @@ def search(request, owner: str, name: str, params: Query[s.SearchParams]):
 
 
 @api.post("/repositories/{owner}/{name}/search-by-code",
-          response={200: s.CodeSearchResults, 400: s.Error, 404: s.Error}, tags=["search"])
+          response={200: s.CodeSearchResults, 400: s.Error, 404: s.Error, 429: s.Error}, tags=["search"])
 def search_by_code(request, owner: str, name: str, body: s.CodeSearchRequest):
     """Functions like the code given, in its language (detected when `language` is null)."""
+    check_rate(request, "code-search", settings.RATE_CODE_SEARCH, "code searches")
     repo = _repository(owner, name)
 
     def answer():

@@ -26,11 +26,13 @@ from training.index import Hit, RepositoryIndex
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-# repository id -> (IndexVersion.path, its loaded index); a new live version replaces the old one.
-_loaded: dict[int, tuple[str, RepositoryIndex]] = {}
+# IndexVersion.path -> its loaded index. Keyed by version, so a search that started on a version that
+# has since been superseded finishes on it (its files stay for a grace period); loading a repository's
+# new version forgets its others, which searches still running hold on to until they finish.
+_loaded: dict[str, tuple[int, RepositoryIndex]] = {}
 # (Snippet pk, cosine) lists, best first; keys start with the version's path, which is unique per
 # build, so a re-index never serves stale results.
-_ranked = LRUCache(settings.SEARCH_CACHE_ENTRIES)
+_ranked = LRUCache(settings.SEARCH_CACHE_BYTES)
 Ranked = list[tuple[int, float]]
 _WORD = re.compile(r"\w")
 
@@ -60,15 +62,18 @@ class Result:
 
 def index_for(version: IndexVersion) -> RepositoryIndex:
     with _lock:
-        path, index = _loaded.get(version.repository_id, (None, None))
-        if path != version.path:
-            try:
-                index = RepositoryIndex(version.directory)
-            except Exception as e:  # whatever is wrong with the files, searches get a clear answer
-                log.exception("cannot load the index in %s", version.directory)
-                raise IndexUnavailable(f"the index of {version.repository} can't be loaded and must be rebuilt "
-                                       f"(manage.py add_repository ... --force)") from e
-            _loaded[version.repository_id] = (version.path, index)
+        if version.path in _loaded:
+            return _loaded[version.path][1]
+        try:
+            index = RepositoryIndex(version.directory)
+        except Exception as e:  # whatever is wrong with the files, searches get a clear answer
+            log.exception("cannot load the index in %s", version.directory)
+            raise IndexUnavailable(f"the index of {version.repository} can't be loaded and must be rebuilt "
+                                   f"(manage.py add_repository ... --force)") from e
+        if version.retired is None:
+            for path in [p for p, (repository, _) in _loaded.items() if repository == version.repository_id]:
+                del _loaded[path]
+        _loaded[version.path] = (version.repository_id, index)
         return index
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from django.conf import settings
 from ninja import Field, Schema
 
+from training.extract import LANGUAGES
+
 
 
 def _limit():
@@ -49,8 +51,9 @@ class Repository(Schema):
 
 
 class IndexRequest(Schema):
-    url: str = Field("", description="https clone URL (default: GitHub's)")
-    commit: str = Field("", description="commit, tag or branch (default: the default branch)")
+    url: str = Field("", max_length=500, description="https clone URL on an allowed host (default: GitHub's); "
+                                                     "only staff may change the URL a repository is indexed from")
+    commit: str = Field("", max_length=100, description="commit, tag or branch (default: the default branch)")
 
 
 class Snippet(Schema):
@@ -61,7 +64,8 @@ class Snippet(Schema):
     path: str
     start_line: int
     end_line: int
-    code: str
+    code: str = Field(description=f"the function's source, cut at {settings.RESULT_CODE_MAX_CHARS} characters")
+    code_truncated: bool = Field(description="whether `code` was cut (the link shows all of it)")
     summary: str
     url: str = Field(description="the lines on GitHub, at the indexed commit")
     highlight: list[tuple[str, str]] = Field(
@@ -73,9 +77,16 @@ class Result(Snippet):
     match_percent: int = Field(description="the cosine similarity in percent, 0..100")
 
 
+def _language(description: str = "only functions in this language"):
+    # Documented, not enforced by the schema: the engine's own check says what is wrong in plain words.
+    return Field(None, description=description, json_schema_extra={"enum": [*LANGUAGES, None]})
+
+
 class SearchParams(Schema):
-    q: str = Field(description="what the code should do")
-    language: str | None = None
+    q: str = Field(description="what the code should do: words, at most "
+                               f"{settings.QUERY_MAX_CHARS} characters, no control characters",
+                   json_schema_extra={"minLength": 1, "maxLength": settings.QUERY_MAX_CHARS, "pattern": r"\w"})
+    language: str | None = _language()
     limit: int = _limit()
 
 
@@ -91,8 +102,9 @@ class SearchResults(Schema):
 
 
 class CodeSearchRequest(Schema):
-    code: str
-    language: str | None = Field(None, description="detected when null")
+    code: str = Field(description=f"source code, at most {settings.CODE_MAX_CHARS} characters, not blank",
+                      json_schema_extra={"minLength": 1, "maxLength": settings.CODE_MAX_CHARS, "pattern": r"\S"})
+    language: str | None = _language("the code's language; detected when null")
     limit: int = _limit()
 
 

@@ -6,7 +6,7 @@ from codesearch.search import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search_everywhere, name="search"),
-    path("jobs/", views.request_indexing, name="request-indexing"),
+    path("jobs/", views.index_repository, name="request-indexing"),
     path("<str:owner>/<str:name>/", views.repository_search, name="repository"),
     path("<str:owner>/<str:name>/code/", views.code_search, name="code-search"),
     path("<str:owner>/<str:name>/functions/<int:pk>/", views.snippet, name="snippet"),

@@ -5,10 +5,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from codesearch.repositories.jobs import request_indexing as queue_job
+from codesearch.repositories import indexing
+from codesearch.repositories.indexing import IndexingError
 from codesearch.repositories.models import IndexingJob, Repository
-from codesearch.repositories.pipeline import IndexingError
 from codesearch.search import engine, payloads
+from codesearch.search.access import HOW_TO_GET_ACCESS, RateLimited, check_rate, may_request_indexing
 from training.extract import LANGUAGES
 
 EXAMPLES = ["send mail", "parse a date from a string", "check the user's password", "read a file in chunks"]
@@ -20,26 +21,33 @@ def _repository(owner: str, name: str) -> Repository:
     return get_object_or_404(Repository.objects.select_related("live_version"), owner=owner, name=name)
 
 
-def _home_context(**extra) -> dict:
+def _home_context(request, **extra) -> dict:
     rows = payloads.repositories(Repository.objects.all())
     languages = sorted({lang for row in rows for lang in row["languages"]})
-    return {"repositories": rows, "languages": languages, "examples": EXAMPLES, "index_request": {}, **extra}
+    return {"repositories": rows, "languages": languages, "examples": EXAMPLES, "index_request": {},
+            "may_index": may_request_indexing(request.user), **extra}
 
 
 @require_GET
 def home(request):
-    return render(request, "search/home.html", _home_context())
+    return render(request, "search/home.html", _home_context(request))
 
 
 @require_POST
-def request_indexing(request):
+def index_repository(request):
+    """The home page's form; Django's CSRF middleware has checked the POST by the time it gets here."""
+    if not may_request_indexing(request.user):
+        messages.error(request, HOW_TO_GET_ACCESS)
+        return render(request, "search/home.html", _home_context(request), status=403)
     fields = {key: request.POST.get(key, "").strip() for key in ("repository", "url", "commit")}
     full_name = fields["repository"].removeprefix("https://github.com/").strip("/").removesuffix(".git")
     try:
-        job = queue_job(full_name, url=fields["url"], commit=fields["commit"])
-    except IndexingError as e:
-        context = _home_context(index_request=fields, index_error=str(e))
-        return render(request, "search/home.html", context, status=400)
+        check_rate(request, "indexing", settings.RATE_INDEXING, "indexing requests")
+        job = indexing.request_indexing(full_name, url=fields["url"], commit=fields["commit"], user=request.user)
+    except (IndexingError, RateLimited) as e:
+        context = _home_context(request, index_request=fields, index_error=str(e))
+        status = 403 if isinstance(e, indexing.AccessDenied) else 429 if isinstance(e, RateLimited) else 400
+        return render(request, "search/home.html", context, status=status)
     state = "is being indexed" if job.status == IndexingJob.Status.RUNNING else "is queued for indexing"
     messages.success(request, f"{job.repository.full_name} {state} (job {job.pk}).")
     return redirect("home")
@@ -93,10 +101,15 @@ def code_search(request, owner: str, name: str):
     code = request.POST.get("code", "")
     language = request.POST.get("language") or None
     context = {"repository": repository, "code": code, "language": language, "detected": None,
-               "results": None, "error": None, "example": CODE_EXAMPLE,
+               "results": None, "error": None, "example": CODE_EXAMPLE, "code_max_chars": settings.CODE_MAX_CHARS,
                "languages": repository.live_version.languages if repository.live_version else []}
     status = 200
     if request.method == "POST":
+        try:
+            check_rate(request, "code-search", settings.RATE_CODE_SEARCH, "code searches")
+        except RateLimited as e:
+            context["error"] = str(e)
+            return render(request, "search/code.html", context, status=429)
         status = _search_into(context, lambda: dict(zip(("detected", "results"), engine.search_code(
             repository, code, language=language, limit=settings.RESULTS_DEFAULT))))
     return render(request, "search/code.html", context, status=status)

@@ -90,7 +90,14 @@ test("repository list: filter, job progress, request a repository", async () => 
   assert.equal(await job.locator("progress").evaluate((bar) => bar.value), 0.75);
   await done(page, "home-desktop");
 
+  // Strangers are told how to get access; a user with the permission signs in and asks.
   const phone = await open("/", PHONE);
+  await phone.getByText("Asking this server to index a repository needs an account").waitFor();
+  await phone.locator("#index-access").getByRole("link", { name: "sign in" }).click();
+  await phone.getByLabel("User name").fill(process.env.INDEXER_USERNAME);
+  await phone.getByLabel("Password").fill(process.env.INDEXER_PASSWORD);
+  await phone.getByRole("button", { name: "Sign in" }).click();
+  await phone.getByRole("button", { name: `Sign out ${process.env.INDEXER_USERNAME}` }).waitFor();
   await phone.getByLabel("GitHub repository").fill("psf/requests");
   await phone.getByLabel("Commit or tag").fill("v2.32.0");
   await phone.getByRole("button", { name: "Request indexing" }).click();

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from codesearch.repositories.pipeline import IndexingError, index_repository
+from codesearch.repositories.indexing import IndexingError, index_repository
 
 
 class Command(BaseCommand):

@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand
 
-from codesearch.repositories.jobs import work
+from codesearch.repositories.indexing import work
 
 
 class Command(BaseCommand):
-    help = "Run queued indexing jobs, one at a time per repository."
+    help = ("Run queued indexing jobs, one at a time per repository. SIGTERM stops the running build and puts "
+            "its job back in the queue.")
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="exit when no job is queued")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from codesearch.repositories.models import Repository
-from codesearch.repositories.updates import update_repositories
+from codesearch.repositories.indexing import update_repositories
 
 
 class Command(BaseCommand):

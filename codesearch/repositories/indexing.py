@@ -1,0 +1,541 @@
+"""How a repository gets indexed, from the request to the removal of its old version. Read it top down:
+
+1. `request_indexing()`  someone with the permission asks (page, API, extension); the input is checked
+                         and one job per repository is queued.
+2. `claim_next_job()`    a worker (`manage.py run_worker`) takes the oldest queued job, after putting
+                         back the jobs whose worker died (their lease lapsed).
+3. `run_job()`           runs it: takes the repository's build lock, builds, publishes, keeping its
+                         job lease and the lock renewed; a cancel or SIGTERM stops the build at once.
+4. build                 `build.build_version` (no Django): fetch -> extract -> fine-tune -> embed ->
+                         Annoy + BM25 -> checks, in a child process (`build_process`).
+5. `publish()`           switches the checked build live in one transaction and retires the old version.
+6. `sweep()`             removes retired versions once no search can still be reading them (a grace
+                         period), and what dead builds left behind.
+
+`index_repository()` does 3-6 in this process for `add_repository`; `update_repositories()` does them
+for every repository whose source moved (`update_repositories`, here or on Ray).
+
+One build-and-publish at a time per repository, whichever process runs it: the build lock is a lease
+in the repository's row, taken with one conditional UPDATE and renewed while the build runs, so a
+holder that dies without releasing it loses it when the lease lapses. Publishing checks, in the same
+transaction that switches the version, that the lock is still held.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from codesearch.repositories.build import (BuildResult, BuildSpec, IndexingError, Progress, check_commit, check_url,
+                                           checkout_commit, github_url, parse_full_name, remote_head)
+from codesearch.repositories.build_process import run_build
+from codesearch.repositories.fetch import checked_address
+from codesearch.repositories.models import IndexingJob, IndexVersion, Repository, Snippet
+from training.corpus import read_jsonl
+from training.index import FORMAT
+
+log = logging.getLogger(__name__)
+Status = IndexingJob.Status
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+
+class AccessDenied(IndexingError):
+    """The requester may not do this (for example change the URL a repository is indexed from)."""
+
+
+class Stopped(BaseException):
+    """The build was stopped on purpose, which is not an error (a BaseException, so that no
+    `except Exception` on the way swallows it)."""
+
+
+class Cancelled(Stopped):
+    """Someone cancelled the job."""
+
+
+class WorkerStopping(Stopped):
+    """The worker was told to stop (SIGTERM); its job goes back in the queue."""
+
+
+class LockLost(IndexingError):
+    """Another process took over the repository's build (this one's lease lapsed)."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.CODESEARCH_LEASE_SECONDS)
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def clone_schemes() -> tuple[str, ...]:
+    return tuple(settings.CODESEARCH_CLONE_SCHEMES)
+
+
+def clone_hosts() -> tuple[str, ...]:
+    return tuple(settings.CODESEARCH_CLONE_HOSTS)
+
+
+# 1. Requests -----------------------------------------------------------------------------------------
+
+def request_indexing(full_name: str, url: str | None = None, commit: str | None = None,
+                     user=None) -> IndexingJob:
+    """Queue a job for `full_name`, checking its input now; an active job of the repository is returned
+    instead of a second one. Only staff may index a repository from a URL other than the one it is
+    indexed from (by default GitHub's)."""
+    owner, name = parse_full_name(full_name)
+    url, commit = (url or "").strip(), (commit or "").strip()
+    if url:
+        if len(url) > IndexingJob._meta.get_field("url").max_length:
+            raise IndexingError("the clone URL is too long")
+        check_url(url, clone_schemes(), clone_hosts())
+    if commit:
+        check_commit(commit)
+    repository = Repository.objects.filter(owner=owner, name=name).first()
+    own_url = (repository.url if repository else "") or github_url(full_name)
+    if url and not _same_url(url, own_url) and not (user is not None and user.is_staff):
+        raise AccessDenied(f"{full_name} is indexed from {own_url}; only staff may index it from another URL")
+    if url:
+        # Refused now, with a clear answer, if its host has a private address; the fetch checks again.
+        checked_address(url, clone_schemes(), clone_hosts())
+    with transaction.atomic():
+        if repository is None:
+            repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
+        # Locking the repository row makes two simultaneous requests queue one job, not two.
+        repository = Repository.objects.select_for_update().get(pk=repository.pk)
+        _recover_lapsed_jobs(repository.jobs.all())
+        active = repository.jobs.filter(status__in=ACTIVE).first()
+        if active:
+            return active
+        return IndexingJob.objects.create(repository=repository, url=url, commit=commit,
+                                          requested_by=user if user is not None and user.is_authenticated else None)
+
+
+def _same_url(a: str, b: str) -> bool:
+    def normal(url):
+        return url.strip().lower().removesuffix("/").removesuffix(".git")
+    return normal(a) == normal(b)
+
+
+def retry(job: IndexingJob, user=None) -> IndexingJob:
+    return request_indexing(job.repository.full_name, url=job.url or None, commit=job.commit or None, user=user)
+
+
+def cancel(job: IndexingJob) -> IndexingJob:
+    """A queued job is cancelled now; a running one stops within a second or two (its worker checks)."""
+    IndexingJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, stage="cancelled", message="cancelled before it started", finished=timezone.now())
+    IndexingJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(cancel_requested=True)
+    job.refresh_from_db()
+    return job
+
+
+# 2. Claiming jobs ------------------------------------------------------------------------------------
+
+def _recover_lapsed_jobs(jobs) -> None:
+    """Running jobs whose lease lapsed (their worker died) go back to the queue, or fail once they have
+    been started CODESEARCH_JOB_MAX_ATTEMPTS times. Conditional updates: safe in several workers at once."""
+    now = timezone.now()
+    for job in jobs.filter(status=Status.RUNNING, lease_until__lt=now):
+        lapsed = IndexingJob.objects.filter(pk=job.pk, status=Status.RUNNING, lease_until=job.lease_until)
+        if job.cancel_requested:
+            lapsed.update(status=Status.CANCELLED, stage="cancelled", message="cancelled", finished=now,
+                          lease_until=None)
+        elif job.attempts >= settings.CODESEARCH_JOB_MAX_ATTEMPTS:
+            lapsed.update(status=Status.FAILED, stage="failed", finished=now, lease_until=None,
+                          message=f"its worker stopped without finishing {job.attempts} times; giving up")
+        else:
+            log.warning("job %s: its worker stopped answering; queued again", job.pk)
+            lapsed.update(status=Status.QUEUED, stage="queued again: its worker stopped", worker="",
+                          lease_until=None)
+
+
+def claim_next_job(worker: str) -> IndexingJob | None:
+    _recover_lapsed_jobs(IndexingJob.objects.all())
+    busy = IndexingJob.objects.filter(status=Status.RUNNING).values("repository_id")
+    for job in IndexingJob.objects.filter(status=Status.QUEUED).exclude(repository_id__in=busy).order_by("created"):
+        claimed = IndexingJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(
+            status=Status.RUNNING, started=timezone.now(), stage="starting", progress=0.0, worker=worker,
+            lease_until=timezone.now() + _lease(), attempts=F("attempts") + 1, message="")
+        if claimed:
+            return IndexingJob.objects.select_related("repository").get(pk=job.pk)
+    return None
+
+
+# 3. Running a job ------------------------------------------------------------------------------------
+
+class BuildLock:
+    """The repository's build lock: a lease in its row (see the module's docstring)."""
+
+    def __init__(self, repository: Repository, holder: str | None = None):
+        self.repository = repository
+        self.holder = holder or _holder()
+
+    def try_acquire(self) -> bool:
+        now = timezone.now()
+        free = Q(build_lease_until__isnull=True) | Q(build_lease_until__lt=now) | Q(build_holder=self.holder)
+        return bool(Repository.objects.filter(Q(pk=self.repository.pk) & free).update(
+            build_holder=self.holder, build_lease_until=now + _lease()))
+
+    def acquire(self, wait: float = 0.0, poll: float = 0.5) -> None:
+        deadline = time.monotonic() + wait
+        while not self.try_acquire():
+            if time.monotonic() >= deadline:
+                raise IndexingError(f"another build of {self.repository.full_name} is running; try again later")
+            time.sleep(poll)
+
+    def renew(self) -> None:
+        if not Repository.objects.filter(pk=self.repository.pk, build_holder=self.holder).update(
+                build_lease_until=timezone.now() + _lease()):
+            raise LockLost(f"another process took over the build of {self.repository.full_name}")
+
+    def release(self) -> None:
+        Repository.objects.filter(pk=self.repository.pk, build_holder=self.holder).update(
+            build_holder="", build_lease_until=None)
+
+    def check_held(self, locked_row: Repository) -> None:
+        if locked_row.build_holder != self.holder:
+            raise LockLost(f"another process took over the build of {self.repository.full_name}; "
+                           f"this build was not published")
+
+
+@contextmanager
+def build_lock(repository: Repository, wait: float = 0.0):
+    lock = BuildLock(repository)
+    lock.acquire(wait)
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def run_job(job: IndexingJob, stop_requested=lambda: False) -> IndexingJob:
+    """Run a claimed job to its end: succeeded, failed, cancelled, or (when the worker is told to stop,
+    `Stopped`) back in the queue."""
+    repository = job.repository
+    lock = BuildLock(repository, holder=job.worker or None)
+    last_saved = 0.0
+
+    def renew_leases() -> None:
+        if stop_requested():
+            raise WorkerStopping()
+        lock.renew()
+        if not IndexingJob.objects.filter(pk=job.pk, status=Status.RUNNING, worker=job.worker).update(
+                lease_until=timezone.now() + _lease()):
+            raise LockLost("this job was taken over by another worker")
+        if IndexingJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+            raise Cancelled()
+
+    def progress(stage: str, fraction: float) -> None:
+        nonlocal last_saved
+        if time.monotonic() - last_saved > 0.5 or fraction >= 0.95:
+            IndexingJob.objects.filter(pk=job.pk).update(stage=stage, progress=fraction)
+            last_saved = time.monotonic()
+
+    try:
+        if not lock.try_acquire():
+            _requeue(job, "waiting: another build of this repository is running", count_attempt=False)
+            return job
+        try:
+            sweep(repository)
+            spec = spec_for(repository.full_name, url=job.url or None, commit=job.commit or None)
+            result = run_build(spec, progress=progress, tick=renew_leases,
+                               timeout=settings.CODESEARCH_BUILD_TIMEOUT_SECONDS)
+            version = publish(repository, result, lock)
+        finally:
+            lock.release()
+    except Cancelled:
+        _finish(job, Status.CANCELLED, "cancelled while it ran; the live version is unchanged")
+    except WorkerStopping:
+        _requeue(job, "queued again: its worker was stopped", count_attempt=False)
+        raise
+    except IndexingError as e:
+        _finish(job, Status.FAILED, str(e))
+    except Exception:  # an unexpected failure must still end the job; the details go to the log only
+        log.exception("job %s failed", job.pk)
+        _finish(job, Status.FAILED, "internal error while indexing; it has been logged for the site's staff")
+    else:
+        job.version = version
+        _finish(job, Status.SUCCEEDED, f"{version.manifest['functions']} functions indexed at {version.commit}")
+    return job
+
+
+def _requeue(job: IndexingJob, stage: str, count_attempt: bool = True) -> None:
+    # A worker told to stop did nothing wrong: that start does not count against the job's attempts.
+    IndexingJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+        status=Status.QUEUED, stage=stage, worker="", lease_until=None,
+        attempts=F("attempts") - (0 if count_attempt else 1))
+    job.refresh_from_db()
+
+
+def _finish(job: IndexingJob, status: str, message: str) -> None:
+    job.status, job.message, job.finished, job.lease_until = status, message, timezone.now(), None
+    job.stage = {Status.SUCCEEDED: "done", Status.CANCELLED: "cancelled"}.get(status, "failed")
+    job.progress = 1.0 if status == Status.SUCCEEDED else job.progress
+    job.save(update_fields=["status", "message", "finished", "stage", "progress", "version", "lease_until"])
+
+
+def work(once: bool = False, poll: float = 2.0) -> int:
+    """Run queued jobs until SIGTERM or SIGINT (with `once`: until none is queued). Returns how many ran.
+
+    SIGTERM stops the running build at once and puts its job back in the queue for the next worker."""
+    worker = _holder()
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    ran, last_sweep = 0, 0.0
+    try:
+        while not stopping:
+            if time.monotonic() - last_sweep > 60:
+                sweep_all()
+                last_sweep = time.monotonic()
+            job = claim_next_job(worker)
+            if job is None:
+                if once:
+                    break
+                time.sleep(poll)
+                continue
+            log.info("running %s", job)
+            try:
+                run_job(job, stop_requested=lambda: stopping)
+            except WorkerStopping:
+                log.info("stopped; %s is queued again", job)
+                break
+            if job.status == Status.QUEUED:  # its repository was busy: let the other build finish
+                time.sleep(poll)
+                continue
+            ran += 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return ran
+
+
+# 4. The build's specification ------------------------------------------------------------------------
+
+def spec_for(full_name: str, path: str | Path | None = None, url: str | None = None, commit: str | None = None,
+             prefix: str = "", base_model: Path | None = None, n_trees: int = 50,
+             reuse_model: bool = False) -> BuildSpec:
+    parse_full_name(full_name)
+    if url is not None:
+        check_url(url, clone_schemes(), clone_hosts())
+    if commit is not None:
+        check_commit(commit)
+    owner, name = full_name.split("/")
+    live = Repository.objects.filter(owner=owner, name=name).select_related("live_version").first()
+    previous = live.live_version.directory if live and live.live_version else None
+    if url is None and path is None and live and live.url:
+        url = live.url
+    return BuildSpec(full_name=full_name, indexes_dir=settings.INDEXES_DIR,
+                     base_model=Path(base_model or settings.BASE_MODEL_DIR), path=Path(path) if path else None,
+                     url=url, commit=commit, prefix=prefix, n_trees=n_trees,
+                     min_documented=settings.CODESEARCH_FINETUNE_MIN_DOCUMENTED,
+                     previous=previous, reuse_model=reuse_model, schemes=clone_schemes(), hosts=clone_hosts())
+
+
+# 5. Publishing ---------------------------------------------------------------------------------------
+
+def publish(repository: Repository, result: BuildResult, lock: BuildLock) -> IndexVersion:
+    """Switch a checked build live (one transaction, only while `lock` is still held), then sweep."""
+    try:
+        with transaction.atomic():
+            row = Repository.objects.select_for_update().get(pk=repository.pk)
+            lock.check_held(row)
+            version = IndexVersion.objects.create(repository=row, commit=result.commit, manifest=result.manifest,
+                                                  path=str(result.directory.relative_to(settings.INDEXES_DIR)))
+            Snippet.objects.bulk_create((
+                Snippet(version=version, language=f["language"], item=f["item"], func_name=f["func_name"][:500],
+                        path=f["path"][:1000], start_line=f["start_line"], end_line=f["end_line"],
+                        code=f["original_string"], summary=f.get("summary", ""))
+                for f in read_jsonl(result.directory / "functions.jsonl.gz")), batch_size=2000)
+            if row.live_version_id:
+                IndexVersion.objects.filter(pk=row.live_version_id).update(retired=timezone.now())
+            row.live_version = version
+            row.url = result.manifest.get("source", {}).get("url") or row.url
+            row.save(update_fields=["live_version", "url"])
+    except BaseException:
+        shutil.rmtree(result.directory, ignore_errors=True)
+        raise
+    repository.refresh_from_db()
+    sweep(repository)
+    return version
+
+
+# 6. Sweeping -----------------------------------------------------------------------------------------
+
+def sweep(repository: Repository) -> None:
+    """Remove the repository's versions retired more than CODESEARCH_VERSION_GRACE_SECONDS ago, and any
+    directory no version points at (left by a build that died). Call it only while holding the build
+    lock: then no build of this repository is running, and every unknown directory is a leftover."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CODESEARCH_VERSION_GRACE_SECONDS)
+    for old in repository.versions.filter(retired__lt=cutoff).exclude(pk=repository.live_version_id or 0):
+        directory = old.directory
+        old.delete()
+        shutil.rmtree(directory, ignore_errors=True)
+    home = settings.INDEXES_DIR / "repositories" / repository.owner / repository.name
+    if home.is_dir():
+        known = {Path(p).name for p in repository.versions.values_list("path", flat=True)}
+        for directory in home.iterdir():
+            if directory.name not in known:
+                log.info("removing %s, left by a build that did not finish", directory)
+                shutil.rmtree(directory, ignore_errors=True)
+
+
+def sweep_all() -> None:
+    """Sweep every repository with a retired version whose build lock is free (skipping busy ones)."""
+    for repository in Repository.objects.filter(versions__retired__isnull=False).distinct():
+        lock = BuildLock(repository)
+        if lock.try_acquire():
+            try:
+                sweep(repository)
+            finally:
+                lock.release()
+
+
+# 3-6 in this process ---------------------------------------------------------------------------------
+
+def index_repository(full_name: str, path: str | Path | None = None, commit: str | None = None, prefix: str = "",
+                     base_model: Path | None = None, n_trees: int = 50, force: bool = False, url: str | None = None,
+                     reuse_model: bool = False, progress: Progress = lambda stage, fraction: None,
+                     wait: float | None = None) -> IndexVersion:
+    """Index `full_name` from a local checkout (`path`) or a fetch (`url`, default GitHub) and publish it;
+    returns the live version. Waits up to `wait` seconds (default CODESEARCH_LOCK_WAIT_SECONDS) for
+    another build of the same repository to finish."""
+    spec_for(full_name, path=path, url=url, commit=commit, prefix=prefix)  # refuse bad input before anything
+    owner, name = full_name.split("/")
+    repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
+    live = repository.live_version
+    if (live and commit and live.commit == commit and live.manifest.get("format") == FORMAT
+            and live.directory.is_dir() and not force):
+        log.info("%s is already indexed at %s", full_name, commit)
+        return live
+    with build_lock(repository, wait=settings.CODESEARCH_LOCK_WAIT_SECONDS if wait is None else wait) as lock:
+        sweep(repository)
+        spec = spec_for(full_name, path=path, url=url, commit=commit, prefix=prefix, base_model=base_model,
+                        n_trees=n_trees, reuse_model=reuse_model)
+        result = run_build(spec, progress=progress, tick=lock.renew, timeout=settings.CODESEARCH_BUILD_TIMEOUT_SECONDS)
+        return publish(repository, result, lock)
+
+
+@dataclass
+class Outcome:
+    repository: str
+    status: str  # "up to date", "updated", "skipped", "failed"
+    detail: str = ""
+
+
+def pending_update(repository: Repository) -> tuple[BuildSpec | None, str]:
+    """The build that would bring the repository up to date, or None and why not."""
+    live = repository.live_version
+    if live is None:
+        return None, "not indexed yet"
+    source = live.manifest.get("source", {})
+    if "url" in source:
+        head = remote_head(source["url"], clone_schemes(), hosts=clone_hosts())
+        spec = spec_for(repository.full_name, url=source["url"], commit=head, reuse_model=True)
+    elif "path" in source and Path(source["path"]).is_dir():
+        head = checkout_commit(Path(source["path"]))
+        spec = spec_for(repository.full_name, path=source["path"], commit=head, prefix=source.get("prefix", ""),
+                        reuse_model=True)
+    else:
+        return None, "no fetchable source recorded"
+    if head == live.commit:
+        return None, "up to date"
+    return spec, f"{live.commit[:12]} -> {head[:12]}"
+
+
+def update_repositories(repositories, backend: str = "local", address: str | None = None) -> list[Outcome]:
+    """Re-index the repositories whose source moved. Updates keep the repository's model and reuse the
+    vectors of unchanged functions (by code hash), so only changed code is embedded again. A repository
+    whose build lock is taken is skipped (another build of it is running)."""
+    outcomes, todo = [], []
+    for repository in repositories:
+        lock = BuildLock(repository)
+        if not lock.try_acquire():
+            outcomes.append(Outcome(repository.full_name, "skipped", "another build of it is running"))
+            continue
+        try:
+            spec, detail = pending_update(repository)
+        except IndexingError as e:
+            lock.release()
+            outcomes.append(Outcome(repository.full_name, "failed", str(e)))
+            continue
+        if spec is None:
+            lock.release()
+            outcomes.append(Outcome(repository.full_name, "up to date" if detail == "up to date" else "skipped", detail))
+        else:
+            todo.append((repository, spec, detail, lock))
+    try:
+        results = _run_ray(todo, address) if backend == "ray" else _run_local(todo)
+        for (repository, _, detail, lock), result in zip(todo, results):
+            if isinstance(result, Exception):
+                outcomes.append(Outcome(repository.full_name, "failed", str(result)))
+                continue
+            try:
+                version = publish(repository, result, lock)
+            except IndexingError as e:
+                outcomes.append(Outcome(repository.full_name, "failed", str(e)))
+                continue
+            reused = sum(e.get("reused_vectors", 0) for e in version.manifest["languages"].values())
+            outcomes.append(Outcome(repository.full_name, "updated",
+                                    f"{detail}; {version.manifest['functions']} functions, {reused} vectors reused"))
+    finally:
+        for _, _, _, lock in todo:
+            lock.release()
+    return outcomes
+
+
+def _run_local(todo) -> list:
+    results = []
+    for repository, spec, _, lock in todo:
+        try:
+            results.append(run_build(spec, tick=lock.renew, timeout=settings.CODESEARCH_BUILD_TIMEOUT_SECONDS))
+        except IndexingError as e:
+            results.append(e)
+    return results
+
+
+def _run_ray(todo, address: str | None) -> list:
+    import ray
+
+    from codesearch.repositories.build import build_version
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
+                 runtime_env={"working_dir": None} if address else None)
+    try:
+        remote_build = ray.remote(num_cpus=1)(build_version)
+        pending = {remote_build.remote(spec): i for i, (_, spec, _, _) in enumerate(todo)}
+        results: list = [None] * len(todo)
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            for _, _, _, lock in todo:  # the driver holds every repository's lock while its build runs
+                lock.renew()
+            for future in ready:
+                i = pending.pop(future)
+                try:
+                    results[i] = ray.get(future)
+                except ray.exceptions.RayTaskError as e:
+                    cause = e.as_instanceof_cause()
+                    results[i] = cause if isinstance(cause, IndexingError) else IndexingError(str(e).splitlines()[0])
+        return results
+    finally:
+        if started_here:
+            ray.shutdown()
