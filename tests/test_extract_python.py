@@ -1,6 +1,8 @@
+import builtins
+import io
 from pathlib import Path
 
-from training.extract import ExtractStats, extract_path, extractor, read_snippet, skip_reason
+from training.extract import TOO_LARGE, ExtractStats, extract_path, extractor, read_snippet, skip_reason
 
 SOURCE = '''\
 import functools
@@ -88,6 +90,25 @@ def test_crlf_and_syntax_errors_do_not_stop_extraction(tmp_path: Path):
     assert "test_x" not in fns and "helper" not in fns
     assert stats.parse_errors == 1 and stats.decode_errors == 1
     assert stats.skipped["binary"] == 1 and stats.skipped["test"] == 1
+
+
+def test_a_file_over_the_size_limit_is_skipped_unread(tmp_path: Path, monkeypatch):
+    (tmp_path / "small.py").write_text("def small():\n    return 1\n")
+    with open(tmp_path / "huge.py", "wb") as f:
+        f.truncate(1 << 30)  # sparse: 1 GiB that costs no disk
+    opened, real_open = [], io.open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(Path(file).name)
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(io, "open", recording_open)  # what pathlib reads with
+    monkeypatch.setattr(builtins, "open", recording_open)
+    stats = ExtractStats()
+    assert [f.func_name for f in extract_path(tmp_path, stats=stats)] == ["small"]
+    assert stats.skipped[TOO_LARGE] == 1 and opened == ["small.py"]
+    stats = ExtractStats()  # a lower limit applies to every file, and again before reading
+    assert list(extract_path(tmp_path, stats=stats, max_file_bytes=10)) == [] and stats.skipped[TOO_LARGE] == 2
+    assert opened == ["small.py"]
 
 
 def test_skip_rules():

@@ -29,11 +29,15 @@ class FinetuneConfig:
     held_out: float = 0.2          # share of documented functions (by file) kept for the comparison
     new_tokens: int = 5000         # at most this many repository tokens added to the vocabulary
     min_count: int = 3             # a token must occur this often to be added
+    max_minutes: float | None = 10  # wall-time cap (checked after each epoch; the best epoch is kept)
     train: TrainConfig = None
 
     def __post_init__(self):
         if self.train is None:
             self.train = TrainConfig(epochs=10, lr=0.002, patience=2, warmup_steps=10, wandb=False)
+        cap = self.max_minutes
+        if cap is not None and (self.train.max_minutes is None or self.train.max_minutes > cap):
+            self.train = replace(self.train, max_minutes=cap)
 
 
 def split_by_file(records: list[dict], held_out: float) -> tuple[list[dict], list[dict]]:

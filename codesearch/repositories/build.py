@@ -6,98 +6,28 @@ a Ray task on another machine; `pipeline.go_live()` then switches the checked re
 from __future__ import annotations
 
 import json
-import re
 import shutil
-import subprocess
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
 
 from annoy import AnnoyIndex
 
+from codesearch.repositories.fetch import (DEFAULT_HOSTS, FetchLimits, IndexingError, check_commit, check_url,
+                                           checkout_commit, clone, github_url, parse_full_name, remote_head)
 from training.corpus import code_hash, read_jsonl
 from training.extract import ExtractStats, extract_path
 from training.finetune import FinetuneConfig, finetune
 from training.index import IndexCheckError, build_index
 from training.model import CodeSearchModel
 
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
-_COMMIT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,99}$")
+# Re-exported: the Django side and the benchmarks import these from here.
+__all__ = ["BuildSpec", "BuildResult", "Progress", "build_version", "FetchLimits", "IndexingError", "check_commit",
+           "check_url", "checkout_commit", "clone", "github_url", "parse_full_name", "remote_head"]
+
 Progress = Callable[[str, float], None]
-
-
-class IndexingError(Exception):
-    """Something about the request or the source that a user must fix; the message says what."""
-
-
-def parse_full_name(full_name: str) -> tuple[str, str]:
-    if not _NAME.match(full_name or "") or ".." in full_name:
-        raise IndexingError(f"{full_name!r} is not a repository name of the form owner/name")
-    owner, name = full_name.split("/")
-    return owner, name
-
-
-def check_commit(commit: str) -> str:
-    if not _COMMIT.match(commit or "") or ".." in commit:
-        raise IndexingError(f"{commit!r} is not a commit, branch or tag name")
-    return commit
-
-
-def check_url(url: str, schemes: tuple[str, ...] = ("https",)) -> str:
-    """An https clone URL; anything that could be read as a git option or a local path is refused."""
-    parts = urlsplit(url or "")
-    if (parts.scheme not in schemes or (parts.scheme != "file" and not parts.hostname) or url.startswith("-")
-            or any(c.isspace() or ord(c) < 32 for c in url) or parts.username or parts.password):
-        raise IndexingError(f"{url!r} is not an https clone URL (https://host/owner/name)")
-    return url
-
-
-def github_url(full_name: str) -> str:
-    return f"https://github.com/{full_name}.git"
-
-
-def _git(*args: str, cwd: Path | None = None, timeout: int = 600) -> str:
-    done = subprocess.run(["git", "-c", "protocol.file.allow=user", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"})
-    if done.returncode != 0:
-        raise IndexingError(f"git {args[0]} failed: {(done.stderr.strip().splitlines() or ['no output'])[-1]}")
-    return done.stdout.strip()
-
-
-def clone(url: str, commit: str | None, dest: Path, schemes: tuple[str, ...] = ("https",)) -> str:
-    """Shallow fetch of one commit (default: the default branch) into `dest`; returns its SHA."""
-    check_url(url, schemes)
-    ref = check_commit(commit) if commit else "HEAD"
-    dest.mkdir(parents=True, exist_ok=True)
-    _git("init", "--quiet", cwd=dest)
-    try:
-        _git("fetch", "--quiet", "--depth", "1", "--no-tags", "--", url, ref, cwd=dest)
-    except subprocess.TimeoutExpired:
-        raise IndexingError(f"fetching {url} timed out")
-    _git("checkout", "--quiet", "FETCH_HEAD", cwd=dest)
-    return _git("rev-parse", "HEAD", cwd=dest)
-
-
-def remote_head(url: str, schemes: tuple[str, ...] = ("https",)) -> str:
-    """SHA of the default branch of a remote, without cloning."""
-    out = _git("ls-remote", "--", check_url(url, schemes), "HEAD", timeout=60)
-    if not out:
-        raise IndexingError(f"{url} has no default branch (an empty repository?)")
-    return out.split()[0]
-
-
-def checkout_commit(path: Path) -> str:
-    """HEAD of the git checkout rooted at `path`, or an error asking for --commit."""
-    try:
-        # A directory inside some other repository's work tree is not a checkout of this one.
-        if Path(_git("rev-parse", "--show-toplevel", cwd=path)).resolve() == path.resolve():
-            return _git("rev-parse", "HEAD", cwd=path)
-    except (IndexingError, FileNotFoundError, subprocess.TimeoutExpired):
-        pass
-    raise IndexingError(f"{path} is not a git checkout; give the commit or tag it holds with --commit")
 
 
 @dataclass
@@ -116,6 +46,9 @@ class BuildSpec:
     previous: Path | None = None    # the live version's directory, for reuse on updates
     reuse_model: bool = False       # serve with the previous version's model and reuse its vectors
     schemes: tuple[str, ...] = ("https",)
+    hosts: tuple[str, ...] = DEFAULT_HOSTS          # where `url` may point (setting CODESEARCH_CLONE_HOSTS)
+    allow_private: bool = False                     # tests only: fetch from loopback/private addresses
+    limits: FetchLimits = field(default_factory=FetchLimits)
 
 
 @dataclass
@@ -141,11 +74,11 @@ def build_version(spec: BuildSpec, progress: Progress = lambda stage, fraction: 
             else:
                 progress("fetching", 0.02)
                 path = Path(tmp) / "checkout"
-                commit = clone(spec.url or github_url(spec.full_name), spec.commit, path, spec.schemes)
+                commit = clone(spec.url or github_url(spec.full_name), spec.commit, path, spec.schemes,
+                               hosts=spec.hosts, limits=spec.limits, allow_private=spec.allow_private)
             progress("extracting functions", 0.1)
             stats = ExtractStats()
-            functions = [f.to_record() for f in extract_path(path, repo=spec.full_name, sha=commit, stats=stats,
-                                                             prefix=spec.prefix)]
+            functions = _extract(spec, path, commit, stats)
         if not functions:
             raise IndexingError(f"{spec.full_name}: no functions in a supported language (Go, Java, JavaScript, "
                                 f"PHP, Python, Ruby) were found")
@@ -166,6 +99,18 @@ def build_version(spec: BuildSpec, progress: Progress = lambda stage, fraction: 
     return BuildResult(final, commit, manifest)
 
 
+def _extract(spec: BuildSpec, path: Path, commit: str, stats: ExtractStats) -> list[dict]:
+    """Function records of the checkout, stopping as soon as there are more than the limit allows."""
+    limit = spec.limits.max_functions
+    functions = []
+    for function in extract_path(path, repo=spec.full_name, sha=commit, stats=stats, prefix=spec.prefix,
+                                 max_file_bytes=spec.limits.max_file_bytes):
+        if len(functions) == limit:
+            raise IndexingError(f"{spec.full_name} has more functions than the limit max_functions={limit}")
+        functions.append(function.to_record())
+    return functions
+
+
 def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progress: Progress):
     """(model, report, reusable vectors by code hash)."""
     if spec.reuse_model and spec.previous and (Path(spec.previous) / "model" / "model.pt").is_file():
@@ -177,7 +122,8 @@ def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progres
         raise IndexingError(f"no base model in {base_dir}: train one first (make base-model, or make demo)")
     base = CodeSearchModel.load(base_dir, device="cpu")
     progress("fine-tuning the repository model", 0.3)
-    model, report = finetune(base, functions, scratch / "finetune", FinetuneConfig(min_documented=spec.min_documented))
+    config = FinetuneConfig(min_documented=spec.min_documented, max_minutes=spec.limits.finetune_minutes)
+    model, report = finetune(base, functions, scratch / "finetune", config)
     return model, report, None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,8 @@ EXTRACTORS: dict[str, type[LanguageExtractor]] = {
 LANGUAGES = tuple(EXTRACTORS)
 EXTENSIONS = {ext: name for name, cls in EXTRACTORS.items() for ext in cls.extensions}
 
-MAX_FILE_BYTES = 1 << 20
+MAX_FILE_BYTES = 1 << 20  # larger files are skipped, judged by their size before they are read
+TOO_LARGE = "over the size limit"
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "vendor", "vendored", "_vendor", "third_party",
     "thirdparty", "__pycache__", "site-packages", "test", "tests", "testing", "testdata", "__tests__",
@@ -85,9 +87,9 @@ def skip_reason(relpath: str) -> str | None:
     return None
 
 
-def content_skip_reason(data: bytes) -> str | None:
-    if len(data) > MAX_FILE_BYTES:
-        return "over 1 MB"
+def content_skip_reason(data: bytes, max_bytes: int = MAX_FILE_BYTES) -> str | None:
+    if len(data) > max_bytes:
+        return TOO_LARGE
     if b"\0" in data[:8192]:
         return "binary"
     if _GENERATED.search(data[:2048]):
@@ -117,17 +119,22 @@ def iter_source_files(root: Path, languages: set[str] | None = None):
 
 
 def extract_file(full: Path, relpath: str, language: str, repo: str = "", sha: str = "",
-                 stats: ExtractStats | None = None) -> list[Function]:
-    """Functions of one file; a file that can't be read or parsed counts in `stats`, never raises."""
+                 stats: ExtractStats | None = None, max_file_bytes: int = MAX_FILE_BYTES) -> list[Function]:
+    """Functions of one file; a file that can't be read or parsed counts in `stats`, never raises.
+    A file over `max_file_bytes` is skipped unread."""
     stats = stats if stats is not None else ExtractStats()
     reason = skip_reason(relpath)
     if reason is None:
         try:
-            if full.is_symlink() or not full.is_file():
+            info = os.lstat(full)
+            if not stat.S_ISREG(info.st_mode):
                 reason = "not a regular file"
+            elif info.st_size > max_file_bytes:
+                reason = TOO_LARGE
             else:
-                data = full.read_bytes()
-                reason = content_skip_reason(data)
+                with open(full, "rb") as f:
+                    data = f.read(max_file_bytes + 1)  # it may have grown since
+                reason = content_skip_reason(data, max_file_bytes)
         except OSError:
             reason = "unreadable"
     if reason:
@@ -146,10 +153,10 @@ def extract_file(full: Path, relpath: str, language: str, repo: str = "", sha: s
 
 
 def extract_path(root: str | Path, languages: set[str] | None = None, repo: str = "", sha: str = "",
-                 stats: ExtractStats | None = None, prefix: str = ""):
+                 stats: ExtractStats | None = None, prefix: str = "", max_file_bytes: int = MAX_FILE_BYTES):
     """Every function under `root`; `prefix` is prepended to paths (a checkout's subdirectory)."""
     for full, relpath, language in iter_source_files(Path(root), languages):
-        yield from extract_file(full, prefix + relpath, language, repo, sha, stats)
+        yield from extract_file(full, prefix + relpath, language, repo, sha, stats, max_file_bytes)
 
 
 def read_snippet(source: str, language: str) -> tuple[list[str], str]:
