@@ -131,7 +131,8 @@ RATE_LOGIN = "5/m"  # sign-in attempts, on the site and in the admin
 LOGIN_REDIRECT_URL = LOGOUT_REDIRECT_URL = "/"
 
 # Indexing: who may make the service fetch code, what it may fetch, and how builds share the work.
-CODESEARCH_CLONE_SCHEMES = ("https",)
+# "file" lets the tests' workers fetch local repositories; never on a public server.
+CODESEARCH_CLONE_SCHEMES = tuple(_env_list("CODESEARCH_CLONE_SCHEMES", "https"))
 CODESEARCH_CLONE_HOSTS = tuple(_env_list("CODESEARCH_CLONE_HOSTS", "github.com"))
 CODESEARCH_FINETUNE_MIN_DOCUMENTED = 200
 CODESEARCH_LEASE_SECONDS = int(os.environ.get("CODESEARCH_LEASE_SECONDS", "60"))  # jobs' and build locks'

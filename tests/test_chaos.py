@@ -20,7 +20,7 @@ from django.core.management import call_command
 from codesearch.repositories.indexing import request_indexing
 from codesearch.repositories.models import IndexingJob, IndexVersion, Repository
 from conftest import manage_process
-from test_jobs import git, make_origin, wait_for
+from test_jobs import FILE_URLS, git, make_origin, wait_for
 
 QUERIES = ["send mail", "parse a date", "check the password", "read a file", "escape html", "cache a value",
            "validate an email address", "render a template", "open a database connection", "sign a cookie"]
@@ -59,7 +59,7 @@ def test_a_worker_killed_mid_build_leaves_the_old_version_serving_and_its_job_is
     git(django_source, "commit", "--quiet", "-m", "second")
     job = request_indexing("example/django", url=url)
     lease = "3"
-    env = {"CODESEARCH_LEASE_SECONDS": lease}
+    env = {"CODESEARCH_LEASE_SECONDS": lease, **FILE_URLS}
     doomed = manage_process("run_worker", "--poll", "0.2", **env)
     try:
         wait_for(lambda: IndexingJob.objects.filter(pk=job.pk, status="running", progress__gte=0.3).exists(),

@@ -35,6 +35,9 @@ def origin(tmp_path):
     return make_origin(tmp_path / "origin", SAMPLE_REPO)
 
 
+FILE_URLS = {"CODESEARCH_CLONE_SCHEMES": "https,file"}  # for the workers the tests start
+
+
 @pytest.fixture
 def file_urls(settings):
     settings.CODESEARCH_CLONE_SCHEMES = ("https", "file")
@@ -179,9 +182,9 @@ def mid_build(job):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sigterm_puts_the_running_job_back_in_the_queue(indexes_dir, big_origin):
+def test_sigterm_puts_the_running_job_back_in_the_queue(indexes_dir, file_urls, big_origin):
     job = request_indexing("example/django", url=f"file://{big_origin}")
-    worker = manage_process("run_worker", "--poll", "0.2")
+    worker = manage_process("run_worker", "--poll", "0.2", **FILE_URLS)
     try:
         wait_for(lambda: mid_build(job), "the build to start")
         worker.send_signal(signal.SIGTERM)
@@ -196,9 +199,9 @@ def test_sigterm_puts_the_running_job_back_in_the_queue(indexes_dir, big_origin)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_running_job_can_be_cancelled(indexes_dir, big_origin):
+def test_a_running_job_can_be_cancelled(indexes_dir, file_urls, big_origin):
     job = request_indexing("example/django", url=f"file://{big_origin}")
-    worker = manage_process("run_worker", "--poll", "0.2")
+    worker = manage_process("run_worker", "--poll", "0.2", **FILE_URLS)
     try:
         wait_for(lambda: mid_build(job), "the build to start")
         indexing.cancel(job)

@@ -94,8 +94,8 @@ def clone_hosts() -> tuple[str, ...]:
 def request_indexing(full_name: str, url: str | None = None, commit: str | None = None,
                      user=None) -> IndexingJob:
     """Queue a job for `full_name`, checking its input now; an active job of the repository is returned
-    instead of a second one. Only staff may index a repository from a URL other than the one it is
-    indexed from (by default GitHub's)."""
+    instead of a second one. `user` is who asks on the web; only staff may index a repository from a
+    URL other than the one it is indexed from (by default GitHub's). None is the operator's own code."""
     owner, name = parse_full_name(full_name)
     url, commit = (url or "").strip(), (commit or "").strip()
     if url:
@@ -106,7 +106,7 @@ def request_indexing(full_name: str, url: str | None = None, commit: str | None 
         check_commit(commit)
     repository = Repository.objects.filter(owner=owner, name=name).first()
     own_url = (repository.url if repository else "") or github_url(full_name)
-    if url and not _same_url(url, own_url) and not (user is not None and user.is_staff):
+    if url and user is not None and not user.is_staff and not _same_url(url, own_url):
         raise AccessDenied(f"{full_name} is indexed from {own_url}; only staff may index it from another URL")
     if url:
         # Refused now, with a clear answer, if its host has a private address; the fetch checks again.
