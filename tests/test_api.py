@@ -3,8 +3,8 @@ import pytest
 
 from web_support import get_json
 
-RESULT_FIELDS = {"id", "repository", "language", "func_name", "path", "start_line", "end_line", "code", "summary",
-                 "url", "score", "match_percent", "highlight"}
+RESULT_FIELDS = {"id", "repository", "language", "func_name", "path", "start_line", "end_line", "code",
+                 "code_truncated", "summary", "url", "score", "match_percent", "highlight"}
 
 
 @pytest.fixture
@@ -151,3 +151,10 @@ def test_answers_match_the_documented_schemas(client, indexed_sample):
     check(schemas.CodeSearchResults, code)
     for repository in get_json(client, "repositories")[1]:
         check(schemas.Repository, repository)
+
+
+def test_long_code_is_cut_and_says_so(api, settings):
+    settings.RESULT_CODE_MAX_CHARS = 40
+    result = api("repositories/example/sample/search", q="send an email", limit=1).json()["results"][0]
+    assert len(result["code"]) == 40 and result["code_truncated"] is True
+    assert "".join(text for _, text in result["highlight"]) == result["code"]

@@ -105,13 +105,19 @@ def test_search_similar_and_code_search(built):
 
 
 def test_tampered_index_fails_its_checks(built, tmp_path):
-    out, _, manifest = built
+    import shutil
+
+    out, _, _ = built
+    shutil.copytree(out, tmp_path / "copy")
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["languages"]["python"]["count"] += 1
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    (tmp_path / "python.ann").write_bytes((out / "python.ann").read_bytes())
-    with pytest.raises(IndexCheckError, match="items"):
-        check_index(tmp_path)
+    manifest["functions"] += 1  # a manifest that claims a function the files do not hold
+    (tmp_path / "copy" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCheckError, match="functions listed for"):
+        check_index(tmp_path / "copy")
+    (tmp_path / "copy" / "manifest.json").write_text((out / "manifest.json").read_text())
+    (tmp_path / "copy" / "functions.jsonl.gz").write_bytes(b"")
+    with pytest.raises(IndexCheckError, match="functions.jsonl.gz does not match its checksum"):
+        check_index(tmp_path / "copy")
 
 
 def test_nothing_to_index_is_an_error(trained_model, tmp_path):

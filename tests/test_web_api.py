@@ -105,7 +105,7 @@ def test_index_request_queues_one_job_per_repository(client, token):
     assert set(job) == {"id", "repository", "status", "stage", "progress", "message", "created", "started", "finished"}
     assert job["repository"] == "pallets/flask" and job["status"] == "queued" and job["progress"] == 0
     assert IndexingJob.objects.get(pk=job["id"]).commit == "3.0.0"
-    status, again = post_json(client, "repositories/pallets/flask/index", "", **bearer(token))
+    status, again = post_json(client, "repositories/pallets/flask/index", {}, **bearer(token))
     assert status == 202 and again["id"] == job["id"]
     assert IndexingJob.objects.count() == 1
     assert get_json(client, f"jobs/{job['id']}") == (200, job)
@@ -130,6 +130,8 @@ def test_index_request_queues_one_job_per_repository(client, token):
     ("repositories/pallets/flask/index", {"commit": "--upload-pack=evil"}, "not a commit"),
     ("repositories/pallets/flask/index", {"commit": "x" * 101}, "not a commit"),
     ("repositories/pallets/flask/index", "{url:", "Cannot parse request body"),
+    ("repositories/pallets/flask/index", "[null, null]", "body"),
+    ("repositories/pallets/flask/index", "", "body"),
 ])
 def test_bad_index_requests_are_a_json_400(client, token, path, body, message):
     status, answer = post_json(client, path, body, **bearer(token))

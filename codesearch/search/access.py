@@ -3,6 +3,8 @@ signed-in user with the `repositories.request_indexing` permission, or an API to
 Indexing requests and search by code are rate-limited per user and, separately, per address."""
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
@@ -23,9 +25,20 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+def client_address(group: str, request) -> str:
+    """The client's address (from the proxy's header when one is configured), IPv6 by its /64, which
+    one client usually holds whole; requests that carry none share one count."""
+    raw = request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR", "")
+    try:
+        address = ipaddress.ip_address(raw.split(",")[-1].strip())
+    except ValueError:
+        return "unknown"
+    return str(ipaddress.ip_network(f"{address}/64", strict=False)) if address.version == 6 else str(address)
+
+
 def check_rate(request, group: str, rate: str, what: str) -> None:
     """Count this request against `rate` (e.g. "20/h") for its address and its user; RateLimited if over."""
-    limited = is_ratelimited(request, group=group, key="ip", rate=rate, increment=True)
+    limited = is_ratelimited(request, group=group, key=client_address, rate=rate, increment=True)
     if request.user.is_authenticated:
         limited = is_ratelimited(request, group=group, key="user", rate=rate, increment=True) or limited
     if limited:

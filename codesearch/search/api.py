@@ -143,12 +143,13 @@ _AUTH_ERRORS = {401: s.Error, 403: s.Error, 429: s.Error}
 
 @api.post("/repositories/{owner}/{name}/index", auth=api_auth,
           response={202: s.Job, 400: s.Error, **_AUTH_ERRORS}, tags=["repositories"])
-def index_repository(request, owner: str, name: str, body: s.IndexRequest = None):
+def index_repository(request, owner: str, name: str, body: s.IndexRequest):
     """Queue the repository for indexing; a job already queued or running for it is returned instead.
     Needs an API token (`Authorization: Bearer ...`) or a signed-in session (with its CSRF token) of a
     user with the `request_indexing` permission."""
     user = _indexer(request)
-    body = body or s.IndexRequest()
+    if not request.body.lstrip().startswith(b"{"):  # ninja reads fields that all have defaults from any JSON
+        raise HttpError(400, "body: send a JSON object, e.g. {} or {\"commit\": \"v1.0\"}")
     return 202, payloads.job(indexing.request_indexing(f"{owner}/{name}", url=body.url, commit=body.commit, user=user))
 
 

@@ -109,11 +109,11 @@ def _reject_binary(text: str, what: str) -> None:
 
 
 def clean_query(query: str | None) -> str:
+    if len(query or "") > settings.QUERY_MAX_CHARS:  # as sent: the API's schema says so
+        raise SearchError(f"the query is {len(query)} characters long; the limit is {settings.QUERY_MAX_CHARS}")
     query = (query or "").strip()
     if not query:
         raise SearchError("type what the code should do, e.g. \"send mail\"")
-    if len(query) > settings.QUERY_MAX_CHARS:
-        raise SearchError(f"the query is {len(query)} characters long; the limit is {settings.QUERY_MAX_CHARS}")
     _reject_binary(query, "query")
     if not _WORD.search(query):
         raise SearchError("the query has no words in it; describe what the code should do")

@@ -51,9 +51,12 @@ class Repository(Schema):
 
 
 class IndexRequest(Schema):
-    url: str = Field("", max_length=500, description="https clone URL on an allowed host (default: GitHub's); "
-                                                     "only staff may change the URL a repository is indexed from")
-    commit: str = Field("", max_length=100, description="commit, tag or branch (default: the default branch)")
+    # Patterns documented, not enforced here: the indexing checks say what is wrong in plain words.
+    url: str = Field("", description="https clone URL on an allowed host (default: GitHub's); only staff may "
+                                     "change the URL a repository is indexed from",
+                     json_schema_extra={"maxLength": 500, "pattern": r"^(https://\S+)?$"})
+    commit: str = Field("", description="commit, tag or branch (default: the default branch)",
+                        json_schema_extra={"maxLength": 100, "pattern": r"^([A-Za-z0-9_][A-Za-z0-9_./-]*)?$"})
 
 
 class Snippet(Schema):
@@ -85,7 +88,7 @@ def _language(description: str = "only functions in this language"):
 class SearchParams(Schema):
     q: str = Field(description="what the code should do: words, at most "
                                f"{settings.QUERY_MAX_CHARS} characters, no control characters",
-                   json_schema_extra={"minLength": 1, "maxLength": settings.QUERY_MAX_CHARS, "pattern": r"\w"})
+                   json_schema_extra={"minLength": 1, "maxLength": settings.QUERY_MAX_CHARS})
     language: str | None = _language()
     limit: int = _limit()
 
@@ -103,7 +106,7 @@ class SearchResults(Schema):
 
 class CodeSearchRequest(Schema):
     code: str = Field(description=f"source code, at most {settings.CODE_MAX_CHARS} characters, not blank",
-                      json_schema_extra={"minLength": 1, "maxLength": settings.CODE_MAX_CHARS, "pattern": r"\S"})
+                      json_schema_extra={"minLength": 1, "maxLength": settings.CODE_MAX_CHARS})
     language: str | None = _language("the code's language; detected when null")
     limit: int = _limit()
 
