@@ -224,3 +224,23 @@ def test_a_queued_job_can_be_cancelled_by_its_requester(client, token):
     assert get_json(client, f"jobs/{job['id']}")[1]["status"] == "cancelled"
     status, again = post_json(client, INDEX, {}, **bearer(token))  # a cancelled job is not an active one
     assert status == 202 and again["id"] != job["id"]
+
+
+def test_staff_follow_cancel_and_retry_jobs_and_create_tokens_in_the_admin(client, db):
+    admin = User.objects.create_superuser("admin", password="pw-for-tests-only")
+    client.force_login(admin)
+    repository = Repository.objects.create(owner="pallets", name="flask")
+    job = IndexingJob.objects.create(repository=repository)
+    listing = client.get("/admin/repositories/indexingjob/")
+    assert listing.status_code == 200 and "pallets/flask" in listing.content.decode()
+    client.post("/admin/repositories/indexingjob/", {"action": "cancel", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    client.post("/admin/repositories/indexingjob/", {"action": "retry", "_selected_action": [job.pk]})
+    assert IndexingJob.objects.filter(repository=repository, status="queued").count() == 1
+
+    page = client.post("/admin/repositories/apitoken/add/", {"user": admin.pk, "name": "extension"}, follow=True)
+    shown = [m.message for m in page.context["messages"] if "new token is" in m.message]
+    secret = shown[0].split("new token is ")[1].split(" ")[0]
+    record = ApiToken.objects.get(name="extension")
+    assert record.key_hash == ApiToken.hash(secret) and secret not in page.content.decode().replace(shown[0], "")
