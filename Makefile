@@ -22,10 +22,14 @@ node_modules/.installed: package.json package-lock.json
 /usr/bin/chromium:
 	apt-get update -qq && apt-get install -y -qq chromium
 
+# Firefox ESR speaks WebDriver BiDi itself: puppeteer-core drives it with no geckodriver.
+/usr/bin/firefox-esr:
+	apt-get update -qq && apt-get install -y -qq firefox-esr
+
 # Every test on SQLite (the default), then the database-facing ones again on the machine's PostgreSQL,
 # which production uses (pytest-django creates and drops its own test database there).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/codesearch
-test: $(STAMP) node_modules/.installed /usr/bin/chromium
+test: $(STAMP) node_modules/.installed /usr/bin/chromium /usr/bin/firefox-esr
 	$(PY) -m pytest
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest tests/test_api.py tests/test_web_api.py tests/test_pages.py \
 		tests/test_browser_pages.py tests/test_end_to_end.py tests/test_repositories.py tests/test_jobs.py \

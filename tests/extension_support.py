@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Debian's browsers, which `make test` installs; the tests never download one.
+BROWSERS = {
+    "chromium": Path(os.environ.get("CHROMIUM", "/usr/bin/chromium")),
+    "firefox": Path(os.environ.get("FIREFOX", "/usr/bin/firefox-esr")),
+}
 
 
 def require_node() -> str:
@@ -19,17 +23,17 @@ def require_node() -> str:
     return node
 
 
-def require_browser() -> None:
+def require_browser(name: str) -> None:
     require_node()
-    if not (ROOT / "node_modules" / "playwright-core").is_dir():
-        pytest.skip("node_modules/ is missing: `make test` (or `npm ci`) installs playwright-core")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    if not (ROOT / "node_modules" / "puppeteer-core").is_dir():
+        pytest.skip("node_modules/ is missing: `make test` (or `npm ci`) installs puppeteer-core")
+    if not BROWSERS[name].exists():
+        pytest.skip(f"{BROWSERS[name]} is missing: `make test` installs Debian's {BROWSERS[name].name}")
 
 
-def node_test(directory: str, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    """`node --test DIRECTORY` from the repository root, with a readable reporter for failure messages."""
-    return subprocess.run([require_node(), "--test", "--test-reporter=spec", directory], cwd=ROOT,
+def node_test(path: str, env: dict[str, str] | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:
+    """`node --test PATH` from the repository root, with a readable reporter for failure messages."""
+    return subprocess.run([require_node(), "--test", "--test-reporter=spec", path], cwd=ROOT,
                           env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
 

@@ -8,19 +8,28 @@
   const MENU_ID = 'codesearch-search-by-code';
   const COMMAND = 'toggle-sidebar';
 
-  async function serverUrl() {
-    const { serverUrl: saved } = await ext.storage.local.get('serverUrl');
-    return saved || CodeSearch.DEFAULT_SERVER_URL;
+  /** The server address and the API token saved for that very address (tokens are kept per server). */
+  async function settings() {
+    const { serverUrl: saved, apiTokens } = await ext.storage.local.get(['serverUrl', 'apiTokens']);
+    const serverUrl = saved || CodeSearch.DEFAULT_SERVER_URL;
+    return { serverUrl, token: apiTokens?.[serverUrl] || null };
   }
 
-  /** {ok: true, data} or {ok: false, error, status, unreachable}: errors must cross the messaging boundary as data. */
+  /**
+   * {ok: true, data} or {ok: false, error, status, unreachable, retryAfter}: errors must cross the messaging
+   * boundary as data. The token never leaves this script except in the request's Authorization header.
+   */
   async function callApi(op, args) {
-    const client = CodeSearch.createClient(await serverUrl(), fetch);
+    const { serverUrl, token } = await settings();
+    const client = CodeSearch.createClient(serverUrl, fetch, { token });
     if (!Object.hasOwn(client, op)) return { ok: false, error: `unknown operation ${op}` };
     try {
       return { ok: true, data: await client[op](args ?? {}) };
     } catch (error) {
-      return { ok: false, error: error.message, status: error.status ?? null, unreachable: Boolean(error.unreachable) };
+      return {
+        ok: false, error: error.message, status: error.status ?? null, unreachable: Boolean(error.unreachable),
+        retryAfter: error.retryAfter ?? null,
+      };
     }
   }
 

@@ -18,7 +18,7 @@
     const answer = await send({ type: 'api', op, args });
     if (!answer?.ok) {
       throw Object.assign(new Error(answer?.error ?? 'No answer from the extension.'), {
-        status: answer?.status ?? null, unreachable: Boolean(answer?.unreachable),
+        status: answer?.status ?? null, unreachable: Boolean(answer?.unreachable), retryAfter: answer?.retryAfter ?? null,
       });
     }
     return answer.data;

@@ -22,11 +22,13 @@
 
     offer(lastJob) {
       const h = this.h;
-      this.state.replaceChildren(
+      this.refusal = null;
+      // Without the filter, replaceChildren() would show a null as the text "null".
+      this.state.replaceChildren(...[
         lastJob?.status === 'failed' ? CodeSearch.jobProgress(h, lastJob) : null,
         h('p', { class: 'note', text: 'Indexing reads every function in the repository and trains a model for it; it can take a few minutes.' }),
         h('button', { type: 'button', class: 'primary', text: 'Request indexing', onclick: (event) => this.request(event.currentTarget) }),
-      );
+      ].filter(Boolean));
     }
 
     async request(button) {
@@ -35,7 +37,9 @@
         this.follow(await CodeSearch.background.api('requestIndex', this.repository));
       } catch (error) {
         button.disabled = false;
-        this.state.append(this.h('p', { class: 'error', role: 'alert', text: error.message }));
+        this.refusal?.remove();
+        this.refusal = CodeSearch.indexingRefusal(this.h, error, { openSettings: () => CodeSearch.background.openSettings() });
+        this.state.append(this.refusal);
       }
     }
 

@@ -51,6 +51,8 @@ kbd { font: 11px ui-monospace, monospace; border: 1px solid var(--line); border-
 .meta, .note, .empty, .status { color: var(--muted); margin: 4px 0 10px; }
 .meta code { font-size: 12px; }
 .error { color: #b42318; background: #fef3f2; border: 1px solid #fecdca; padding: 6px 10px; border-radius: 6px; }
+div.error > p { margin: 0 0 4px; }
+div.error > p:last-child { margin: 0; }
 button.link { border: 0; background: none; padding: 0; color: var(--accent); cursor: pointer; font-size: 13px; }
 button.link:hover { text-decoration: underline; }
 .primary { padding: 5px 12px; border: 1px solid var(--accent); border-radius: 6px; background: var(--accent);

@@ -108,7 +108,7 @@
     }
 
     show(...nodes) {
-      this.body.replaceChildren(...nodes);
+      this.body.replaceChildren(...nodes.filter(Boolean)); // a null would show as the text "null"
     }
   }
 

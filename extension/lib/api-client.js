@@ -1,4 +1,5 @@
 // The codesearch JSON API (/api/v1/), as the background script calls it. fetch is passed in so tests can fake it.
+// Searching is open to everyone; only asking the server to index (and following that job) carries the API token.
 (() => {
   'use strict';
   const CodeSearch = (globalThis.CodeSearch ??= {});
@@ -7,18 +8,28 @@
   const TIMEOUT_MS = 60_000;
 
   class ApiError extends Error {
-    constructor(message, { status = null, unreachable = false } = {}) {
+    constructor(message, { status = null, unreachable = false, retryAfter = null } = {}) {
       super(message);
       this.status = status;
       this.unreachable = unreachable;
+      this.retryAfter = retryAfter; // seconds, from a 429's Retry-After
     }
   }
 
-  function createClient(serverUrl, fetchImpl) {
+  /** Retry-After as seconds; the header may also be an HTTP date. */
+  function retryAfterSeconds(value) {
+    if (!value) return null;
+    if (/^\d+$/.test(value.trim())) return Number(value);
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? null : Math.max(0, Math.round((date - Date.now()) / 1000));
+  }
+
+  /** token: the API token for this server, or null; sent only by the operations that need it. */
+  function createClient(serverUrl, fetchImpl, { token = null } = {}) {
     const base = `${serverUrl.replace(/\/+$/, '')}/api/v1`;
     const repository = ({ owner, name }) => `/repositories/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
 
-    async function request(method, path, { query = {}, body } = {}) {
+    async function request(method, path, { query = {}, body, authorized = false } = {}) {
       const url = new URL(base + path);
       for (const [key, value] of Object.entries(query)) {
         if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
@@ -28,6 +39,7 @@
         init.headers['Content-Type'] = 'application/json';
         init.body = JSON.stringify(body);
       }
+      if (authorized && token) init.headers.Authorization = `Bearer ${token}`;
       let response;
       try {
         response = await fetchImpl(url.href, init);
@@ -36,7 +48,9 @@
       }
       const data = await response.json().catch(() => null);
       if (!response.ok) {
-        throw new ApiError(data?.error || `The server answered ${response.status}.`, { status: response.status });
+        throw new ApiError(data?.error || `The server answered ${response.status}.`, {
+          status: response.status, retryAfter: retryAfterSeconds(response.headers.get('Retry-After')),
+        });
       }
       if (data === null) throw new ApiError('The server did not answer with JSON.', { status: response.status });
       return data;
@@ -46,8 +60,8 @@
     return {
       health: () => request('GET', '/health'),
       repository: (args) => request('GET', repository(args)),
-      requestIndex: (args) => request('POST', `${repository(args)}/index`, { body: {} }),
-      job: ({ id }) => request('GET', `/jobs/${encodeURIComponent(id)}`),
+      requestIndex: (args) => request('POST', `${repository(args)}/index`, { body: {}, authorized: true }),
+      job: ({ id }) => request('GET', `/jobs/${encodeURIComponent(id)}`, { authorized: true }),
       search: ({ q, language, limit, ...args }) =>
         request('GET', `${repository(args)}/search`, { query: { q, language, limit } }),
       searchByCode: ({ code, language, limit, ...args }) =>

@@ -56,7 +56,33 @@
     ]);
   }
 
+  function roughly(seconds) {
+    if (seconds < 90) return `${seconds} seconds`;
+    if (seconds < 90 * 60) return `${Math.round(seconds / 60)} minutes`;
+    return `${Math.round(seconds / 3600)} hours`;
+  }
+
+  /**
+   * Why the server would not queue an indexing request, said so that the user knows what to do next:
+   * 401 and 403 are about access, which only the server's staff can give (as an API token for the options).
+   */
+  function indexingRefusal(h, error, { openSettings }) {
+    const settings = h('button', { type: 'button', class: 'link open-settings', text: 'Open the extension’s options', onclick: openSettings });
+    const say = (text, action = null) => h('div', { class: 'error', role: 'alert' }, [h('p', { text }), action]);
+    switch (error.status) {
+      case 401:
+        return say('Requesting indexing needs an access token from this server’s staff; paste it in the extension’s options.', settings);
+      case 403:
+        return say('The access token in the extension’s options may not request indexing on this server; ask its staff for one that may.', settings);
+      case 429:
+        return say(`This server has had too many requests from you; try again later${error.retryAfter ? ` (in about ${roughly(error.retryAfter)})` : ''}.`);
+      default:
+        return say(error.message);
+    }
+  }
+
   CodeSearch.resultItem = resultItem;
+  CodeSearch.indexingRefusal = indexingRefusal;
   CodeSearch.resultList = resultList;
   CodeSearch.jobProgress = jobProgress;
 })();

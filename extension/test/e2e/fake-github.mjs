@@ -1,8 +1,12 @@
 // A local HTTPS stand-in for github.com: static imitations of a repository's blob page, a pull request's
 // diff and an unindexed repository, built from the fixture repository, served with a GitHub-like CSP.
+// Chromium maps github.com to it with --host-resolver-rules; Firefox has no such switch and reaches it
+// through a proxy that tunnels github.com:443 here and refuses every other host, so the browser stays offline.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -109,7 +113,36 @@ function certificate(dir) {
   return { key: readFileSync(key), cert: readFileSync(cert) };
 }
 
-/** Starts the server on a free port; resolves to {port, close}. */
+/** An HTTP proxy that only opens CONNECT tunnels to github.com:443, which it sends to `port`. */
+function tunnelTo(port) {
+  const proxy = http.createServer((request, response) => {
+    response.statusCode = 403;
+    response.end();
+  });
+  proxy.on('connect', (request, client, head) => {
+    if (request.url !== 'github.com:443') {
+      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    const upstream = net.connect(port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  return proxy;
+}
+
+const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+const close = (server) => new Promise((resolve) => {
+  server.close(resolve);
+  server.closeAllConnections?.(); // browsers keep connections alive; don't wait for them to give up
+});
+
+/** Starts the server and its proxy on free ports; resolves to {port, proxyPort, close}. */
 export async function startFakeGitHub(tmpDir) {
   const server = https.createServer(certificate(tmpDir), (request, response) => {
     const route = ROUTES[new URL(request.url, 'https://github.com').pathname];
@@ -118,6 +151,8 @@ export async function startFakeGitHub(tmpDir) {
     response.statusCode = route ? 200 : 404;
     response.end(route ? route() : 'not found');
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: server.address().port, close: () => new Promise((resolve) => server.close(resolve)) };
+  const port = await listen(server);
+  const proxy = tunnelTo(port);
+  const proxyPort = await listen(proxy);
+  return { port, proxyPort, close: () => Promise.all([close(proxy), close(server)]) };
 }

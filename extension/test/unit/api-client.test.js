@@ -4,12 +4,15 @@ const { load } = require('./load');
 
 const { createClient } = load('lib/api-client.js');
 
-/** A fetch that records its calls and answers with the given status and body. */
-function fakeFetch(status, body) {
+/** A fetch that records its calls and answers with the given status, body and headers. */
+function fakeFetch(status, body, headers = {}) {
   const calls = [];
   const fetch = async (url, init) => {
     calls.push({ url, method: init.method, body: init.body && JSON.parse(init.body), headers: init.headers });
-    return { ok: status < 400, status, json: async () => (body === undefined ? Promise.reject(new SyntaxError()) : body) };
+    return {
+      ok: status < 400, status, headers: new Headers(headers),
+      json: async () => (body === undefined ? Promise.reject(new SyntaxError()) : body),
+    };
   };
   return { fetch, calls };
 }
@@ -55,4 +58,34 @@ test("the server's {error} message and status come back as an ApiError", async (
 test('a server that cannot be reached is reported as unreachable, naming its address', async () => {
   const client = createClient('http://127.0.0.1:9', async () => { throw new TypeError('Failed to fetch'); });
   await assert.rejects(client.health(), { message: "Can't reach the codesearch server at http://127.0.0.1:9.", unreachable: true });
+});
+
+test('the API token goes only with indexing requests and their job, never with searches', async () => {
+  const { fetch, calls } = fakeFetch(200, { id: 1, status: 'queued', results: [] });
+  const client = createClient('http://localhost:8000', fetch, { token: 's3cret' });
+  const repo = { owner: 'o', name: 'n' };
+  await client.requestIndex(repo);
+  await client.job({ id: 1 });
+  await client.health();
+  await client.repository(repo);
+  await client.search({ ...repo, q: 'x' });
+  await client.searchByCode({ ...repo, code: 'x' });
+  await client.similar({ id: 1 });
+  const sent = calls.map((call) => [call.url.replace('http://localhost:8000/api/v1', ''), call.headers.Authorization ?? null]);
+  assert.deepEqual(sent.filter(([, auth]) => auth), [['/repositories/o/n/index', 'Bearer s3cret'], ['/jobs/1', 'Bearer s3cret']]);
+  assert.equal(sent.length, 7);
+});
+
+test('without a token no Authorization header is sent, and 401, 403 and 429 keep their status', async () => {
+  const anonymous = fakeFetch(401, { error: 'Requesting indexing needs an access token' });
+  await assert.rejects(createClient('http://h', anonymous.fetch).requestIndex({ owner: 'o', name: 'n' }),
+    { message: 'Requesting indexing needs an access token', status: 401, retryAfter: null });
+  assert.equal(anonymous.calls[0].headers.Authorization, undefined);
+  await assert.rejects(createClient('http://h', fakeFetch(403, { error: 'no' }).fetch, { token: 't' }).requestIndex({ owner: 'o', name: 'n' }),
+    { status: 403 });
+  const limited = createClient('http://h', fakeFetch(429, { error: 'too many' }, { 'Retry-After': '3600' }).fetch, { token: 't' });
+  await assert.rejects(limited.requestIndex({ owner: 'o', name: 'n' }), { status: 429, retryAfter: 3600 });
+  const dated = new Date(Date.now() + 120_000).toUTCString();
+  const limitedUntil = createClient('http://h', fakeFetch(429, { error: 'too many' }, { 'Retry-After': dated }).fetch);
+  await assert.rejects(limitedUntil.requestIndex({ owner: 'o', name: 'n' }), (error) => error.retryAfter > 100 && error.retryAfter <= 120);
 });

@@ -60,3 +60,21 @@ test('a job shows its status, stage, progress and message', () => {
   assert.equal(queued.children.find((child) => child.tagName === 'PROGRESS').getAttribute('value'), null);
   assert.equal(queued.find('job-message'), null);
 });
+
+test('an indexing request the server refuses says how to get access, or when to try again', () => {
+  let opened = 0;
+  const refusal = (error) => CodeSearch.indexingRefusal(h, error, { openSettings: () => { opened += 1; } });
+  const anonymous = refusal({ status: 401, message: 'server text' });
+  assert.equal(anonymous.getAttribute('role'), 'alert');
+  assert.match(anonymous.textContent, /needs an access token from this server’s staff; paste it in the extension’s options/);
+  anonymous.find('open-settings').dispatch('click');
+  assert.equal(opened, 1);
+  const forbidden = refusal({ status: 403, message: 'server text' });
+  assert.match(forbidden.textContent, /may not request indexing on this server; ask its staff/);
+  assert.ok(forbidden.find('open-settings'));
+  const limited = refusal({ status: 429, retryAfter: 3600, message: 'server text' });
+  assert.match(limited.textContent, /try again later \(in about 60 minutes\)\.$/);
+  assert.equal(limited.find('open-settings'), null);
+  assert.match(refusal({ status: 429, retryAfter: null }).textContent, /try again later\.$/);
+  assert.equal(refusal({ status: 500, message: 'The server answered 500.' }).textContent, 'The server answered 500.');
+});

@@ -1,0 +1,316 @@
+// The extension in a real browser, on imitation GitHub pages, against the real server named by
+// CODESEARCH_SERVER with example/sample indexed, and CODESEARCH_TOKEN an API token of that server allowed
+// to request indexing (tests/test_extension_e2e.py sets both up). chromium.test.mjs and firefox.test.mjs
+// run these same steps, in order: each starts where the one before left the browser.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { buildDirectory } from '../../build.mjs';
+import { LAUNCHERS } from './browsers.mjs';
+import { startFakeGitHub } from './fake-github.mjs';
+import { SLOWDOWN, until, WAIT_MS } from './waits.mjs';
+
+const SERVER = process.env.CODESEARCH_SERVER;
+const TOKEN = process.env.CODESEARCH_TOKEN;
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const BLOB = 'https://github.com/example/sample/blob/0123abc/sample/storage.py';
+const PULL = 'https://github.com/example/sample/pull/1/files';
+const UNINDEXED = 'https://github.com/example/unknown';
+
+/** A selector inside the sidebar's shadow root. */
+const S = (selector) => `codesearch-sidebar >>> ${selector}`;
+
+export function sidebarScenarios(browserName) {
+  const screenshots = path.join(process.env.SCREENSHOT_DIR ?? path.join(REPO_ROOT, 'test-artifacts/screenshots/extension'),
+    browserName === 'chromium' ? '' : browserName);
+  const skip = (!SERVER || !TOKEN) && 'set CODESEARCH_SERVER (with example/sample indexed) and CODESEARCH_TOKEN (allowed to request indexing)';
+
+  describe(`the extension in ${browserName}`, { skip, timeout: WAIT_MS.suite }, () => {
+    let tmp; let github; let driver; let page;
+
+    const shot = (name) => page.screenshot({ path: path.join(screenshots, `${name}.png`) });
+    const text = (selector) => page.$eval(S(selector), (el) => el.textContent);
+    const attribute = (selector, name) => page.$eval(S(selector), (el, n) => el.getAttribute(n), name);
+
+    /**
+     * Waits until the sidebar has an element matching `selector` ('attached'), shown ('visible') or not
+     * shown ('hidden'). It polls: puppeteer's waitForSelector watches the document's mutations, which
+     * don't include those inside the shadow root, and requestAnimationFrame stops in background tabs.
+     */
+    const inSidebar = (selector, state = 'attached') => page.waitForFunction((sel, st) => {
+      const el = document.querySelector('codesearch-sidebar')?.shadowRoot?.querySelector(sel);
+      const shown = Boolean(el) && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+      return { attached: Boolean(el), visible: shown, hidden: !shown }[st];
+    }, { polling: 100 }, selector, state);
+    const visible = (selector) => inSidebar(selector, 'visible');
+    const hidden = (selector) => inSidebar(selector, 'hidden');
+    const resultNames = () => page.$$eval(S('.result .func'), (els) => els.map((el) => el.textContent));
+
+    /** Waits until the sidebar's element has a text matching `pattern`. */
+    const textMatches = (selector, pattern) => page.waitForFunction((sel, source, flags) => {
+      const el = document.querySelector('codesearch-sidebar')?.shadowRoot?.querySelector(sel);
+      return Boolean(el) && new RegExp(source, flags).test(el.textContent);
+    }, { polling: 100 }, selector, pattern.source, pattern.flags);
+
+    /** Waits until the sidebar's form field has exactly this value. */
+    const fieldIs = (selector, value) => page.waitForFunction((sel, expected) =>
+      document.querySelector('codesearch-sidebar')?.shadowRoot?.querySelector(sel)?.value === expected,
+    { polling: 100 }, selector, value);
+
+    /** The tab showing the options page, found by asking each tab where it is. */
+    async function optionsTab() {
+      for (const tab of await driver.browser.pages()) {
+        if (tab === page) continue;
+        // puppeteer's Firefox side doesn't follow navigations to moz-extension:// (tab.url() stays
+        // about:blank), and a tab that is still navigating may not answer yet.
+        const href = await Promise.race([tab.evaluate(() => location.href), new Promise((resolve) => setTimeout(resolve, 1000))]).catch(() => null);
+        if (href === driver.optionsUrl) return tab;
+      }
+      return null;
+    }
+
+    /** Clicks something in the sidebar that opens the extension's options page; returns that page, ready. */
+    async function openOptionsWith(selector) {
+      await page.click(S(selector));
+      const options = await until(optionsTab, 'the options page to open');
+      options.setDefaultTimeout(WAIT_MS.step);
+      // The fields are enabled once the saved settings are in them; typing earlier would be overwritten.
+      await options.waitForSelector('#fields:not([disabled])');
+      return options;
+    }
+
+    async function saveSettings(options, { serverUrl, token }) {
+      await options.locator('#server-url').fill(serverUrl);
+      if (token !== undefined) await options.locator('#api-token').fill(token);
+      await options.click('button[type=submit]');
+      // Until the background answers the check, the page says "Saved. Asking …": say so if it never does.
+      await options.waitForFunction(() => /^Saved\. The server answers|^Saved, but/.test(document.getElementById('status').textContent), { polling: 100 })
+        .catch(async (error) => {
+          throw new Error(`the options page still says "${await options.$eval('#status', (el) => el.textContent)}"`, { cause: error });
+        });
+    }
+
+    async function closeOptions(options) {
+      await options.close();
+      await page.bringToFront();
+    }
+
+    /** Opens the panel with its button unless it is open already. */
+    async function openPanel() {
+      if (await page.$eval(S('.panel'), (el) => el.hidden)) await page.click(S('.toggle'));
+      await visible('.panel');
+    }
+
+    before(async () => {
+      // The server first: a browser test of a server that isn't up would only time out, step by step.
+      const health = await fetch(`${SERVER}/api/v1/health`);
+      assert.equal(health.status, 200, `${SERVER} is not answering`);
+      tmp = await mkdtemp(path.join(os.tmpdir(), `codesearch-e2e-${browserName}-`));
+      await mkdir(screenshots, { recursive: true });
+      github = await startFakeGitHub(tmp);
+      const extensionDir = path.join(tmp, browserName);
+      await buildDirectory(browserName, extensionDir);
+      driver = await LAUNCHERS[browserName]({ extensionDir, github });
+      page = driver.page;
+      console.log(`# ${browserName} ${await driver.browser.version()}; waits up to ${WAIT_MS.step} ms (slowdown ${SLOWDOWN.toFixed(2)})`);
+    });
+
+    after(async () => {
+      await driver?.browser.close();
+      await github?.close();
+      if (tmp) await rm(tmp, { recursive: true, force: true });
+    });
+
+    it('the options page, opened from the sidebar, saves the server address and checks it', async () => {
+      // Before any settings the sidebar asks the default server; whatever it answers, Settings is there.
+      await page.goto(BLOB);
+      await inSidebar('.toggle:not([data-status=asking])');
+      await openPanel();
+      const options = await openOptionsWith('footer button.link');
+      await saveSettings(options, { serverUrl: `${SERVER}/`, token: '' });
+      assert.equal(await options.$eval('#status', (el) => el.className), 'ok');
+      assert.match(await options.$eval('#status', (el) => el.textContent), /The server answers: 1 indexed repository\./);
+      assert.equal(await options.$eval('#server-url', (el) => el.value), SERVER);
+      await options.screenshot({ path: path.join(screenshots, 'options.png') });
+      await closeOptions(options);
+      await page.click(S('.close'));
+      await hidden('.panel');
+    });
+
+    it('on a repository page a button appears, and GitHub keeps its layout', async () => {
+      await page.goto(BLOB);
+      // The button says it is asking until the server's answer about the repository arrives.
+      await inSidebar('.toggle[data-status=indexed]');
+      assert.equal(await page.$eval(S('.panel'), (el) => el.hidden), true);
+      assert.match(await attribute('.toggle', 'title'), /Search example\/sample/);
+      await shot('blob-page');
+    });
+
+    it('Alt+Shift+S opens the sidebar without moving the page; a query shows highlighted, linked results', async () => {
+      const mainBox = await (await page.$('main')).boundingBox();
+      await driver.pressSidebarShortcut(page);
+      await visible('.panel');
+      assert.deepEqual(await (await page.$('main')).boundingBox(), mainBox);
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+
+      // GitHub's one-key shortcuts listen on the document: typing in the sidebar must not reach them.
+      await page.evaluate(() => {
+        window.keysSeenByPage = 0;
+        document.addEventListener('keydown', () => { window.keysSeenByPage += 1; });
+      });
+      await page.type(S('input[name=q]'), 'compute a checksum of a file');
+      await page.keyboard.press('Enter');
+      await textMatches('.status', /functions? for “compute a checksum of a file”$/);
+      assert.equal(await page.evaluate(() => window.keysSeenByPage), 0);
+      const names = await resultNames();
+      assert.ok(names.slice(0, 3).includes('fingerprint'), names.join(', '));
+      const first = await page.$$(S('.result')).then((results) => results[names.indexOf('fingerprint')]);
+      const inFirst = (selector, read) => first.$eval(selector, read);
+      assert.equal(await inFirst('.location', (el) => el.textContent), 'sample/storage.py:8–14');
+      assert.equal(await inFirst('.location', (el) => el.getAttribute('href')),
+        'https://github.com/example/sample/blob/0123abc/sample/storage.py#L8-L14');
+      assert.match(await inFirst('.rating', (el) => el.textContent), /^\d+%$/);
+      assert.ok(await first.$$eval('pre.hl .k', (els) => els.length) > 0, 'keywords are highlighted');
+      assert.equal(await first.$$eval('.line', (els) => els.length), 7);
+      assert.equal(await text('.status'), '10 functions for “compute a checksum of a file”');
+      await shot('query-results');
+    });
+
+    it("GitHub's styles stay out of the sidebar and the sidebar's stay out of the page", async () => {
+      const style = (selector, property) => page.$eval(selector, (el, p) => getComputedStyle(el)[p], property);
+      assert.equal(await style(S('.tab'), 'borderTopWidth'), '0px');
+      assert.doesNotMatch(await style(S('pre.hl'), 'fontFamily'), /^serif/);
+      assert.equal(await style(S('.results'), 'listStyleType'), 'none');
+      assert.equal(await style('header .rating', 'backgroundColor'), 'rgb(130, 80, 223)');
+    });
+
+    it('"Similar functions" lists the functions like a result, and Back returns to the results', async () => {
+      const names = await resultNames();
+      const results = await page.$$(S('.result'));
+      await (await results[names.indexOf('fingerprint')].$('.similar')).click();
+      await textMatches('.status', /functions? similar to fingerprint$/);
+      assert.equal(await text('.status'), '10 functions similar to fingerprint');
+      const similar = await resultNames();
+      assert.ok(similar.length > 0 && !similar.includes('fingerprint'), similar.join(', '));
+      await shot('similar');
+      await page.click(S('.back'));
+      await textMatches('.status', /functions? for “compute a checksum of a file”$/);
+      assert.deepEqual(await resultNames(), names);
+    });
+
+    it('the shortcut, Escape and the button close and open it', async () => {
+      await driver.pressSidebarShortcut(page);
+      await hidden('.panel');
+      await page.click(S('.toggle'));
+      await visible('.panel');
+      await page.focus(S('input[name=q]'));
+      await page.keyboard.press('Escape');
+      await hidden('.panel');
+    });
+
+    it('"Search by code" on a selection in a blob page finds similar functions in the file\'s language', async () => {
+      // GitHub's code view selects inside its read-only textarea: select the lines of shrink() there.
+      const code = await page.evaluate(() => {
+        const area = document.getElementById('read-only-cursor-text-area');
+        const start = area.value.indexOf('def shrink');
+        const end = area.value.indexOf('\n\n', start);
+        area.focus();
+        area.setSelectionRange(start, end);
+        return area.value.slice(start, end);
+      });
+      // The menu opens where the user right-clicks: on the selected first line (the textarea lies over the lines).
+      const point = await page.$eval('#LC17', (line) => {
+        const box = line.getBoundingClientRect();
+        return { x: box.left + 100, y: box.top + box.height / 2 };
+      });
+      await driver.searchByCodeFromMenu(page, point, code);
+      await visible('.panel');
+      await fieldIs('textarea[name=code]', code);
+      await textMatches('.status', /^\d+ functions? like this python code$/);
+      assert.equal(await page.$eval(S('.code-form select'), (el) => el.value), 'python');
+      assert.equal(await text('.tab[aria-selected=true]'), 'Search by code');
+      assert.equal((await resultNames())[0], 'shrink');
+      await shot('search-by-code-blob');
+    });
+
+    it('in a pull-request diff the language comes from the diff header of the selected lines', async () => {
+      await page.goto(PULL);
+      // The sidebar was open in this tab: it opens again on the new page, with the last search.
+      await visible('.panel');
+      await page.waitForFunction(() => document.querySelector('codesearch-sidebar')
+        .shadowRoot.querySelector('textarea[name=code]')?.value.startsWith('def shrink'), { polling: 100 });
+      const { code, point } = await page.evaluate(() => {
+        const cells = [...document.querySelectorAll('.blob-code-inner')];
+        const first = cells.find((cell) => cell.textContent.startsWith('def compose'));
+        const last = cells.find((cell) => cell.textContent.includes('return message'));
+        const range = document.createRange();
+        range.setStart(first, 0);
+        range.setEnd(last, last.childNodes.length);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        const box = first.getBoundingClientRect();
+        return { code: getSelection().toString(), point: { x: box.left + 40, y: box.top + box.height / 2 } };
+      });
+      assert.match(code, /^def compose[^]*return message$/);
+      await driver.searchByCodeFromMenu(page, point, code);
+      await fieldIs('textarea[name=code]', code);
+      await textMatches('.status', /like this python code$/);
+      assert.equal(await page.$eval(S('.code-form select'), (el) => el.value), 'python');
+      assert.ok((await resultNames()).slice(0, 3).includes('compose'), (await resultNames()).join(', '));
+      await shot('search-by-code-pull-request');
+    });
+
+    it('an unindexed repository says so; indexing it needs a token, which the options take; then the job shows', async () => {
+      await page.goto(UNINDEXED);
+      await inSidebar('.toggle[data-status=not-indexed]');
+      assert.match(await attribute('.toggle', 'title'), /not indexed/);
+      await openPanel();
+      assert.match(await text('.index-view'), /^example\/unknown is not indexed on this codesearch server yet\.Indexing reads/);
+
+      // No token yet: the server refuses (401) and the sidebar says how to get access.
+      await page.click(S('.index-view button.primary'));
+      await textMatches('.index-view .error[role=alert]', /needs an access token from this server’s staff; paste it in the extension’s options/);
+      await shot('indexing-needs-token');
+
+      const options = await openOptionsWith('.index-view .open-settings');
+      assert.equal(await options.$eval('#server-url', (el) => el.value), SERVER);
+      await saveSettings(options, { serverUrl: SERVER, token: TOKEN });
+      assert.equal(await options.$eval('#status', (el) => el.className), 'ok');
+      await closeOptions(options);
+
+      await page.click(S('.index-view button.primary'));
+      await visible('.job');
+      assert.equal(await text('.job-stage'), 'Waiting for a worker');
+      assert.equal(await attribute('.job progress', 'value'), null, 'a queued job shows an indeterminate bar');
+      assert.equal(await page.$(S('.index-view .error')), null);
+      await shot('indexing-requested');
+    });
+
+    it('when the server cannot be reached, the button says so and the panel offers to try again', async () => {
+      await page.goto(BLOB);
+      await openPanel();
+      const options = await openOptionsWith('footer button.link');
+      await saveSettings(options, { serverUrl: 'http://127.0.0.1:9' }); // the discard port: nothing listens there
+      await closeOptions(options);
+      try {
+        await page.goto(BLOB);
+        await inSidebar('.toggle[data-status=error]');
+        assert.match(await attribute('.toggle', 'title'), /could not say whether example\/sample is indexed/);
+        await openPanel();
+        await visible('.error[role=alert]');
+        await textMatches('button.primary', /^Try again$/);
+        await shot('server-unreachable');
+      } finally {
+        await openPanel();
+        const restore = await openOptionsWith('footer button.link');
+        // The token field shows the token saved for the address typed; back on SERVER it is SERVER's again.
+        await saveSettings(restore, { serverUrl: SERVER });
+        assert.equal(await restore.$eval('#api-token', (el) => el.value), TOKEN);
+        await closeOptions(restore);
+      }
+    });
+  });
+}
