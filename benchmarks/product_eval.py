@@ -33,7 +33,8 @@ import numpy as np  # noqa: E402
 
 from codesearch.repositories.build import BuildSpec, build_version  # noqa: E402
 from training.corpus import read_jsonl  # noqa: E402
-from training.index import RepositoryIndex  # noqa: E402
+from training.index import DOC_WEIGHT, RepositoryIndex, build_index, function_doc  # noqa: E402
+from training.model import CodeSearchModel  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "product_eval"
 OUT = ROOT / "benchmarks" / "results" / "product_eval.json"
@@ -68,21 +69,33 @@ class MiniLM:
 
 
 def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_dir: Path, work: Path,
-                        minilm: MiniLM | None) -> tuple[dict[str, list], dict]:
+                        minilm: MiniLM | None, doc_weights: list[float]) -> tuple[dict[str, list], dict]:
+    """Ranks of each query's answer by every system; systems other than the product's defaults are named
+    mode@doc<weight> (the same build's model, indexed again with that weight of documentation)."""
     started = time.perf_counter()
     spec = BuildSpec(full_name=entry["repository"], indexes_dir=work, base_model=model_dir,
                      path=sources / entry["repository"], commit=entry["commit"])
     result = build_version(spec)
-    index = RepositoryIndex(result.directory)
     functions = list(read_jsonl(result.directory / "functions.jsonl.gz"))
-    key_of = {(f["language"], f["item"]): (f["path"], f["func_name"]) for f in functions}
     info = {"functions": len(functions), "build_seconds": round(time.perf_counter() - started, 1),
             "model": result.manifest.get("model", {}).get("model")}
+    documented = {(f["path"], f["func_name"]) for f in functions if function_doc(f)}
+    for query in queries:  # do documented functions bury undocumented ones? (see the subsets)
+        query["answer_documented"] = any((a["path"], a["func_name"]) in documented for a in query["answers"])
     ranks: dict[str, list] = defaultdict(list)
-    for query in queries:
-        for mode in MODES:
-            hits = index.search(query["query"], k=DEPTH, mode=mode)
-            ranks[mode].append(rank_of([key_of[(h.language, h.item)] for h in hits], query["answers"]))
+    model = CodeSearchModel.load(result.directory / "model", device="cpu")
+    for weight in dict.fromkeys([DOC_WEIGHT, *doc_weights]):
+        directory = result.directory
+        if weight != DOC_WEIGHT:
+            directory = work / f"{result.directory.name}-doc{weight}"
+            build_index(model, functions, directory, doc_weight=weight)
+        index = RepositoryIndex(directory)
+        key_of = {(f["language"], f["item"]): (f["path"], f["func_name"]) for f in index.functions()}
+        for query in queries:
+            for mode in MODES:
+                hits = index.search(query["query"], k=DEPTH, mode=mode)
+                name = mode if weight == DOC_WEIGHT else f"{mode}@doc{weight}"
+                ranks[name].append(rank_of([key_of[(h.language, h.item)] for h in hits], query["answers"]))
     if minilm is not None:
         t = time.perf_counter()
         vectors = minilm.encode([f["original_string"] for f in functions])
@@ -93,8 +106,8 @@ def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_d
             ranks["minilm"].append(rank_of([(functions[i]["path"], functions[i]["func_name"]) for i in order],
                                            query["answers"]))
     t = time.perf_counter()
-    for language in index.languages:
-        index.model.encode_functions([f for f in functions if f["language"] == language], language)
+    for language in {f["language"] for f in functions} & set(model.languages):
+        model.encode_functions([f for f in functions if f["language"] == language], language)
     info["model_encode_ms_per_function"] = round((time.perf_counter() - t) * 1000 / len(functions), 3)
     return ranks, info
 
@@ -105,12 +118,17 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=ROOT / "indexes" / "base", help="the base model")
     parser.add_argument("--split", choices=["validation", "test", "all"], default="all")
     parser.add_argument("--no-minilm", action="store_true", help="leave the sentence transformer out")
+    parser.add_argument("--doc-weights", type=float, nargs="*", default=[],
+                        help=f"also index with these weights of documentation (the product uses {DOC_WEIGHT})")
+    parser.add_argument("--repositories", nargs="*", help="only these owner/name (default: all)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    repositories = json.loads((DATA / "repositories.json").read_text())
+    repositories = [r for r in json.loads((DATA / "repositories.json").read_text())
+                    if not args.repositories or r["repository"] in args.repositories]
     queries = [json.loads(line) for line in (DATA / "queries.jsonl").read_text().splitlines() if line.strip()]
     if args.split != "all":
         queries = [q for q in queries if q["split"] == args.split]
+    queries = [q for q in queries if any(q["repository"] == r["repository"] for r in repositories)]
     for entry in repositories:
         if not (args.sources / entry["repository"]).is_dir():
             raise SystemExit(f"{args.sources / entry['repository']} is missing: check out {entry['repository']} "
@@ -123,22 +141,26 @@ def main() -> None:
             mine = [q for q in queries if q["repository"] == entry["repository"]]
             if not mine:
                 continue
-            ranks, info = evaluate_repository(entry, mine, args.sources, args.model, Path(work), minilm)
+            ranks, info = evaluate_repository(entry, mine, args.sources, args.model, Path(work), minilm,
+                                              args.doc_weights)
             repos[entry["repository"]] = info
             for i, query in enumerate(mine):
                 per_query.append((query, {system: ranks[system][i] for system in ranks}))
             print(f"{entry['repository']}: {info}", flush=True)
     systems = list(per_query[0][1])
-    report = {"model": str(args.model), "split": args.split, "repositories": repos, "systems": {}}
-    for subset, keep in (("all", lambda q: True), ("no shared word", lambda q: not q["shares_name_word"])):
+    report = {"model": str(args.model), "split": args.split, "doc_weight": DOC_WEIGHT, "repositories": repos,
+              "systems": {}}
+    subsets = (("all", lambda q: True), ("no shared word", lambda q: not q["shares_name_word"]),
+               ("undocumented answer", lambda q: not q["answer_documented"]))
+    for subset, keep in subsets:
         report["systems"][subset] = {s: scores([r[s] for q, r in per_query if keep(q)]) for s in systems}
-    report["per_query"] = [{"id": q["id"], **r} for q, r in per_query]
+    report["per_query"] = [{"id": q["id"], "answer_documented": q["answer_documented"], **r} for q, r in per_query]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'subset':16s} {'system':8s} {'hit@1':>6s} {'hit@5':>6s} {'MRR':>6s}  queries")
+    print(f"\n{'subset':20s} {'system':16s} {'hit@1':>6s} {'hit@5':>6s} {'MRR':>6s}  queries")
     for subset, by_system in report["systems"].items():
         for system, figures in by_system.items():
-            print(f"{subset:16s} {system:8s} {figures['hit@1']:6.3f} {figures['hit@5']:6.3f} {figures['mrr']:6.3f}  "
+            print(f"{subset:20s} {system:16s} {figures['hit@1']:6.3f} {figures['hit@5']:6.3f} {figures['mrr']:6.3f}  "
                   f"{figures['queries']}")
     print(f"\nwritten to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
 

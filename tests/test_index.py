@@ -5,7 +5,7 @@ import pytest
 
 from training.extract import extract_path
 from training.index import (IndexCheckError, RepositoryIndex, build_index, check_index, cosine_from_angular,
-                            recall_probes)
+                            recall_probes, with_docs)
 from conftest import SAMPLE_REPO
 from training.tokenize import subtokens
 
@@ -31,10 +31,28 @@ def test_every_function_is_in_the_index_in_its_place(built, trained_model):
     assert ann.get_n_items() == len(functions) >= 10
     rows = sorted(read_jsonl(out / "functions.jsonl.gz"), key=lambda r: r["item"])
     assert sorted(r["func_name"] for r in rows) == sorted(f["func_name"] for f in functions)
-    expected = trained_model.encode_functions(rows, "python")
+    expected = with_docs(trained_model, rows, trained_model.encode_functions(rows, "python"), manifest["doc_weight"])
     stored = [ann.get_item_vector(r["item"]) for r in rows]
     assert np.allclose(np.array(stored, dtype=np.float32), expected, atol=1e-5)
     assert manifest["languages"]["python"]["recall_at_10"] >= 0.95 and manifest["dims"] == 256
+
+
+def test_a_functions_documentation_takes_part_in_search(trained_model, tmp_path):
+    """`when` says "calendar day" only in its docstring: BM25 finds it by those words once the docs are
+    read, and the query's cosine with its vector rises."""
+    functions = [f.to_record() for f in extract_path(SAMPLE_REPO, repo="example/sample", sha="0123abc")]
+    query = "turn text into a calendar day"
+    ranks, cosines = {}, {}
+    for weight in (0.0, 0.5):
+        build_index(trained_model, functions, tmp_path / str(weight), n_trees=10, doc_weight=weight)
+        index = RepositoryIndex(tmp_path / str(weight))
+        names = {(f["language"], f["item"]): f["func_name"] for f in index.functions()}
+        lexical = [names[(h.language, h.item)] for h in index.search("calendar", k=5, mode="bm25")]
+        ranks[weight] = lexical.index("when") + 1 if "when" in lexical else None
+        cosines[weight] = next(h.score for h in index.search(query, k=len(functions), mode="neural")
+                               if names[(h.language, h.item)] == "when")
+    assert ranks == {0.0: None, 0.5: 1}
+    assert cosines[0.5] > cosines[0.0]
 
 
 def test_an_index_that_lost_an_item_fails_its_check(built, tmp_path):

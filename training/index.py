@@ -53,6 +53,11 @@ EXACT_MAX = 20_000
 # vectors Annoy needs about 5 ms a query for recall 0.95, and it gets worse with size. Below it, Annoy's
 # build (seconds) is much cheaper than the graph's and its latency is still small beside encoding.
 HNSW_MIN = 100_000
+# A function's documentation takes part in search (the CodeSearchNet protocol keeps it out of training
+# pairs, but a repository's docs are the text most like what people type): its vector is the unit code
+# vector plus DOC_WEIGHT times the unit vector of the doc through the query encoder, and BM25 reads the
+# doc's words beside the code's. Undocumented functions keep their code vector (see product_eval).
+DOC_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,9 @@ def cosine_from_angular(distance: float) -> float:
 
 def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Path, n_trees: int = 50,
                 search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 1000, extra: dict | None = None,
-                vectors: dict[tuple[str, str], Sequence[float]] | None = None, hnsw_min: int = HNSW_MIN,
-                hnsw_m: int = 32, hnsw_ef_construction: int = EF_CONSTRUCTION, ef_search: int = 32) -> dict:
+                vectors: dict[tuple[str, str, str], Sequence[float]] | None = None, hnsw_min: int = HNSW_MIN,
+                hnsw_m: int = 32, hnsw_ef_construction: int = EF_CONSTRUCTION, ef_search: int = 32,
+                doc_weight: float = DOC_WEIGHT) -> dict:
     """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
 
     `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
@@ -83,8 +89,9 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     is stored per language and used when serving. Languages of more than `hnsw_min` functions get an
     HNSW graph with `hnsw_m` links per vector (built keeping `hnsw_ef_construction` candidates), and
     its `ef_search` (candidates kept per query) is widened the same way instead.
-    `vectors` maps (language, code hash) to an embedding already computed by the same model: those
+    `vectors` maps `vector_key(function)` to an embedding already computed by the same model: those
     functions are not embedded again (an update of a repository whose model did not change).
+    `doc_weight`: how much a function's documentation adds to its vector (0: code alone).
     Functions in languages the model has no encoder for are counted and left out.
     Raises IndexCheckError when the item counts or the recall against exact search fall short.
     """
@@ -104,7 +111,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     languages = {}
     rows = []
     for language, fns in sorted(by_language.items()):
-        embedded, reused = _embed(model, fns, language, vectors or {})
+        embedded, reused = _embed(model, fns, language, vectors or {}, doc_weight)
         ann = AnnoyIndex(embedded.shape[1], METRIC)
         for item, vector in enumerate(embedded):
             ann.add_item(item, vector)
@@ -112,7 +119,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         path = out / f"{language}.ann"
         ann.save(str(path))
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
-        BM25([code_tokens(f["code_tokens"]) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
+        BM25([lexical_tokens(f, doc_weight > 0) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
         probes = recall_probes(model, fns, embedded, recall_sample)
         exact = {kind: exact_top_10(embedded, p) for kind, p in probes.items()}  # once, whatever the width
         entry = {"count": len(fns), "items": ann.get_n_items(), "file": path.name, "sha256": _sha256(path),
@@ -136,6 +143,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     write_jsonl(out / "functions.jsonl.gz", rows)
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
+        "doc_weight": doc_weight,
         "languages": languages, "functions": len(rows), "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
         "functions_sha256": _sha256(out / "functions.jsonl.gz"), **(extra or {}),
     }
@@ -144,20 +152,49 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     return manifest
 
 
-def _embed(model: CodeSearchModel, fns: list[dict], language: str, known: dict) -> tuple[np.ndarray, int]:
-    """Vectors for `fns` in order, taking those in `known` (by code hash) and embedding the rest."""
+def vector_key(fn: dict) -> tuple[str, str, str]:
+    """What a function's vector depends on: its language, code and documentation."""
+    return fn["language"], code_hash(fn), hashlib.sha1(function_doc(fn).encode("utf-8")).hexdigest()
+
+
+def function_doc(fn: dict) -> str:
+    return (fn.get("docstring") or fn.get("summary") or "").strip()
+
+
+def lexical_tokens(fn: dict, with_doc: bool = True) -> list[str]:
+    """What BM25 reads of a function: its code's tokens, and its documentation's words."""
+    tokens = code_tokens(fn["code_tokens"])
+    return tokens + query_tokens(function_doc(fn)) if with_doc else tokens
+
+
+def _embed(model: CodeSearchModel, fns: list[dict], language: str, known: dict,
+           doc_weight: float = DOC_WEIGHT) -> tuple[np.ndarray, int]:
+    """Vectors for `fns` in order, taking those in `known` (by `vector_key`) and embedding the rest."""
     out = np.zeros((len(fns), model.config.embedding_dim), dtype=np.float32)
     todo = []
     for i, fn in enumerate(fns):
-        vector = known.get((language, code_hash(fn)))
+        vector = known.get(vector_key(fn))
         if vector is None:
             todo.append(i)
         else:
             out[i] = vector
     for start in tqdm(range(0, len(todo), 4096), desc=f"embed {language}", unit="chunk", leave=False):
         chunk = todo[start:start + 4096]
-        out[chunk] = model.encode_functions([fns[i] for i in chunk], language)
+        out[chunk] = with_docs(model, [fns[i] for i in chunk], model.encode_functions([fns[i] for i in chunk], language),
+                               doc_weight)
     return out, len(fns) - len(todo)
+
+
+def with_docs(model: CodeSearchModel, fns: list[dict], code: np.ndarray, doc_weight: float) -> np.ndarray:
+    """The unit vector of each function's unit code vector plus `doc_weight` times the unit vector of its
+    doc through the query encoder."""
+    def unit(v):
+        return v / np.linalg.norm(v, axis=1, keepdims=True).clip(1e-12)
+    vectors = unit(code)
+    documented = [i for i, fn in enumerate(fns) if function_doc(fn)]
+    if doc_weight and documented:
+        vectors[documented] += doc_weight * unit(model.encode_queries([function_doc(fns[i]) for i in documented]))
+    return unit(vectors)
 
 
 def check_index(directory: str | Path) -> dict:

@@ -17,10 +17,10 @@ from annoy import AnnoyIndex
 
 from codesearch.repositories.fetch import (DEFAULT_HOSTS, FetchLimits, IndexingError, check_commit, check_url,
                                            checkout_commit, clone, github_url, parse_full_name, remote_head)
-from training.corpus import code_hash, read_jsonl
+from training.corpus import read_jsonl
 from training.extract import ExtractStats, extract_path
 from training.finetune import FinetuneConfig, finetune
-from training.index import IndexCheckError, build_index
+from training.index import DOC_WEIGHT, IndexCheckError, build_index, vector_key
 from training.model import CodeSearchModel
 
 # Re-exported: the Django side and the benchmarks import these from here.
@@ -127,15 +127,17 @@ def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progres
     return model, report, None
 
 
-def _previous_vectors(directory: Path) -> dict[tuple[str, str], list[float]]:
-    """(language, code hash) -> vector of the previous version's functions."""
+def _previous_vectors(directory: Path) -> dict[tuple[str, str, str], list[float]]:
+    """`vector_key` -> vector of the previous version's functions."""
     manifest = json.loads((directory / "manifest.json").read_text())
     indexes = {}
     for language, entry in manifest["languages"].items():
         ann = AnnoyIndex(manifest["dims"], manifest["metric"])
         ann.load(str(directory / entry["file"]))
         indexes[language] = ann
-    return {(f["language"], code_hash(f)): indexes[f["language"]].get_item_vector(f["item"])
+    if manifest.get("doc_weight", 0.0) != DOC_WEIGHT:  # built with other docs in its vectors: embed anew
+        return {}
+    return {vector_key(f): indexes[f["language"]].get_item_vector(f["item"])
             for f in read_jsonl(directory / "functions.jsonl.gz") if f["language"] in indexes}
 
 

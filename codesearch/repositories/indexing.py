@@ -291,7 +291,8 @@ def _finish(job: IndexingJob, status: str, message: str) -> None:
 def work(once: bool = False, poll: float = 2.0) -> int:
     """Run queued jobs until SIGTERM or SIGINT (with `once`: until none is queued). Returns how many ran.
 
-    SIGTERM stops the running build at once and puts its job back in the queue for the next worker."""
+    SIGTERM (or Ctrl-C) stops the running build at once and puts its job back in the queue for the next
+    worker."""
     worker = _holder()
     stopping = False
 
@@ -299,7 +300,7 @@ def work(once: bool = False, poll: float = 2.0) -> int:
         nonlocal stopping
         stopping = True
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     ran, last_sweep = 0, 0.0
     try:
         while not stopping:
@@ -323,7 +324,8 @@ def work(once: bool = False, poll: float = 2.0) -> int:
                 continue
             ran += 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return ran
 
 
