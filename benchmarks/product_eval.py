@@ -10,7 +10,7 @@ commit (see benchmarks/product_eval/README.md). Each repository is built with th
 keep-or-drop check, embedding, Annoy + BM25), then every query is answered by the built index in each
 mode (neural, BM25, hybrid) and by all-MiniLM-L6-v2 over the same functions (their full source with
 its documentation, as a user would put them in a vector store). A query is answered at rank r when
-its first accepted function (path and name) comes r-th. Figures: hit@1, hit@5 and MRR (over the top
+its first accepted function (path, name and first line) comes r-th. Figures: hit@1, hit@5 and MRR (over the top
 100), for all queries and for those that share no word with their answer's name, with the time each
 system takes to encode a function. Writes benchmarks/results/product_eval.json.
 """
@@ -42,8 +42,13 @@ DEPTH = 100
 MODES = ("neural", "bm25", "hybrid")
 
 
-def rank_of(found: list[tuple[str, str]], answers: list[dict]) -> int | None:
-    wanted = {(a["path"], a["func_name"]) for a in answers}
+def key(function: dict) -> tuple[str, str, int]:
+    """Path, name and first line: overloads and same-named functions in one file are told apart."""
+    return function["path"], function["func_name"], function["start_line"]
+
+
+def rank_of(found: list[tuple[str, str, int]], answers: list[dict]) -> int | None:
+    wanted = {key(a) for a in answers}
     return next((i + 1 for i, key in enumerate(found) if key in wanted), None)
 
 
@@ -79,9 +84,9 @@ def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_d
     functions = list(read_jsonl(result.directory / "functions.jsonl.gz"))
     info = {"functions": len(functions), "build_seconds": round(time.perf_counter() - started, 1),
             "model": result.manifest.get("model", {}).get("model")}
-    documented = {(f["path"], f["func_name"]) for f in functions if function_doc(f)}
+    documented = {key(f) for f in functions if function_doc(f)}
     for query in queries:  # do documented functions bury undocumented ones? (see the subsets)
-        query["answer_documented"] = any((a["path"], a["func_name"]) in documented for a in query["answers"])
+        query["answer_documented"] = any(key(a) in documented for a in query["answers"])
     ranks: dict[str, list] = defaultdict(list)
     model = CodeSearchModel.load(result.directory / "model", device="cpu")
     for weight in dict.fromkeys([DOC_WEIGHT, *doc_weights]):
@@ -90,7 +95,7 @@ def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_d
             directory = work / f"{result.directory.name}-doc{weight}"
             build_index(model, functions, directory, doc_weight=weight)
         index = RepositoryIndex(directory)
-        key_of = {(f["language"], f["item"]): (f["path"], f["func_name"]) for f in index.functions()}
+        key_of = {(f["language"], f["item"]): key(f) for f in index.functions()}
         for query in queries:
             for mode in MODES:
                 hits = index.search(query["query"], k=DEPTH, mode=mode)
@@ -103,8 +108,7 @@ def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_d
         query_vectors = minilm.encode([q["query"] for q in queries])
         for query, vector in zip(queries, query_vectors):
             order = np.argsort(-(vectors @ vector))[:DEPTH]
-            ranks["minilm"].append(rank_of([(functions[i]["path"], functions[i]["func_name"]) for i in order],
-                                           query["answers"]))
+            ranks["minilm"].append(rank_of([key(functions[i]) for i in order], query["answers"]))
     t = time.perf_counter()
     for language in {f["language"] for f in functions} & set(model.languages):
         model.encode_functions([f for f in functions if f["language"] == language], language)
