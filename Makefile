@@ -14,7 +14,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
-# The browser tests drive Debian's Chromium with playwright-core (npm); nothing downloads a browser.
+# The browser tests drive Debian's Chromium and Firefox ESR with playwright-core and puppeteer-core (npm);
+# nothing downloads a browser.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@

@@ -2,6 +2,7 @@
 repository indexed with it. Both are built once per test session (about a minute on 2 cores)."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -45,14 +46,19 @@ def trained_model_dir(request) -> Path:
     it; any change to training/ trains a new one."""
     code = b"".join(p.read_bytes() for p in sorted((ROOT / "training").rglob("*.py")))
     out = Path(request.config.cache.mkdir(f"trained-model-{hashlib.sha256(code).hexdigest()[:16]}"))
-    if not (out / "training.json").is_file():
-        corpus = out / "corpus"
-        run_cli("corpus", "build", "--out", str(corpus), "--source", "local", "--languages", "python",
-                "--path", sysconfig.get_paths()["stdlib"], "--path", sysconfig.get_paths()["purelib"],
-                "--exclude", "django")
-        run_cli("train", "--corpus", str(corpus), "--out", str(out), "--epochs", "6", "--patience", "2",
-                "--no-wandb", "--force")
-        shutil.rmtree(corpus)
+    # Two test runs at once (say a developer's and a helper's) must not train into one folder together:
+    # the second waits for the first and uses its model.
+    with open(out.parent / f"{out.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "training.json").is_file():
+            corpus = out / "corpus"
+            shutil.rmtree(corpus, ignore_errors=True)
+            run_cli("corpus", "build", "--out", str(corpus), "--source", "local", "--languages", "python",
+                    "--path", sysconfig.get_paths()["stdlib"], "--path", sysconfig.get_paths()["purelib"],
+                    "--exclude", "django")
+            run_cli("train", "--corpus", str(corpus), "--out", str(out), "--epochs", "6", "--patience", "2",
+                    "--no-wandb", "--force")
+            shutil.rmtree(corpus)
     return out
 
 
