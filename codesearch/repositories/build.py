@@ -1,7 +1,8 @@
 """Building a repository's index version: fetch -> extract -> fine-tune -> embed -> Annoy -> checks.
 
-Nothing here touches Django or a database, so a build can run in this process, in the worker, or as
-a Ray task on another machine; `pipeline.go_live()` then switches the checked result live.
+Nothing here touches Django or a database, so a build can run in a child process of the worker
+(`build_process`) or as a Ray task on another machine; `indexing.publish()` then switches the checked
+result live.
 """
 from __future__ import annotations
 
