@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import ipaddress
 import os
+import socket
 import shutil
 import subprocess
 import sys
@@ -112,3 +114,32 @@ def manage_process(*args: str, **extra_env: str) -> subprocess.Popen:
     """`python manage.py ARGS` as its own process, as an operator would start it."""
     return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=process_env(**extra_env),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _loopback(host) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture
+def loopback_network_only(monkeypatch):
+    """Fail a test that looks a name up, or connects, anywhere but loopback (the database may), or
+    makes a reverse look-up: the code under test must refuse before it reaches the network."""
+    lookup, connect = socket.getaddrinfo, socket.socket.connect
+
+    def guarded_lookup(host, *args, **kwargs):
+        if not _loopback(host):
+            pytest.fail(f"a test looked up {host!r}")
+        return lookup(host, *args, **kwargs)
+
+    def guarded_connect(self, address):
+        if not (isinstance(address, (str, bytes)) or _loopback(address[0])):
+            pytest.fail(f"a test connected to {address!r}")
+        return connect(self, address)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_lookup)
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "gethostbyaddr", lambda *args: pytest.fail("a reverse DNS look-up"))

@@ -17,23 +17,7 @@ from web_support import bearer, get_json, indexer, indexer_client, post_json, to
 INDEX = "repositories/django/django/index"
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Fail any test that would look up a name or connect anywhere but loopback (the database may)."""
-    lookup, connect = socket.getaddrinfo, socket.socket.connect
-
-    def guarded_lookup(host, *args, **kwargs):
-        assert host in LOOPBACK, f"a test looked up {host!r}"
-        return lookup(host, *args, **kwargs)
-
-    def guarded_connect(self, address):
-        assert isinstance(address, (str, bytes)) or address[0] in LOOPBACK, f"a test connected to {address!r}"
-        return connect(self, address)
-    monkeypatch.setattr(socket, "getaddrinfo", guarded_lookup)
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+pytestmark = pytest.mark.usefixtures("loopback_network_only")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ talks to servers on loopback that these tests start, or to file:// repositories.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import socket
@@ -30,17 +29,7 @@ def git(cwd, *args) -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
-@pytest.fixture(autouse=True)
-def no_real_dns(monkeypatch):
-    """Any look-up of a name other than localhost, or any reverse look-up, fails the test."""
-    real = socket.getaddrinfo
-
-    def loopback_only(host, *args, **kwargs):
-        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
-            pytest.fail(f"a real DNS look-up of {host!r}")
-        return real(host, *args, **kwargs)
-    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
-    monkeypatch.setattr(socket, "gethostbyaddr", lambda *args: pytest.fail("a reverse DNS look-up"))
+pytestmark = pytest.mark.usefixtures("loopback_network_only")
 
 
 def make_repo(path: Path, files: dict[str, bytes | Path]) -> str:

@@ -176,21 +176,28 @@ def big_origin(tmp_path):
     return make_origin(tmp_path / "django-origin", django.__path__[0])
 
 
-def mid_build(job):
-    job.refresh_from_db()
-    return job.status == "running" and job.progress >= 0.1
+@pytest.fixture
+def job_mid_build(indexes_dir, file_urls, big_origin):
+    """(job, worker): a worker process caught in the middle of building a requested job."""
+    job = request_indexing("example/django", url=f"file://{big_origin}")
+    worker = manage_process("run_worker", "--poll", "0.2", **FILE_URLS)
+
+    def building():
+        job.refresh_from_db()
+        return job.status == "running" and job.progress >= 0.1
+    try:
+        wait_for(building, "the build to start")
+        yield job, worker
+    finally:
+        worker.kill()
+        worker.wait()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sigterm_puts_the_running_job_back_in_the_queue(indexes_dir, file_urls, big_origin):
-    job = request_indexing("example/django", url=f"file://{big_origin}")
-    worker = manage_process("run_worker", "--poll", "0.2", **FILE_URLS)
-    try:
-        wait_for(lambda: mid_build(job), "the build to start")
-        worker.send_signal(signal.SIGTERM)
-        output = worker.communicate(timeout=120)[0]
-    finally:
-        worker.kill()
+def test_sigterm_puts_the_running_job_back_in_the_queue(job_mid_build, indexes_dir):
+    job, worker = job_mid_build
+    worker.send_signal(signal.SIGTERM)
+    output = worker.communicate(timeout=120)[0]
     assert worker.returncode == 0, output
     job.refresh_from_db()
     assert job.status == "queued" and job.attempts == 0 and job.worker == "" and "stopped" in job.stage
@@ -199,15 +206,9 @@ def test_sigterm_puts_the_running_job_back_in_the_queue(indexes_dir, file_urls, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_running_job_can_be_cancelled(indexes_dir, file_urls, big_origin):
-    job = request_indexing("example/django", url=f"file://{big_origin}")
-    worker = manage_process("run_worker", "--poll", "0.2", **FILE_URLS)
-    try:
-        wait_for(lambda: mid_build(job), "the build to start")
-        indexing.cancel(job)
-        wait_for(lambda: IndexingJob.objects.get(pk=job.pk).status == "cancelled", "the job to stop")
-        assert worker.poll() is None  # the worker goes on with other jobs
-    finally:
-        worker.kill()
-        worker.wait()
+def test_a_running_job_can_be_cancelled(job_mid_build):
+    job, worker = job_mid_build
+    indexing.cancel(job)
+    wait_for(lambda: IndexingJob.objects.get(pk=job.pk).status == "cancelled", "the job to stop")
+    assert worker.poll() is None  # the worker goes on with other jobs
     assert Repository.objects.get(name="django").live_version is None

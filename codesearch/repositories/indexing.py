@@ -247,7 +247,7 @@ def run_job(job: IndexingJob, stop_requested=lambda: False) -> IndexingJob:
 
     try:
         if not lock.try_acquire():
-            _requeue(job, "waiting: another build of this repository is running", count_attempt=False)
+            _requeue(job, "waiting: another build of this repository is running")
             return job
         try:
             sweep(repository)
@@ -260,7 +260,7 @@ def run_job(job: IndexingJob, stop_requested=lambda: False) -> IndexingJob:
     except Cancelled:
         _finish(job, Status.CANCELLED, "cancelled while it ran; the live version is unchanged")
     except WorkerStopping:
-        _requeue(job, "queued again: its worker was stopped", count_attempt=False)
+        _requeue(job, "queued again: its worker was stopped")
         raise
     except IndexingError as e:
         _finish(job, Status.FAILED, str(e))
@@ -273,11 +273,11 @@ def run_job(job: IndexingJob, stop_requested=lambda: False) -> IndexingJob:
     return job
 
 
-def _requeue(job: IndexingJob, stage: str, count_attempt: bool = True) -> None:
-    # A worker told to stop did nothing wrong: that start does not count against the job's attempts.
+def _requeue(job: IndexingJob, stage: str) -> None:
+    """Back in the queue through no fault of the job's (a busy repository, a stopped worker): that start
+    does not count against its attempts."""
     IndexingJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-        status=Status.QUEUED, stage=stage, worker="", lease_until=None,
-        attempts=F("attempts") - (0 if count_attempt else 1))
+        status=Status.QUEUED, stage=stage, worker="", lease_until=None, attempts=F("attempts") - 1)
     job.refresh_from_db()
 
 
@@ -331,15 +331,20 @@ def work(once: bool = False, poll: float = 2.0) -> int:
 
 # 4. The build's specification ------------------------------------------------------------------------
 
-def spec_for(full_name: str, path: str | Path | None = None, url: str | None = None, commit: str | None = None,
-             prefix: str = "", base_model: Path | None = None, n_trees: int = 50,
-             reuse_model: bool = False) -> BuildSpec:
-    parse_full_name(full_name)
+def _check_source(full_name: str, url: str | None, commit: str | None) -> tuple[str, str]:
+    """(owner, name) once the name, URL and commit are known to be of the right shape."""
+    owner, name = parse_full_name(full_name)
     if url is not None:
         check_url(url, clone_schemes(), clone_hosts())
     if commit is not None:
         check_commit(commit)
-    owner, name = full_name.split("/")
+    return owner, name
+
+
+def spec_for(full_name: str, path: str | Path | None = None, url: str | None = None, commit: str | None = None,
+             prefix: str = "", base_model: Path | None = None, n_trees: int = 50,
+             reuse_model: bool = False) -> BuildSpec:
+    owner, name = _check_source(full_name, url, commit)
     live = Repository.objects.filter(owner=owner, name=name).select_related("live_version").first()
     previous = live.live_version.directory if live and live.live_version else None
     if url is None and path is None and live and live.url:
@@ -419,8 +424,7 @@ def index_repository(full_name: str, path: str | Path | None = None, commit: str
     """Index `full_name` from a local checkout (`path`) or a fetch (`url`, default GitHub) and publish it;
     returns the live version. Waits up to `wait` seconds (default CODESEARCH_LOCK_WAIT_SECONDS) for
     another build of the same repository to finish."""
-    spec_for(full_name, path=path, url=url, commit=commit, prefix=prefix)  # refuse bad input before anything
-    owner, name = full_name.split("/")
+    owner, name = _check_source(full_name, url, commit)  # bad input creates nothing
     repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
     live = repository.live_version
     if (live and commit and live.commit == commit and live.manifest.get("format") == FORMAT
