@@ -180,8 +180,8 @@ def _embed(model: CodeSearchModel, fns: list[dict], language: str, known: dict,
             out[i] = vector
     for start in tqdm(range(0, len(todo), 4096), desc=f"embed {language}", unit="chunk", leave=False):
         chunk = todo[start:start + 4096]
-        out[chunk] = with_docs(model, [fns[i] for i in chunk], model.encode_functions([fns[i] for i in chunk], language),
-                               doc_weight)
+        records = [fns[i] for i in chunk]
+        out[chunk] = with_docs(model, records, model.encode_functions(records, language), doc_weight)
     return out, len(fns) - len(todo)
 
 
