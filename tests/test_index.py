@@ -128,9 +128,9 @@ def test_tampered_index_fails_its_checks(built, tmp_path):
     out, _, _ = built
     shutil.copytree(out, tmp_path / "copy")
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["functions"] += 1  # a manifest that claims a function the files do not hold
+    manifest["units"] += 1  # a manifest that claims a unit the files do not hold
     (tmp_path / "copy" / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexCheckError, match="functions listed for"):
+    with pytest.raises(IndexCheckError, match="units listed for"):
         check_index(tmp_path / "copy")
     (tmp_path / "copy" / "manifest.json").write_text((out / "manifest.json").read_text())
     (tmp_path / "copy" / "functions.jsonl.gz").write_bytes(b"")
@@ -266,3 +266,90 @@ def test_large_languages_are_served_by_an_hnsw_graph(trained_model, stdlib_corpu
     (tmp_path / "python.hnsw").write_bytes(graph[:-1] + bytes([graph[-1] ^ 1]))
     with pytest.raises(IndexCheckError, match="python.hnsw does not match its checksum"):
         check_index(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def built_units(trained_model, tmp_path_factory):
+    """The sample repository indexed as the product does: functions, classes and blocks."""
+    out = tmp_path_factory.mktemp("units")
+    units = [f.to_record() for f in extract_path(SAMPLE_REPO, repo="example/sample", sha="0123abc", units=True)]
+    build_index(trained_model, units, out, n_trees=10)
+    index = RepositoryIndex(out)
+    return out, index, {f["item"]: f for f in index.functions()}
+
+
+def test_the_manifest_and_the_units_file_say_each_items_kind_and_group(built_units):
+    out, index, by_item = built_units
+    manifest = json.loads((out / "manifest.json").read_text())
+    kinds = [f["kind"] for f in by_item.values()]
+    assert manifest["kinds"] == {k: kinds.count(k) for k in ("function", "class", "block")}
+    assert manifest["functions"] == kinds.count("function") < manifest["units"] == len(kinds)
+    table = np.load(out / "python.units.npy")
+    report = next(i for i, f in by_item.items() if f["kind"] == "function" and f["func_name"] == "monthly_report")
+    for item, f in by_item.items():
+        assert ("function", "class", "block")[table[0, item]] == f["kind"]
+        assert table[1, item] == (report if f["kind"] == "block" else item)
+
+
+def test_a_kind_narrows_every_search_to_that_kind(built_units):
+    _, index, by_item = built_units
+    for mode in ("hybrid", "neural", "bm25"):
+        classes = index.search("write sales reports as csv", k=5, mode=mode, kind="class")
+        assert classes and {by_item[h.item]["kind"] for h in classes} == {"class"}
+        assert by_item[classes[0].item]["func_name"] == "ReportWriter"
+    blocks = index.search("revenue of each product", k=5, kind="block")
+    assert {by_item[h.item]["kind"] for h in blocks} == {"block"}
+    assert by_item[blocks[0].item]["summary"] == "add up the revenue of each product"
+    code = index.search_code("total = sum(x for x in y)", "python", k=3, kind="block")
+    assert code and {by_item[h.item]["kind"] for h in code} == {"block"}
+    with pytest.raises(ValueError, match="unknown kind"):
+        index.search("x", kind="module")
+
+
+def test_a_search_shows_one_unit_of_a_function_and_its_blocks(built_units):
+    _, index, by_item = built_units
+    for mode in ("hybrid", "neural", "bm25"):
+        hits = index.search("customer who spent the most on orders", k=len(by_item), mode=mode)
+        report = [by_item[h.item] for h in hits if by_item[h.item]["func_name"] == "monthly_report"]
+        assert len(report) <= 1, (mode, report)
+    # Everything else still comes back: only the group's lower-ranked units are left out.
+    hits = index.search("customer who spent the most on orders", k=len(by_item), mode="neural")
+    assert len(hits) == len(by_item) - 3  # four units of monthly_report, one shown
+
+
+def test_similar_leaves_out_the_units_own_function_and_its_blocks(built_units):
+    _, index, by_item = built_units
+    block = next(i for i, f in by_item.items() if f["kind"] == "block")
+    for item in (block, next(i for i, f in by_item.items() if f["func_name"] == "monthly_report" and f["kind"] == "function")):
+        similar = index.similar("python", item, k=len(by_item))
+        assert all(by_item[h.item]["func_name"] != "monthly_report" for h in similar)
+        assert len(similar) == len(by_item) - 4
+
+
+def test_an_index_built_before_units_is_served_as_functions(built, tmp_path):
+    import shutil
+
+    out, functions, _ = built
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    for entry in manifest["languages"].values():
+        del entry["units"], entry["kinds"]
+        (old / "python.units.npy").unlink()
+    del manifest["units"], manifest["kinds"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    check_index(old)
+    index = RepositoryIndex(old)
+    assert len(index.search("hash digest of a file", k=len(functions), mode="neural")) == len(functions)
+    assert index.search("hash digest", kind="class") == []
+
+
+def test_a_tampered_units_file_fails_the_check(built_units, tmp_path):
+    import shutil
+
+    out, _, _ = built_units
+    shutil.copytree(out, tmp_path / "copy")
+    table = np.load(out / "python.units.npy")
+    np.save(tmp_path / "copy" / "python.units.npy", table[:, :-1])
+    with pytest.raises(IndexCheckError, match="python.units.npy"):
+        check_index(tmp_path / "copy")

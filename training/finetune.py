@@ -91,7 +91,10 @@ def finetune(base: CodeSearchModel, functions: list[dict], out: str | Path,
              config: FinetuneConfig | None = None) -> tuple[CodeSearchModel, dict]:
     """The model to serve the repository with, and a report of how it was chosen."""
     config = config or FinetuneConfig()
-    documented = [f for f in functions if f["language"] in base.languages and keep(f)]
+    # Functions only: a block's code is part of its function's, and the corpus the base model and its
+    # held-out comparison follow pairs docs with whole functions.
+    documented = [f for f in functions if f["language"] in base.languages and f.get("kind", "function") == "function"
+                  and keep(f)]
     report = {"documented": len(documented), "min_documented": config.min_documented}
     if len(documented) < config.min_documented:
         return base, {**report, "model": "base", "reason": "too few documented functions to fine-tune"}

@@ -3,8 +3,11 @@
 A built index is a directory:
     manifest.json        counts, dimensions, metric, trees, checksums, checks
     model/               the model that embedded the functions (queries must use the same one)
-    functions.jsonl.gz   the functions, each with its `language` and `item` (its Annoy id)
+    functions.jsonl.gz   the units (functions, classes, blocks), each with its `language`, `kind` and
+                         `item` (its Annoy id)
     {language}.ann       one Annoy file per language (memory-mapped when loaded)
+    {language}.units.npy each item's kind and group (int32, 2 x items): a block's group is its
+                         function's item, every other unit's its own; a search shows one unit per group
     {language}.hnsw      for languages of more than HNSW_MIN functions, an HNSW graph (training.hnsw)
                          of the same vectors, same item ids, which serves that language's searches
     {language}.bm25      BM25 over the same functions, for hybrid and lexical search
@@ -36,6 +39,7 @@ from tqdm import tqdm
 
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.evaluate import BM25
+from training.extract.base import KINDS
 from training.hybrid import CANDIDATES, mix
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import CodeSearchModel, function_name
@@ -58,6 +62,10 @@ HNSW_MIN = 100_000
 # vector plus DOC_WEIGHT times the unit vector of the doc through the query encoder, and BM25 reads the
 # doc's words beside the code's. Undocumented functions keep their code vector (see product_eval).
 DOC_WEIGHT = 0.5
+
+
+def kind_of(fn: dict) -> str:
+    return fn.get("kind", "function")  # records from before units had kinds are all functions
 
 
 @dataclass(frozen=True)
@@ -122,8 +130,12 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         BM25([lexical_tokens(f, doc_weight > 0) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
         probes = recall_probes(model, fns, embedded, recall_sample)
         exact = {kind: exact_top_10(embedded, p) for kind, p in probes.items()}  # once, whatever the width
+        units_path = out / f"{language}.units.npy"
+        np.save(units_path, unit_table(fns))
         entry = {"count": len(fns), "items": ann.get_n_items(), "file": path.name, "sha256": _sha256(path),
-                 "bytes": path.stat().st_size, "reused_vectors": reused}
+                 "bytes": path.stat().st_size, "reused_vectors": reused,
+                 "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in fns))},
+                 "units": {"file": units_path.name, "sha256": _sha256(units_path)}}
         if len(fns) > hnsw_min:
             graph_path = out / f"{language}.hnsw"
             build_hnsw(embedded, graph_path, m=hnsw_m, ef_construction=hnsw_ef_construction)
@@ -144,7 +156,8 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
         "doc_weight": doc_weight,
-        "languages": languages, "functions": len(rows), "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
+        "languages": languages, "units": len(rows), "functions": sum(kind_of(f) == "function" for f in rows),
+        "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in rows))}, "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
         "functions_sha256": _sha256(out / "functions.jsonl.gz"), **(extra or {}),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -152,9 +165,23 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     return manifest
 
 
-def vector_key(fn: dict) -> tuple[str, str, str]:
-    """What a function's vector depends on: its language, code and documentation."""
-    return fn["language"], code_hash(fn), hashlib.sha1(function_doc(fn).encode("utf-8")).hexdigest()
+def unit_table(fns: list[dict]) -> np.ndarray:
+    """Row 0: each unit's kind (its index in KINDS); row 1: its group, the item of the function a block
+    belongs to (found by path, name and first line), else its own item."""
+    functions = {(f["path"], f["func_name"], f["start_line"]): item for item, f in enumerate(fns)
+                 if kind_of(f) == "function"}
+    table = np.zeros((2, len(fns)), dtype=np.int32)
+    for item, fn in enumerate(fns):
+        table[0, item] = KINDS.index(kind_of(fn))
+        table[1, item] = functions.get((fn["path"], fn["func_name"], fn.get("parent_line")), item) \
+            if kind_of(fn) == "block" else item
+    return table
+
+
+def vector_key(fn: dict) -> tuple[str, str, str, str, str]:
+    """What a unit's vector depends on: its language, kind, name, code and documentation."""
+    return (fn["language"], kind_of(fn), function_name(fn), code_hash(fn),
+            hashlib.sha1(function_doc(fn).encode("utf-8")).hexdigest())
 
 
 def function_doc(fn: dict) -> str:
@@ -205,20 +232,23 @@ def check_index(directory: str | Path) -> dict:
     if _sha256(directory / "functions.jsonl.gz") != manifest["functions_sha256"]:
         raise IndexCheckError("functions.jsonl.gz does not match its checksum")
     counts = Counter(f["language"] for f in read_jsonl(directory / "functions.jsonl.gz"))
-    if sum(counts.values()) != manifest["functions"] or set(counts) != set(manifest["languages"]):
-        raise IndexCheckError(f"{sum(counts.values())} functions listed for {manifest['functions']} indexed")
+    indexed = manifest.get("units", manifest["functions"])  # indexes from before classes and blocks: functions
+    if sum(counts.values()) != indexed or set(counts) != set(manifest["languages"]):
+        raise IndexCheckError(f"{sum(counts.values())} units listed for {indexed} indexed")
     for language, entry in manifest["languages"].items():
         ann = AnnoyIndex(manifest["dims"], manifest["metric"])
         ann.load(str(directory / entry["file"]))
         items = ann.get_n_items()
         ann.unload()
         if items != counts[language]:
-            raise IndexCheckError(f"{language}: {items} items in the index for {counts[language]} functions")
+            raise IndexCheckError(f"{language}: {items} items in the index for {counts[language]} units")
+        if "units" in entry and np.load(directory / entry["units"]["file"], mmap_mode="r").shape != (2, items):
+            raise IndexCheckError(f"{language}: {entry['units']['file']} does not describe {items} items")
         if entry["recall_at_10"] < MIN_RECALL:
             remedy = "more links per vector (hnsw_m) or hnsw_ef_construction" if "hnsw" in entry else "more trees"
             raise IndexCheckError(f"{language}: recall@10 {entry['recall_at_10']:.3f} against exact search "
                                   f"is below {MIN_RECALL}; build with {remedy}")
-        for file in (entry, entry.get("hnsw")):
+        for file in (entry, entry.get("hnsw"), entry.get("units")):
             if file and _sha256(directory / file["file"]) != file["sha256"]:
                 raise IndexCheckError(f"{language}: {file['file']} does not match its checksum")
     return manifest
@@ -310,7 +340,10 @@ def _sha256(path: Path) -> str:
 
 
 class RepositoryIndex:
-    """A built index, loaded once: the model plus memory-mapped Annoy files and HNSW graphs."""
+    """A built index, loaded once: the model plus memory-mapped Annoy files and HNSW graphs.
+
+    Every search takes `kind` (None for all, or one of KINDS) and shows one unit per group: a block
+    only when its function is not ranked above it, and neither again after the first."""
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
@@ -321,10 +354,16 @@ class RepositoryIndex:
         self._lexical: dict[str, bm25s.BM25] = {}
         self._exact: dict[str, np.ndarray | None] = {}
         self.annoy: dict[str, AnnoyIndex] = {}
+        self.units: dict[str, np.ndarray] = {}
         for language, entry in self.manifest["languages"].items():
             ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
             ann.load(str(self.directory / entry["file"]))  # mmap: workers share the pages
             self.annoy[language] = ann
+            if "units" in entry:
+                self.units[language] = np.load(self.directory / entry["units"]["file"], mmap_mode="r")
+            else:  # built before classes and blocks: every item a function, its own group
+                items = np.arange(ann.get_n_items(), dtype=np.int32)
+                self.units[language] = np.stack([np.zeros_like(items), items])
         self.hnsw = {language: HnswGraph(self.directory / entry["hnsw"]["file"], entry["ef_search"])
                      for language, entry in self.manifest["languages"].items() if "hnsw" in entry}
 
@@ -335,25 +374,40 @@ class RepositoryIndex:
     def functions(self):
         return read_jsonl(self.directory / "functions.jsonl.gz")
 
-    def _check(self, language: str | None) -> None:
+    def _check(self, language: str | None, kind: str | None = None) -> None:
         if language is not None and language not in self.annoy:
             raise ValueError(f"no {language} functions are indexed here; languages: {', '.join(self.languages) or 'none'}")
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
 
-    def _candidates(self, language: str, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The `n` functions of `language` nearest to `vector`, with their cosines, best first."""
+    def _allowed(self, language: str, kind: str | None) -> np.ndarray | None:
+        """Which items of `language` are of `kind` (None: all are)."""
+        return None if kind is None else np.asarray(self.units[language][0]) == KINDS.index(kind)
+
+    def _candidates(self, language: str, vector: np.ndarray, n: int, kind: str | None = None) -> list[tuple[int, float]]:
+        """The `n` units of `language` (of `kind`) nearest to `vector`, with their cosines, best first."""
+        allowed = self._allowed(language, kind)
+        exact = None if language in self.hnsw else self._exact_vectors(language)
+        if exact is not None:
+            cosines = exact @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+            if allowed is not None:
+                cosines = np.where(allowed, cosines, -np.inf)
+            top = np.argsort(-cosines, kind="stable")[:n]
+            return [(int(i), float(cosines[i])) for i in top if np.isfinite(cosines[i])]
+        if allowed is not None:
+            share = allowed.mean()
+            if not share:
+                return []
+            wide = min(int(n / share) + n, len(allowed))  # enough, on average, to find n of the kind
+            return [(i, c) for i, c in self._candidates(language, vector, wide) if allowed[i]][:n]
         if language in self.hnsw:
             return self.hnsw[language].nearest(vector, n)
-        exact = self._exact_vectors(language)
-        if exact is None:
-            items, distances = self.annoy[language].get_nns_by_vector(
-                vector, n, search_k=self.search_k[language], include_distances=True)
-            return [(i, cosine_from_angular(d)) for i, d in zip(items, distances)]
-        cosines = exact @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
-        top = np.argsort(-cosines, kind="stable")[:n]
-        return [(int(i), float(cosines[i])) for i in top]
+        items, distances = self.annoy[language].get_nns_by_vector(
+            vector, n, search_k=self.search_k[language], include_distances=True)
+        return [(i, cosine_from_angular(d)) for i, d in zip(items, distances)]
 
     def _cosines(self, language: str, vector: np.ndarray, items: list[int]) -> np.ndarray:
-        """Cosines of `vector` with indexed functions `items` of `language`."""
+        """Cosines of `vector` with indexed units `items` of `language`."""
         exact = self._exact_vectors(language)
         if exact is not None:
             return exact[items] @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
@@ -370,10 +424,26 @@ class RepositoryIndex:
             self._exact[language] = vectors
         return self._exact[language]
 
-    def _nearest(self, vector: np.ndarray, languages: list[str], k: int) -> list[Hit]:
+    def _one_per_group(self, hits, k: int, exclude: tuple[str, int] | None = None) -> list[Hit]:
+        """The first `k` hits (best first) whose group no hit before them had (nor `exclude`)."""
+        seen = {exclude} if exclude else set()
+        out = []
+        for hit in hits:
+            group = (hit.language, int(self.units[hit.language][1][hit.item]))
+            if group not in seen:
+                seen.add(group)
+                out.append(hit)
+                if len(out) == k:
+                    break
+        return out
+
+    def _nearest(self, vector: np.ndarray, languages: list[str], k: int, kind: str | None,
+                 exclude: tuple[str, int] | None = None) -> list[Hit]:
+        # A function's blocks lie near it: ask for more than k, so that k groups are left.
+        n = 3 * k + 10
         hits = [Hit(language, item, cosine) for language in languages
-                for item, cosine in self._candidates(language, vector, k)]
-        return sorted(hits, key=lambda h: -h.score)[:k]
+                for item, cosine in self._candidates(language, vector, n, kind)]
+        return self._one_per_group(sorted(hits, key=lambda h: -h.score), k, exclude)
 
     def _bm25(self, language: str) -> bm25s.BM25:
         if language not in self._lexical:
@@ -381,7 +451,8 @@ class RepositoryIndex:
                                                       show_progress=False)
         return self._lexical[language]
 
-    def _fused(self, query: str, vector: np.ndarray, languages: list[str], k: int, mode: str) -> list[Hit]:
+    def _fused(self, query: str, vector: np.ndarray, languages: list[str], k: int, mode: str,
+               kind: str | None) -> list[Hit]:
         """The hybrid ranking (training.hybrid), or BM25 alone.
 
         Each system's candidates are its best CANDIDATES over every language together, so that a
@@ -392,16 +463,21 @@ class RepositoryIndex:
         lexical_scores: dict[str, np.ndarray] = {}
         for language in languages:
             if mode == "hybrid":
-                neural += [(cosine, language, item) for item, cosine in self._candidates(language, vector, CANDIDATES)]
+                neural += [(cosine, language, item)
+                           for item, cosine in self._candidates(language, vector, CANDIDATES, kind)]
             bm25 = self._bm25(language)
             known = [t for t in tokens if t in bm25.vocab_dict]
             if known:
-                scores = lexical_scores[language] = bm25.get_scores(known)
+                scores = bm25.get_scores(known)
+                allowed = self._allowed(language, kind)
+                if allowed is not None:
+                    scores = np.where(allowed, scores, 0.0)
+                lexical_scores[language] = scores
                 top = np.argsort(-scores, kind="stable")[:CANDIDATES]
                 lexical += [(float(scores[i]), language, int(i)) for i in top if scores[i] > 0]
         neural.sort(key=lambda hit: -hit[0])
         lexical.sort(key=lambda hit: -hit[0])
-        # Whatever ranked a function, the score people see is its cosine similarity to the query. The
+        # Whatever ranked a unit, the score people see is its cosine similarity to the query. The
         # neural candidates come with theirs; only BM25's others are looked up, a language at a time.
         # Neural candidates go first, so that ties keep their order.
         candidates = [(language, item) for _, language, item in neural[:CANDIDATES]]
@@ -415,31 +491,32 @@ class RepositoryIndex:
         bm25_scores = np.array([float(lexical_scores[lang][item]) if lang in lexical_scores else 0.0
                                 for lang, item in candidates])
         ranking = mix(cosines, bm25_scores, np.ones(len(candidates), bool)) if mode == "hybrid" else bm25_scores
-        return [Hit(*candidates[i], float(cosines[i])) for i in np.argsort(-ranking, kind="stable")[:k]]
+        return self._one_per_group((Hit(*candidates[i], float(cosines[i])) for i in np.argsort(-ranking, kind="stable")), k)
 
-    def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid") -> list[Hit]:
-        """Functions that do what `query` says, best first; `mode` is hybrid, neural or bm25."""
-        self._check(language)
+    def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid",
+               kind: str | None = None) -> list[Hit]:
+        """Units that do what `query` says, best first; `mode` is hybrid, neural or bm25."""
+        self._check(language, kind)
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}; modes: {', '.join(MODES)}")
         languages = [language] if language else self.languages
         vector = self.model.encode_queries([query])[0]
         if mode == "neural":
-            return self._nearest(vector, languages, k)
-        return self._fused(query, vector, languages, k, mode)
+            return self._nearest(vector, languages, k, kind)
+        return self._fused(query, vector, languages, k, mode, kind)
 
-    def search_code(self, code: str, language: str, k: int = 10) -> list[Hit]:
-        """Functions whose code is like `code` (same language)."""
-        self._check(language)
+    def search_code(self, code: str, language: str, k: int = 10, kind: str | None = None) -> list[Hit]:
+        """Units whose code is like `code` (a function, a class or a few lines; same language)."""
+        self._check(language, kind)
         if language not in self.model.languages:
             raise ValueError(f"the model has no encoder for {language}")
-        return self._nearest(self.model.encode_code([code], language)[0], [language], k)
+        return self._nearest(self.model.encode_code([code], language)[0], [language], k, kind)
 
-    def similar(self, language: str, item: int, k: int = 10) -> list[Hit]:
-        """Functions most like indexed function `item` (itself excluded)."""
-        self._check(language)
+    def similar(self, language: str, item: int, k: int = 10, kind: str | None = None) -> list[Hit]:
+        """Units most like indexed unit `item`, its own group (a function and its blocks) left out."""
+        self._check(language, kind)
         ann = self.annoy[language]
         if not 0 <= item < ann.get_n_items():
             raise ValueError(f"no {language} function {item} in this index")
-        nearest = self._candidates(language, np.array(ann.get_item_vector(item), dtype=np.float32), k + 1)
-        return [Hit(language, i, cosine) for i, cosine in nearest if i != item][:k]
+        vector = np.array(ann.get_item_vector(item), dtype=np.float32)
+        return self._nearest(vector, [language], k, kind, exclude=(language, int(self.units[language][1][item])))

@@ -101,15 +101,16 @@ def build_version(spec: BuildSpec, progress: Progress = lambda stage, fraction: 
 
 
 def _extract(spec: BuildSpec, path: Path, commit: str, stats: ExtractStats) -> list[dict]:
-    """Function records of the checkout, stopping as soon as there are more than the limit allows."""
+    """Records of the checkout's units (functions, classes, blocks), stopping as soon as there are more
+    functions than the limit allows."""
     limit = spec.limits.max_functions
-    functions = []
-    for function in extract_path(path, repo=spec.full_name, sha=commit, stats=stats, prefix=spec.prefix,
-                                 max_file_bytes=spec.limits.max_file_bytes):
-        if len(functions) == limit:
+    units = []
+    for unit in extract_path(path, repo=spec.full_name, sha=commit, stats=stats, prefix=spec.prefix,
+                             max_file_bytes=spec.limits.max_file_bytes, units=True):
+        if stats.functions > limit:
             raise IndexingError(f"{spec.full_name} has more functions than the limit max_functions={limit}")
-        functions.append(function.to_record())
-    return functions
+        units.append(unit.to_record())
+    return units
 
 
 def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progress: Progress):
@@ -128,8 +129,8 @@ def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progres
     return model, report, None
 
 
-def _previous_vectors(directory: Path) -> dict[tuple[str, str, str], list[float]]:
-    """`vector_key` -> vector of the previous version's functions."""
+def _previous_vectors(directory: Path) -> dict[tuple, list[float]]:
+    """`vector_key` -> vector of the previous version's units."""
     manifest = json.loads((directory / "manifest.json").read_text())
     indexes = {}
     for language, entry in manifest["languages"].items():

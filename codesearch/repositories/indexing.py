@@ -269,7 +269,7 @@ def run_job(job: IndexingJob, stop_requested=lambda: False) -> IndexingJob:
         _finish(job, Status.FAILED, "internal error while indexing; it has been logged for the site's staff")
     else:
         job.version = version
-        _finish(job, Status.SUCCEEDED, f"{version.manifest['functions']} functions indexed at {version.commit}")
+        _finish(job, Status.SUCCEEDED, f"{version.counts_text} indexed at {version.commit}")
     return job
 
 
@@ -367,7 +367,8 @@ def publish(repository: Repository, result: BuildResult, lock: BuildLock) -> Ind
             version = IndexVersion.objects.create(repository=row, commit=result.commit, manifest=result.manifest,
                                                   path=str(result.directory.relative_to(settings.INDEXES_DIR)))
             Snippet.objects.bulk_create((
-                Snippet(version=version, language=f["language"], item=f["item"], func_name=f["func_name"][:500],
+                Snippet(version=version, language=f["language"], item=f["item"], kind=f.get("kind", "function"),
+                        func_name=f["func_name"][:500],
                         path=f["path"][:1000], start_line=f["start_line"], end_line=f["end_line"],
                         code=f["original_string"], summary=f.get("summary", ""))
                 for f in read_jsonl(result.directory / "functions.jsonl.gz")), batch_size=2000)
@@ -500,7 +501,7 @@ def update_repositories(repositories, backend: str = "local", address: str | Non
                 continue
             reused = sum(e.get("reused_vectors", 0) for e in version.manifest["languages"].values())
             outcomes.append(Outcome(repository.full_name, "updated",
-                                    f"{detail}; {version.manifest['functions']} functions, {reused} vectors reused"))
+                                    f"{detail}; {version.counts_text}, {reused} vectors reused"))
     finally:
         for _, _, _, lock in todo:
             lock.release()

@@ -63,14 +63,32 @@ class IndexVersion(models.Model):
     def languages(self) -> list[str]:
         return sorted(self.manifest.get("languages", {}))
 
+    @property
+    def kinds(self) -> dict[str, int]:
+        """How many functions, classes and blocks it holds."""
+        return self.manifest.get("kinds") or {"function": self.manifest.get("functions", 0)}
+
+    @property
+    def counts_text(self) -> str:
+        """"812 functions, 97 classes, 77 blocks"."""
+        plural = {"function": "functions", "class": "classes", "block": "blocks"}
+        return ", ".join(f"{n} {kind if n == 1 else plural[kind]}" for kind, n in self.kinds.items())
+
 
 class Snippet(models.Model):
-    """One indexed function; (version, language, item) is its place in the Annoy index."""
+    """One indexed unit (a function, class or block); (version, language, item) is its place in the
+    Annoy index."""
+
+    class Kind(models.TextChoices):
+        FUNCTION = "function"
+        CLASS = "class"
+        BLOCK = "block"
 
     version = models.ForeignKey(IndexVersion, on_delete=models.CASCADE, related_name="snippets")
     language = models.CharField(max_length=20)
     item = models.PositiveIntegerField()
-    func_name = models.CharField(max_length=500)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FUNCTION)
+    func_name = models.CharField(max_length=500, help_text="a block's is its function's")
     path = models.CharField(max_length=1000)
     start_line = models.PositiveIntegerField()
     end_line = models.PositiveIntegerField()

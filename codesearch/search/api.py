@@ -180,40 +180,43 @@ def job_detail(request, job_id: int):
 @api.get("/repositories/{owner}/{name}/search", response={200: s.SearchResults, 400: s.Error, 404: s.Error},
          tags=["search"])
 def search(request, owner: str, name: str, params: Query[s.SearchParams]):
-    """Functions of the repository that do what the query says, best first."""
+    """Functions, classes and blocks of the repository that do what the query says, best first (`kind`
+    narrows them to one kind)."""
     def answer():
         repo = _repository(owner, name)
-        results = engine.search(repo, params.q, language=params.language, limit=params.limit)
+        results = engine.search(repo, params.q, language=params.language, limit=params.limit, kind=params.kind)
         return {"repository": repo.full_name, "commit": repo.live_version.commit, "query": params.q.strip(),
                 "results": [payloads.result(r) for r in results]}
     version = engine.live_version_path(owner, name)
-    return _cached(("search", owner, name, version, params.q, params.language, params.limit), answer)
+    return _cached(("search", owner, name, version, params.q, params.language, params.limit, params.kind), answer)
 
 
 @api.post("/repositories/{owner}/{name}/search-by-code",
           response={200: s.CodeSearchResults, 400: s.Error, 404: s.Error, 429: s.Error}, tags=["search"])
 def search_by_code(request, owner: str, name: str, body: s.CodeSearchRequest):
-    """Functions like the code given, in its language (detected when `language` is null)."""
+    """Units like the code given (a function, a class or a few lines), in its language (detected when
+    `language` is null)."""
     check_rate(request, "code-search", settings.RATE_CODE_SEARCH, "code searches")
     repo = _repository(owner, name)
 
     def answer():
-        language, results = engine.search_code(repo, body.code, language=body.language, limit=body.limit)
+        language, results = engine.search_code(repo, body.code, language=body.language, limit=body.limit,
+                                               kind=body.kind)
         return {"repository": repo.full_name, "commit": repo.live_version.commit, "language": language,
                 "results": [payloads.result(r) for r in results]}
     version = repo.live_version.path if repo.live_version else None
-    return _cached(("code", version, body.code, body.language, body.limit), answer)
+    return _cached(("code", version, body.code, body.language, body.limit, body.kind), answer)
 
 
 @api.get("/search", response={200: s.GlobalSearchResults, 400: s.Error}, tags=["search"])
 def search_everywhere(request, params: Query[s.SearchParams]):
     """The best matches across every indexed repository."""
     def answer():
-        results = engine.search_all(params.q, language=params.language, limit=params.limit)
+        results = engine.search_all(params.q, language=params.language, limit=params.limit, kind=params.kind)
         return {"query": params.q.strip(), "results": [payloads.result(r) for r in results]}
     versions = tuple(Repository.objects.exclude(live_version=None).order_by("pk")
                      .values_list("live_version__path", flat=True))
-    return _cached(("all", versions, params.q, params.language, params.limit), answer)
+    return _cached(("all", versions, params.q, params.language, params.limit, params.kind), answer)
 
 
 @api.get("/snippets/{int:snippet_id}", response={200: s.Snippet, 404: s.Error}, tags=["snippets"])
@@ -224,10 +227,10 @@ def snippet_detail(request, snippet_id: int):
 @api.get("/snippets/{int:snippet_id}/similar", response={200: s.SimilarResults, 400: s.Error, 404: s.Error},
          tags=["snippets"])
 def similar_snippets(request, snippet_id: int, params: Query[s.LimitParams]):
-    """The functions of the same repository most like this one."""
+    """The units of the same repository most like this one (its function's blocks left out)."""
     snippet = _snippet(snippet_id)
 
     def answer():
         return {"snippet": payloads.snippet(snippet),
-                "results": [payloads.result(r) for r in engine.similar(snippet, limit=params.limit)]}
-    return _cached(("similar", snippet.version.path, snippet.pk, params.limit), answer)
+                "results": [payloads.result(r) for r in engine.similar(snippet, limit=params.limit, kind=params.kind)]}
+    return _cached(("similar", snippet.version.path, snippet.pk, params.limit, params.kind), answer)

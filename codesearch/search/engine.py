@@ -21,6 +21,7 @@ from django.db.models import F
 from codesearch.repositories.models import IndexVersion, Repository, Snippet
 from codesearch.search.cache import LRUCache
 from training.extract import LANGUAGES
+from training.extract.base import KINDS
 from training.extract.detect import rank_languages, standalone_source
 from training.index import Hit, RepositoryIndex
 
@@ -146,42 +147,52 @@ def _check_language(language: str | None, repository: Repository) -> None:
                           f"languages: {', '.join(languages)}")
 
 
-def search(repository: Repository, query: str, language: str | None = None, limit: int = 10) -> list[Result]:
-    """Functions of `repository` that do what `query` says, best first."""
+def clean_kind(kind: str | None) -> str | None:
+    """None (every kind) or one of KINDS."""
+    if kind and kind not in KINDS:
+        raise SearchError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
+    return kind or None
+
+
+def search(repository: Repository, query: str, language: str | None = None, limit: int = 10,
+           kind: str | None = None) -> list[Result]:
+    """Functions, classes and blocks (or those of `kind`) of `repository` that do what `query` says,
+    best first."""
     version = live_version(repository)
-    query, limit = clean_query(query), clean_limit(limit)
+    query, limit, kind = clean_query(query), clean_limit(limit), clean_kind(kind)
     language = language or None
     _check_language(language, repository)
-    return _results(_search(version, query, language, limit))
+    return _results(_search(version, query, language, limit, kind))
 
 
-def _search(version: IndexVersion, query: str, language: str | None, limit: int) -> Ranked:
-    return _rank(version, ("search", query, language, limit),
-                 lambda: index_for(version).search(query, language=language, k=limit))
+def _search(version: IndexVersion, query: str, language: str | None, limit: int, kind: str | None) -> Ranked:
+    return _rank(version, ("search", query, language, limit, kind),
+                 lambda: index_for(version).search(query, language=language, k=limit, kind=kind))
 
 
-def search_all(query: str, language: str | None = None, limit: int = 10) -> list[Result]:
-    """The best functions across every indexed repository, by cosine similarity to the query."""
-    query, limit = clean_query(query), clean_limit(limit)
+def search_all(query: str, language: str | None = None, limit: int = 10, kind: str | None = None) -> list[Result]:
+    """The best units across every indexed repository, by cosine similarity to the query."""
+    query, limit, kind = clean_query(query), clean_limit(limit), clean_kind(kind)
     language = language or None
     if language is not None and language not in LANGUAGES:
         raise SearchError(f"unknown language {language!r}; languages: {', '.join(LANGUAGES)}")
     versions = [r.live_version for r in Repository.objects.exclude(live_version=None).select_related("live_version")]
     found = [pair for version in versions if language is None or language in version.languages
-             for pair in _search(version, query, language, limit)]
+             for pair in _search(version, query, language, limit, kind)]
     return _results(sorted(found, key=lambda pair: -pair[1])[:limit])
 
 
 def search_code(repository: Repository, code: str, language: str | None = None,
-                limit: int = 10) -> tuple[str, list[Result]]:
-    """Functions like `code`; the language is detected when not given. Returns (language, results)."""
+                limit: int = 10, kind: str | None = None) -> tuple[str, list[Result]]:
+    """Units like `code` (a function, a class or a few lines); the language is detected when not given.
+    Returns (language, results)."""
     version = live_version(repository)
-    code, limit = clean_code(code), clean_limit(limit)
+    code, limit, kind = clean_code(code), clean_limit(limit), clean_kind(kind)
     language = language or detect_language(code, repository)
     _check_language(language, repository)
     try:
-        ranked = _rank(version, ("code", code, language, limit), lambda: index_for(version).search_code(
-            standalone_source(code, language), language, k=limit))
+        ranked = _rank(version, ("code", code, language, limit, kind), lambda: index_for(version).search_code(
+            standalone_source(code, language), language, k=limit, kind=kind))
     except ValueError as e:  # e.g. the model has no encoder for that language
         raise SearchError(str(e)) from e
     return language, _results(ranked)
@@ -205,11 +216,11 @@ def live_snippet(pk: int) -> Snippet | None:
             .filter(pk=pk, version__repository__live_version=F("version")).first())
 
 
-def similar(snippet: Snippet, limit: int = 10) -> list[Result]:
-    """The functions of the snippet's repository most like it, itself left out."""
-    version, limit = snippet.version, clean_limit(limit)
-    return _results(_rank(version, ("similar", snippet.language, snippet.item, limit),
-                          lambda: index_for(version).similar(snippet.language, snippet.item, k=limit)))
+def similar(snippet: Snippet, limit: int = 10, kind: str | None = None) -> list[Result]:
+    """The units of the snippet's repository most like it, itself (and its function's blocks) left out."""
+    version, limit, kind = snippet.version, clean_limit(limit), clean_kind(kind)
+    return _results(_rank(version, ("similar", snippet.language, snippet.item, limit, kind),
+                          lambda: index_for(version).similar(snippet.language, snippet.item, k=limit, kind=kind)))
 
 
 def _rank(version: IndexVersion, key: tuple, find: Callable[[], list[Hit]]) -> Ranked:

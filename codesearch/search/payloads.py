@@ -27,6 +27,7 @@ def repository(repo: Repository, latest_job: IndexingJob | None) -> dict:
             "indexed_commit": version.commit if version else None,
             "languages": version.languages if version else [],
             "functions": version.manifest.get("functions", 0) if version else 0,
+            "kinds": version.kinds if version else {},
             "job": job_status(shown) if shown else None}
 
 
@@ -41,7 +42,7 @@ def repositories(queryset: QuerySet[Repository]) -> list[dict]:
 def snippet(s: Snippet) -> dict:
     # A generated or minified "function" can be megabytes long; the link leads to the rest.
     code = s.code[:settings.RESULT_CODE_MAX_CHARS]
-    return {"id": s.pk, "repository": s.version.repository.full_name, "language": s.language,
+    return {"id": s.pk, "repository": s.version.repository.full_name, "language": s.language, "kind": s.kind,
             "func_name": s.func_name, "path": s.path, "start_line": s.start_line, "end_line": s.end_line,
             "code": code, "code_truncated": len(code) < len(s.code), "summary": s.summary, "url": s.github_url,
             "highlight": highlight_tokens(code, s.language)}

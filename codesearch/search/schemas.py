@@ -8,6 +8,7 @@ from django.conf import settings
 from ninja import Field, Schema
 
 from training.extract import LANGUAGES
+from training.extract.base import KINDS
 
 
 
@@ -47,6 +48,7 @@ class Repository(Schema):
     indexed_commit: str | None
     languages: list[str]
     functions: int
+    kinds: dict[str, int] = Field(description="units indexed by kind: function, class, block")
     job: JobStatus | None = Field(description="the latest job, unless it succeeded")
 
 
@@ -63,11 +65,14 @@ class Snippet(Schema):
     id: int
     repository: str
     language: str
+    kind: str = Field(description="function; class (a class, struct, interface, trait or module); or block "
+                                  "(a few statements of a long function, named after it)",
+                      json_schema_extra={"enum": list(KINDS)})
     func_name: str
     path: str
     start_line: int
     end_line: int
-    code: str = Field(description=f"the function's source, cut at {settings.RESULT_CODE_MAX_CHARS} characters")
+    code: str = Field(description=f"the unit's source, cut at {settings.RESULT_CODE_MAX_CHARS} characters")
     code_truncated: bool = Field(description="whether `code` was cut (the link shows all of it)")
     summary: str
     url: str = Field(description="the lines on GitHub, at the indexed commit")
@@ -85,15 +90,24 @@ def _language(description: str = "only functions in this language"):
     return Field(None, description=description, json_schema_extra={"enum": [*LANGUAGES, None]})
 
 
+def _kind():
+    # Documented, not enforced by the schema, like the language.
+    return Field(None, description="only units of this kind (default: all, one per function: a block is shown "
+                                   "unless its function ranks above it)",
+                 json_schema_extra={"enum": [*KINDS, None]})
+
+
 class SearchParams(Schema):
     q: str = Field(description="what the code should do: words, at most "
                                f"{settings.QUERY_MAX_CHARS} characters, no control characters",
                    json_schema_extra={"minLength": 1, "maxLength": settings.QUERY_MAX_CHARS})
     language: str | None = _language()
+    kind: str | None = _kind()
     limit: int = _limit()
 
 
 class LimitParams(Schema):
+    kind: str | None = _kind()
     limit: int = _limit()
 
 
@@ -108,6 +122,7 @@ class CodeSearchRequest(Schema):
     code: str = Field(description=f"source code, at most {settings.CODE_MAX_CHARS} characters, not blank",
                       json_schema_extra={"minLength": 1, "maxLength": settings.CODE_MAX_CHARS})
     language: str | None = _language("the code's language; detected when null")
+    kind: str | None = _kind()
     limit: int = _limit()
 
 

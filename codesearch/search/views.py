@@ -11,6 +11,7 @@ from codesearch.repositories.models import IndexingJob, Repository
 from codesearch.search import engine, payloads
 from codesearch.search.access import HOW_TO_GET_ACCESS, RateLimited, check_rate, may_request_indexing
 from training.extract import LANGUAGES
+from training.extract.base import KINDS
 
 EXAMPLES = ["send mail", "parse a date from a string", "check the user's password", "read a file in chunks"]
 CODE_EXAMPLE = ("def checksum(path):\n    with open(path, 'rb') as f:\n"
@@ -70,12 +71,13 @@ def _search_into(context: dict, search) -> int:
 def search_everywhere(request):
     query = request.GET.get("q")
     language = request.GET.get("language") or None
-    context = {"query": (query or "").strip(), "language": language, "languages": LANGUAGES,
-               "examples": EXAMPLES, "results": None, "error": None}
+    kind = request.GET.get("kind") or None
+    context = {"query": (query or "").strip(), "language": language, "languages": LANGUAGES, "kind": kind,
+               "kinds": KINDS, "examples": EXAMPLES, "results": None, "error": None}
     status = 200
     if query is not None:
         status = _search_into(context, lambda: {
-            "results": engine.search_all(query, language=language, limit=settings.RESULTS_DEFAULT)})
+            "results": engine.search_all(query, language=language, limit=settings.RESULTS_DEFAULT, kind=kind)})
     return render(request, "search/search_all.html", context, status=status)
 
 
@@ -84,13 +86,15 @@ def repository_search(request, owner: str, name: str):
     repository = _repository(owner, name)
     query = request.GET.get("q")
     language = request.GET.get("language") or None
-    context = {"repository": repository, "query": (query or "").strip(), "language": language,
-               "examples": EXAMPLES, "results": None, "error": None,
+    kind = request.GET.get("kind") or None
+    context = {"repository": repository, "query": (query or "").strip(), "language": language, "kind": kind,
+               "kinds": KINDS, "examples": EXAMPLES, "results": None, "error": None,
                "languages": repository.live_version.languages if repository.live_version else []}
     status = 200
     if query is not None:
         status = _search_into(context, lambda: {
-            "results": engine.search(repository, query, language=language, limit=settings.RESULTS_DEFAULT)})
+            "results": engine.search(repository, query, language=language, limit=settings.RESULTS_DEFAULT,
+                                     kind=kind)})
     return render(request, "search/repository.html", context, status=status)
 
 

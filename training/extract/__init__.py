@@ -3,6 +3,9 @@ skip what isn't a project's own source, and yield every function, documented or 
 
     for fn in extract_path("path/to/checkout", repo="owner/name", sha="abc123"):
         ...
+
+With `units=True` (what the product indexes), classes and the blocks of long functions come too, each
+with its `kind`; the training corpus holds functions only.
 """
 from __future__ import annotations
 
@@ -44,17 +47,20 @@ class ExtractStats:
     files: int = 0
     functions: int = 0
     documented: int = 0
+    classes: int = 0
+    blocks: int = 0
     parse_errors: int = 0
     decode_errors: int = 0
     skipped: Counter = field(default_factory=Counter)
 
     def add(self, other: "ExtractStats") -> None:
-        for name in ("files", "functions", "documented", "parse_errors", "decode_errors"):
+        for name in ("files", "functions", "documented", "classes", "blocks", "parse_errors", "decode_errors"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.skipped.update(other.skipped)
 
     def as_dict(self) -> dict:
         return {"files": self.files, "functions": self.functions, "documented": self.documented,
+                "classes": self.classes, "blocks": self.blocks,
                 "parse_errors": self.parse_errors, "decode_errors": self.decode_errors,
                 "skipped": dict(self.skipped)}
 
@@ -119,9 +125,10 @@ def iter_source_files(root: Path, languages: set[str] | None = None):
 
 
 def extract_file(full: Path, relpath: str, language: str, repo: str = "", sha: str = "",
-                 stats: ExtractStats | None = None, max_file_bytes: int = MAX_FILE_BYTES) -> list[Function]:
-    """Functions of one file; a file that can't be read or parsed counts in `stats`, never raises.
-    A file over `max_file_bytes` is skipped unread."""
+                 stats: ExtractStats | None = None, max_file_bytes: int = MAX_FILE_BYTES,
+                 units: bool = False) -> list[Function]:
+    """Functions of one file (and its classes and blocks, with `units`); a file that can't be read or
+    parsed counts in `stats`, never raises. A file over `max_file_bytes` is skipped unread."""
     stats = stats if stats is not None else ExtractStats()
     reason = skip_reason(relpath)
     if reason is None:
@@ -144,19 +151,24 @@ def extract_file(full: Path, relpath: str, language: str, repo: str = "", sha: s
         data.decode("utf-8")
     except UnicodeDecodeError:
         stats.decode_errors += 1  # still parsed: tree-sitter copes and the bad bytes become U+FFFD
-    result: FileResult = extractor(language).extract(data, relpath, repo=repo, sha=sha)
+    result: FileResult = extractor(language).extract(data, relpath, repo=repo, sha=sha, units=units)
+    kinds = Counter(f.kind for f in result.functions)
     stats.files += 1
     stats.parse_errors += result.parse_error
-    stats.functions += len(result.functions)
-    stats.documented += sum(1 for f in result.functions if f.docstring)
+    stats.functions += kinds["function"]
+    stats.classes += kinds["class"]
+    stats.blocks += kinds["block"]
+    stats.documented += sum(1 for f in result.functions if f.docstring and f.kind == "function")
     return result.functions
 
 
 def extract_path(root: str | Path, languages: set[str] | None = None, repo: str = "", sha: str = "",
-                 stats: ExtractStats | None = None, prefix: str = "", max_file_bytes: int = MAX_FILE_BYTES):
-    """Every function under `root`; `prefix` is prepended to paths (a checkout's subdirectory)."""
+                 stats: ExtractStats | None = None, prefix: str = "", max_file_bytes: int = MAX_FILE_BYTES,
+                 units: bool = False):
+    """Every function under `root` (and class and block, with `units`); `prefix` is prepended to
+    paths (a checkout's subdirectory)."""
     for full, relpath, language in iter_source_files(Path(root), languages):
-        yield from extract_file(full, prefix + relpath, language, repo, sha, stats, max_file_bytes)
+        yield from extract_file(full, prefix + relpath, language, repo, sha, stats, max_file_bytes, units)
 
 
 def read_snippet(source: str, language: str) -> tuple[list[str], str]:

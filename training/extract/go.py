@@ -19,6 +19,9 @@ class GoExtractor(LanguageExtractor):
     extensions = (".go",)
     function_types = frozenset({"function_declaration", "method_declaration"})
     atomic_types = frozenset({"interpreted_string_literal", "raw_string_literal", "rune_literal"})
+    # Named types (structs, interfaces, ...) with their methods' names, which Go declares outside them.
+    class_types = frozenset({"type_spec"})
+    block_types = frozenset({"block", "statement_list"})
 
     def language(self) -> tree_sitter.Language:
         return tree_sitter.Language(tree_sitter_go.language())
@@ -31,6 +34,17 @@ class GoExtractor(LanguageExtractor):
         base = next(iter_nodes(receiver, frozenset({"type_identifier"})), None)
         return [text(base, source)] if base is not None else []
 
+    def span_node(self, node):
+        # `type T struct {...}` spans from `type`; a spec inside `type ( ... )` is its own line.
+        parent = node.parent
+        if node.type == "type_spec" and parent is not None and parent.type == "type_declaration" \
+                and parent.named_child_count == 1:
+            return parent
+        return node
+
+    def member_names(self, unit_name, functions):
+        return [f.func_name.rsplit(".", 1)[-1] for f in functions if f.func_name.startswith(unit_name + ".")]
+
     def documentation(self, node, source):
-        comments = [text(c, source) for c in comments_above(node, source, self.comment_types)]
+        comments = [text(c, source) for c in comments_above(self.span_node(node), source, self.comment_types)]
         return clean_line_comments(comments, "//", skip=_DIRECTIVE), []

@@ -24,6 +24,9 @@ class JavaExtractor(LanguageExtractor):
     function_types = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration"})
     atomic_types = frozenset({"string_literal", "character_literal"})
     comment_types = frozenset({"line_comment", "block_comment"})
+    class_types = frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration",
+                             "annotation_type_declaration"})
+    block_types = frozenset({"block", "constructor_body", "switch_block", "switch_block_statement_group"})
 
     def language(self) -> tree_sitter.Language:
         return tree_sitter.Language(tree_sitter_java.language())

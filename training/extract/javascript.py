@@ -60,6 +60,8 @@ class JavaScriptExtractor(LanguageExtractor):
     function_types = _FUNCTIONS
     atomic_types = frozenset({"string", "template_string", "regex"})
     comment_types = frozenset({"comment", "html_comment"})
+    class_types = frozenset({"class_declaration", "class"})
+    block_types = frozenset({"statement_block", "switch_body", "switch_case"})
 
     def language(self) -> tree_sitter.Language:
         return tree_sitter.Language(tree_sitter_javascript.language())

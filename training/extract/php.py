@@ -16,6 +16,8 @@ class PhpExtractor(LanguageExtractor):
     extensions = (".php",)
     function_types = frozenset({"function_definition", "method_declaration"})
     atomic_types = frozenset({"string", "encapsed_string", "heredoc", "nowdoc"})
+    class_types = _SCOPES
+    block_types = frozenset({"compound_statement", "switch_block", "case_statement"})
 
     def language(self) -> tree_sitter.Language:
         return tree_sitter.Language(tree_sitter_php.language_php())

@@ -15,6 +15,9 @@ class PythonExtractor(LanguageExtractor):
     extensions = (".py", ".pyw")
     function_types = frozenset({"function_definition"})
     atomic_types = frozenset({"string", "concatenated_string"})
+    class_types = frozenset({"class_definition"})
+    block_types = frozenset({"block"})
+    line_comment = "#"
 
     def language(self) -> tree_sitter.Language:
         return tree_sitter.Language(tree_sitter_python.language())

@@ -26,6 +26,9 @@ class RubyExtractor(LanguageExtractor):
     extensions = (".rb",)
     function_types = frozenset({"method", "singleton_method"})
     atomic_types = frozenset({"string", "heredoc_body", "regex"})
+    class_types = frozenset({"class", "module"})
+    block_types = frozenset({"body_statement", "then", "else", "do", "block_body"})
+    line_comment = "#"
 
     def language(self) -> tree_sitter.Language:
         return tree_sitter.Language(tree_sitter_ruby.language())
@@ -34,6 +37,8 @@ class RubyExtractor(LanguageExtractor):
         name = node.child_by_field_name("name")
         if name is None:
             return None
+        if node.type in self.class_types:
+            return _constant_path(name, source)
         obj = node.child_by_field_name("object")
         if obj is None or obj.type == "self":
             return text(name, source)
