@@ -1,9 +1,10 @@
+import json
 """The repository and search endpoints of /api/v1/ and their contract with the browser extension."""
 import pytest
 
 from web_support import get_json
 
-RESULT_FIELDS = {"id", "repository", "language", "func_name", "path", "start_line", "end_line", "code",
+RESULT_FIELDS = {"id", "repository", "language", "kind", "func_name", "path", "start_line", "end_line", "code",
                  "code_truncated", "summary", "url", "score", "match_percent", "highlight"}
 
 
@@ -52,6 +53,7 @@ def test_highlight_is_a_token_stream_that_rebuilds_the_code(api):
     ({"q": "mail\x00"}, "NUL"),
     ({"q": "mail\x1b[31m"}, "control character"),
     ({"q": "?!*"}, "no words"),
+    ({"q": "mail", "kind": "module"}, "unknown kind 'module'; kinds: function, class, block"),
 ])
 def test_bad_search_input_is_a_json_400(api, params, message):
     response = api("repositories/example/sample/search", **params)
@@ -84,8 +86,9 @@ def test_repository_list_detail_and_health(api):
     detail = api("repositories/example/sample").json()
     assert detail == listed[0]
     assert set(detail) == {"owner", "name", "full_name", "description", "indexed_commit", "languages", "functions",
-                           "job"}
+                           "kinds", "job"}
     assert detail["indexed_commit"] == "0123abc" and detail["languages"] == ["python"] and detail["functions"] > 10
+    assert detail["kinds"] == {"function": detail["functions"], "class": 2, "block": 3}
     assert detail["job"] is None
 
 
@@ -158,3 +161,25 @@ def test_long_code_is_cut_and_says_so(api, settings):
     result = api("repositories/example/sample/search", q="send an email", limit=1).json()["results"][0]
     assert len(result["code"]) == 40 and result["code_truncated"] is True
     assert "".join(text for _, text in result["highlight"]) == result["code"]
+
+
+def test_results_say_their_kind_and_a_kind_narrows_them(api, client):
+    """Classes and blocks are found beside functions, each saying what it is; `kind` narrows every
+    kind of search, and a block's lines lie inside its function's."""
+    everything = api("repositories/example/sample/search", q="sales report per product", limit=20).json()["results"]
+    assert {"function", "class", "block"} <= {r["kind"] for r in everything}
+    for kind in ("class", "block", "function"):
+        results = api("repositories/example/sample/search", q="sales report per product", kind=kind).json()["results"]
+        assert results and {r["kind"] for r in results} == {kind}
+    block = api("repositories/example/sample/search", q="add up the revenue of each product", kind="block").json()
+    top = block["results"][0]
+    assert top["func_name"] == "monthly_report" and top["summary"] == "add up the revenue of each product"
+    assert [r["func_name"] for r in everything].count("monthly_report") == 1  # the function or one of its blocks
+    assert "revenue" in top["code"] and top["url"].endswith(f"#L{top['start_line']}-L{top['end_line']}")
+    by_code = client.post("/api/v1/repositories/example/sample/search-by-code", content_type="application/json",
+                          data=json.dumps({"code": "spent = {}\nfor order in paid:\n    spent[order] = 1",
+                                           "language": "python", "kind": "block"})).json()
+    assert by_code["results"] and {r["kind"] for r in by_code["results"]} == {"block"}
+    similar = api(f"snippets/{top['id']}/similar", kind="function").json()["results"]
+    assert similar and {r["kind"] for r in similar} == {"function"}
+    assert "monthly_report" not in {r["func_name"] for r in similar}  # its own function is left out

@@ -146,7 +146,7 @@ def test_update_reembeds_only_changed_functions(db, indexes_dir, file_urls, orig
     call_command("update_repositories")
     after = Repository.objects.get(name="origin").live_version
     assert after.commit == head(origin) and after.manifest["functions"] == before.manifest["functions"] + 1
-    assert after.manifest["languages"]["python"]["reused_vectors"] == before.manifest["functions"]
+    assert after.manifest["languages"]["python"]["reused_vectors"] == before.manifest["units"]
     assert after.manifest["model"]["model"] == "reused" and not before.directory.exists()
 
 

@@ -15,8 +15,8 @@ def test_home_lists_repositories_with_their_index_and_jobs(client, indexed_sampl
     IndexingJob.objects.create(repository=flask, status="running", stage="embedding", progress=0.42)
     page = client.get("/").content.decode()
     assert "example/sample" in page and "0123abc" in page and "python" in page
-    functions = Snippet.objects.filter(version=indexed_sample).count()
-    assert f"{functions} functions" in page
+    functions = Snippet.objects.filter(version=indexed_sample, kind="function").count()
+    assert f"{functions} functions, 2 classes, 3 blocks" in page
     assert "The web framework" in page and "not indexed yet" in page
     assert "Indexing: embedding (42%)" in page and 'value="0.420000"' in page
     assert 'id="repo-filter"' in page and 'action="/search/"' in page and "needs an account" in page
@@ -38,6 +38,20 @@ def test_language_filter_limits_the_results(client, indexed_sample):
     assert '<option value="python" selected>' in page and page.count('class="result"') == 10
     response = client.get("/example/sample/", {"q": "send mail", "language": "ruby"})
     assert response.status_code == 400 and "no indexed ruby functions" in response.content.decode().lower()
+
+
+def test_kind_filter_and_badges(client, indexed_sample):
+    page = client.get("/example/sample/", {"q": "sales report per product"}).content.decode()
+    assert '<option value="class">class</option>' in page
+    badges = re.findall(r'class="badge kind kind-(\w+)"', page)
+    assert len(badges) == page.count('class="result"') and {"function", "class", "block"} <= set(badges)
+    assert 'title="lines of monthly_report"' in page
+    page = client.get("/example/sample/", {"q": "sales report per product", "kind": "class"}).content.decode()
+    assert '<option value="class" selected>' in page
+    assert set(re.findall(r'class="badge kind kind-(\w+)"', page)) == {"class"}
+    response = client.get("/example/sample/", {"q": "sales", "kind": "<b>x</b>"})
+    assert response.status_code == 400 and "unknown kind" in response.content.decode().lower()
+    assert "<b>x" not in response.content.decode()
 
 
 @pytest.mark.parametrize("query, message", [

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from codesearch.repositories.models import IndexVersion, Repository, Snippet
 from codesearch.repositories.indexing import IndexingError, index_repository, sweep
@@ -13,7 +14,9 @@ def test_indexing_records_every_function_and_goes_live(indexed_sample):
     names = set(Snippet.objects.filter(version=version).values_list("func_name", flat=True))
     assert {"deliver", "compose", "fingerprint", "when", "Stopwatch.lap", "survives"} <= names
     assert "test_deliver" not in names  # tests are skipped
-    assert Snippet.objects.filter(version=version).count() == version.manifest["functions"]
+    assert Snippet.objects.filter(version=version).count() == version.manifest["units"]
+    kinds = dict(Snippet.objects.filter(version=version).values_list("kind").annotate(n=Count("pk")))
+    assert kinds == version.manifest["kinds"] == {"function": version.manifest["functions"], "class": 2, "block": 3}
     fingerprint = Snippet.objects.get(version=version, func_name="fingerprint")
     assert fingerprint.github_url == "https://github.com/example/sample/blob/0123abc/sample/storage.py#L8-L14"
     assert version.directory.is_dir()

@@ -29,8 +29,8 @@ class Command(BaseCommand):
                                        force=options["force"], base_model=options["base_model"], progress=progress)
         except IndexingError as e:
             raise CommandError(str(e)) from e
-        counts = ", ".join(f"{lang} {entry['count']}" for lang, entry in version.manifest["languages"].items())
         model = version.manifest.get("model", {})
         self.stdout.write(self.style.SUCCESS(
-            f"{version.repository} @ {version.commit} is live: {counts} functions, "
+            f"{version.repository} @ {version.commit} is live: {version.counts_text} "
+            f"({', '.join(version.languages)}), "
             f"{model.get('model', 'base')} model ({version.path})"))
