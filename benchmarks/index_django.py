@@ -37,10 +37,9 @@ import django  # noqa: E402
 import torch  # noqa: E402
 
 from codesearch.repositories.build import BuildSpec, check_commit, parse_full_name  # noqa: E402
-from training.corpus import code_hash  # noqa: E402
 from training.extract import ExtractStats, extract_path  # noqa: E402
 from training.finetune import FinetuneConfig, finetune  # noqa: E402
-from training.index import build_index  # noqa: E402
+from training.index import DOC_WEIGHT, build_index, vector_key, with_docs  # noqa: E402
 from training.model import CodeSearchModel  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "index_django.json"
@@ -61,15 +60,16 @@ def directory_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 2)
 
 
-def embed(model: CodeSearchModel, functions: list[dict]) -> tuple[dict[tuple[str, str], list[float]], int]:
-    """(language, code hash) -> vector for every function in a language the model encodes; and their number."""
+def embed(model: CodeSearchModel, functions: list[dict]) -> tuple[dict[tuple, list[float]], int]:
+    """`vector_key` -> vector (code and doc, as build_index makes it) for every unit in a language the model
+    encodes; and their number."""
     vectors, embedded = {}, 0
     for language in model.languages:
         fns = [f for f in functions if f["language"] == language]
         for start in range(0, len(fns), EMBED_CHUNK):
             chunk = fns[start:start + EMBED_CHUNK]
-            for fn, vector in zip(chunk, model.encode_functions(chunk, language)):
-                vectors[(language, code_hash(fn))] = vector
+            for fn, vector in zip(chunk, with_docs(model, chunk, model.encode_functions(chunk, language), DOC_WEIGHT)):
+                vectors[vector_key(fn)] = vector
             embedded += len(chunk)
     return vectors, embedded
 
@@ -110,7 +110,7 @@ def main() -> None:
         t = time.perf_counter()
         stats = ExtractStats()
         functions = [f.to_record() for f in extract_path(spec.path, repo=spec.full_name, sha=commit, stats=stats,
-                                                         prefix=spec.prefix)]
+                                                         prefix=spec.prefix, units=True)]
         languages = {}
         for fn in functions:
             languages[fn["language"]] = languages.get(fn["language"], 0) + 1
@@ -143,8 +143,8 @@ def main() -> None:
             "functions_jsonl_gz": round((scratch / "functions.jsonl.gz").stat().st_size / 1e6, 2),
         }
     report["summary"] = {
-        "files": stats.files, "functions": stats.functions, "documented": stats.documented,
-        "indexed": manifest["functions"], "model": model_report["model"],
+        "files": stats.files, "functions": stats.functions, "classes": stats.classes, "blocks": stats.blocks,
+        "documented": stats.documented, "indexed": manifest["units"], "model": model_report["model"],
         "total_seconds_after_imports": round(time.perf_counter() - started, 1), "target_seconds": TARGET_SECONDS,
         "peak_rss_mb": peak_rss_mb(),
     }

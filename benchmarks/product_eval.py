@@ -8,11 +8,14 @@ DIR/<owner>/<name> holds each repository of benchmarks/product_eval/repositories
 commit (see benchmarks/product_eval/README.md). Each repository is built with the product's own build
 (`codesearch.repositories.build.build_version`: extraction, fine-tuning from the base model and its
 keep-or-drop check, embedding, Annoy + BM25), then every query is answered by the built index in each
-mode (neural, BM25, hybrid) and by all-MiniLM-L6-v2 over the same functions (their full source with
-its documentation, as a user would put them in a vector store). A query is answered at rank r when
-its first accepted function (path, name and first line) comes r-th. Figures: hit@1, hit@5 and MRR (over the top
-100), for all queries and for those that share no word with their answer's name, with the time each
-system takes to encode a function. Writes benchmarks/results/product_eval.json.
+mode (neural, BM25, hybrid) and by all-MiniLM-L6-v2 over the same units (their full source with its
+documentation, as a user would put them in a vector store). A query is answered at rank r when its
+first accepted function (path, name and first line), or a block of it, comes r-th. Figures: hit@1,
+hit@5 and MRR (over the top 100), for all queries and for those that share no word with their
+answer's name, with the time each system takes to encode a unit. Other settings are evaluated in the
+same run as further systems, named after what differs: `mode@doc<w>` (documentation weighed w),
+`hybrid@bm25=<w>` (the hybrid's BM25 weight), `mode@functions` (functions alone, no classes or
+blocks). Writes benchmarks/results/product_eval.json.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ import numpy as np  # noqa: E402
 
 from codesearch.repositories.build import BuildSpec, build_version  # noqa: E402
 from training.corpus import read_jsonl  # noqa: E402
+from training.hybrid import BM25_WEIGHT  # noqa: E402
 from training.index import DOC_WEIGHT, RepositoryIndex, build_index, function_doc  # noqa: E402
 from training.model import CodeSearchModel  # noqa: E402
 
@@ -42,9 +46,12 @@ DEPTH = 100
 MODES = ("neural", "bm25", "hybrid")
 
 
-def key(function: dict) -> tuple[str, str, int]:
-    """Path, name and first line: overloads and same-named functions in one file are told apart."""
-    return function["path"], function["func_name"], function["start_line"]
+def key(unit: dict) -> tuple[str, str, int]:
+    """Path, name and first line: overloads and same-named functions in one file are told apart. A block
+    stands for its function: it shows the lines of it that do what was asked."""
+    if unit.get("kind") == "block":
+        return unit["path"], unit["func_name"], unit["parent_line"]
+    return unit["path"], unit["func_name"], unit["start_line"]
 
 
 def rank_of(found: list[tuple[str, str, int]], answers: list[dict]) -> int | None:
@@ -74,45 +81,51 @@ class MiniLM:
 
 
 def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_dir: Path, work: Path,
-                        minilm: MiniLM | None, doc_weights: list[float]) -> tuple[dict[str, list], dict]:
-    """Ranks of each query's answer by every system; systems other than the product's defaults are named
-    mode@doc<weight> (the same build's model, indexed again with that weight of documentation)."""
+                        minilm: MiniLM | None, doc_weights: list[float], bm25_weights: list[float],
+                        functions_only: bool) -> tuple[dict[str, list], dict]:
+    """Ranks of each query's answer by every system (see the module's docstring for their names)."""
     started = time.perf_counter()
     spec = BuildSpec(full_name=entry["repository"], indexes_dir=work, base_model=model_dir,
                      path=sources / entry["repository"], commit=entry["commit"])
     result = build_version(spec)
     functions = list(read_jsonl(result.directory / "functions.jsonl.gz"))
-    info = {"functions": len(functions), "build_seconds": round(time.perf_counter() - started, 1),
-            "model": result.manifest.get("model", {}).get("model")}
-    documented = {key(f) for f in functions if function_doc(f)}
+    info = {"units": len(functions), **result.manifest.get("kinds", {}),
+            "build_seconds": round(time.perf_counter() - started, 1), "model": result.manifest.get("model", {}).get("model")}
+    documented = {key(f) for f in functions if function_doc(f) and f.get("kind", "function") == "function"}
     for query in queries:  # do documented functions bury undocumented ones? (see the subsets)
         query["answer_documented"] = any(key(a) in documented for a in query["answers"])
     ranks: dict[str, list] = defaultdict(list)
     model = CodeSearchModel.load(result.directory / "model", device="cpu")
-    for weight in dict.fromkeys([DOC_WEIGHT, *doc_weights]):
-        directory = result.directory
-        if weight != DOC_WEIGHT:
-            directory = work / f"{result.directory.name}-doc{weight}"
-            build_index(model, functions, directory, doc_weight=weight)
+    variants = [("", result.directory, None)]  # (suffix, index directory, hybrid's BM25 weight)
+    for weight in [w for w in dict.fromkeys(doc_weights) if w != DOC_WEIGHT]:
+        variants.append((f"@doc{weight}", work / f"{result.directory.name}-doc{weight}", None))
+        build_index(model, functions, variants[-1][1], doc_weight=weight)
+    if functions_only:
+        variants.append(("@functions", work / f"{result.directory.name}-functions", None))
+        build_index(model, [f for f in functions if f.get("kind", "function") == "function"], variants[-1][1])
+    variants += [(f"@bm25={weight}", result.directory, weight) for weight in bm25_weights]
+    for suffix, directory, bm25_weight in variants:
         index = RepositoryIndex(directory)
+        if bm25_weight is not None:
+            index.bm25_weight = bm25_weight
         key_of = {(f["language"], f["item"]): key(f) for f in index.functions()}
         for query in queries:
-            for mode in MODES:
+            for mode in (("hybrid",) if bm25_weight is not None else MODES):
                 hits = index.search(query["query"], k=DEPTH, mode=mode)
-                name = mode if weight == DOC_WEIGHT else f"{mode}@doc{weight}"
-                ranks[name].append(rank_of([key_of[(h.language, h.item)] for h in hits], query["answers"]))
+                ranks[mode + suffix].append(rank_of([key_of[(h.language, h.item)] for h in hits], query["answers"]))
     if minilm is not None:
         t = time.perf_counter()
         vectors = minilm.encode([f["original_string"] for f in functions])
-        info["minilm_encode_ms_per_function"] = round((time.perf_counter() - t) * 1000 / len(functions), 3)
+        info["minilm_encode_ms_per_unit"] = round((time.perf_counter() - t) * 1000 / len(functions), 3)
         query_vectors = minilm.encode([q["query"] for q in queries])
         for query, vector in zip(queries, query_vectors):
-            order = np.argsort(-(vectors @ vector))[:DEPTH]
-            ranks["minilm"].append(rank_of([key(functions[i]) for i in order], query["answers"]))
+            order = np.argsort(-(vectors @ vector))
+            found = list(dict.fromkeys(key(functions[i]) for i in order))[:DEPTH]  # one per function, as ours
+            ranks["minilm"].append(rank_of(found, query["answers"]))
     t = time.perf_counter()
     for language in {f["language"] for f in functions} & set(model.languages):
         model.encode_functions([f for f in functions if f["language"] == language], language)
-    info["model_encode_ms_per_function"] = round((time.perf_counter() - t) * 1000 / len(functions), 3)
+    info["model_encode_ms_per_unit"] = round((time.perf_counter() - t) * 1000 / len(functions), 3)
     return ranks, info
 
 
@@ -124,6 +137,10 @@ def main() -> None:
     parser.add_argument("--no-minilm", action="store_true", help="leave the sentence transformer out")
     parser.add_argument("--doc-weights", type=float, nargs="*", default=[],
                         help=f"also index with these weights of documentation (the product uses {DOC_WEIGHT})")
+    parser.add_argument("--bm25-weights", type=float, nargs="*", default=[],
+                        help=f"also rank the hybrid with these BM25 weights (the product uses {BM25_WEIGHT})")
+    parser.add_argument("--functions-only", action="store_true",
+                        help="also index functions alone, without classes and blocks")
     parser.add_argument("--repositories", nargs="*", help="only these owner/name (default: all)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -146,13 +163,14 @@ def main() -> None:
             if not mine:
                 continue
             ranks, info = evaluate_repository(entry, mine, args.sources, args.model, Path(work), minilm,
-                                              args.doc_weights)
+                                              args.doc_weights, args.bm25_weights, args.functions_only)
             repos[entry["repository"]] = info
             for i, query in enumerate(mine):
                 per_query.append((query, {system: ranks[system][i] for system in ranks}))
             print(f"{entry['repository']}: {info}", flush=True)
     systems = list(per_query[0][1])
-    report = {"model": str(args.model), "split": args.split, "doc_weight": DOC_WEIGHT, "repositories": repos,
+    report = {"model": str(args.model), "split": args.split, "doc_weight": DOC_WEIGHT, "bm25_weight": BM25_WEIGHT,
+              "repositories": repos,
               "systems": {}}
     subsets = (("all", lambda q: True), ("no shared word", lambda q: not q["shares_name_word"]),
                ("undocumented answer", lambda q: not q["answer_documented"]))
@@ -161,10 +179,10 @@ def main() -> None:
     report["per_query"] = [{"id": q["id"], "answer_documented": q["answer_documented"], **r} for q, r in per_query]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'subset':20s} {'system':16s} {'hit@1':>6s} {'hit@5':>6s} {'MRR':>6s}  queries")
+    print(f"\n{'subset':20s} {'system':20s} {'hit@1':>6s} {'hit@5':>6s} {'MRR':>6s}  queries")
     for subset, by_system in report["systems"].items():
         for system, figures in by_system.items():
-            print(f"{subset:20s} {system:16s} {figures['hit@1']:6.3f} {figures['hit@5']:6.3f} {figures['mrr']:6.3f}  "
+            print(f"{subset:20s} {system:20s} {figures['hit@1']:6.3f} {figures['hit@5']:6.3f} {figures['mrr']:6.3f}  "
                   f"{figures['queries']}")
     print(f"\nwritten to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
 

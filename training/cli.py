@@ -165,7 +165,7 @@ def cmd_evaluate(args) -> None:
         records = list(read_corpus(args.csn, args.partition, languages))
         if not records:
             raise UsageError(f"{args.csn}: no {args.partition} records for {', '.join(languages)}")
-        report["csn_mrr"] = evaluate.evaluate_csn(model, records)
+        report["csn_mrr"] = evaluate.evaluate_csn(model, records, hybrid_weights=args.hybrid_weights)
         _print_table(f"CodeSearchNet MRR ({args.partition}, 999 distractors)", report["csn_mrr"])
         held_out = [r for part in ("valid", "test") for r in read_corpus(args.csn, part, languages)]
         report["direction"] = evaluate.evaluate_direction(model, evaluate.direction_pairs(held_out))
@@ -265,6 +265,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--annotations", help="annotationStore.csv-style relevance file (with --csn)")
     v.add_argument("--beir", help="BEIR-layout directory (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     v.add_argument("--language")
+    v.add_argument("--hybrid-weights", type=float, nargs="*", default=[],
+                   help="also the hybrid with these BM25 weights (hybrid@w), to choose the product's")
     v.add_argument("--json", action="store_true", help="end the output with one JSON object of every figure")
     v.set_defaults(func=cmd_evaluate)
 

@@ -52,9 +52,11 @@ def bm25_scores(query_token_lists: Sequence[list[str]], doc_token_lists: Sequenc
         np.zeros((0, len(doc_token_lists)), dtype=np.float32)
 
 
-def all_systems(model_scores: np.ndarray, bm25: np.ndarray) -> dict[str, np.ndarray]:
-    """Each system's (queries, documents) scores; the hybrid is the product's (training.hybrid)."""
-    return {"model": model_scores, "bm25": bm25, "hybrid": hybrid.mix(model_scores, bm25)}
+def all_systems(model_scores: np.ndarray, bm25: np.ndarray, hybrid_weights: Sequence[float] = ()) -> dict[str, np.ndarray]:
+    """Each system's (queries, documents) scores; the hybrid is the product's (training.hybrid), and
+    `hybrid@w` the same with BM25 weighed w, for choosing that weight."""
+    systems = {"model": model_scores, "bm25": bm25, "hybrid": hybrid.mix(model_scores, bm25)}
+    return systems | {f"hybrid@{w}": hybrid.mix(model_scores, bm25, weight=w) for w in hybrid_weights}
 
 
 def diagonal_reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
@@ -82,8 +84,9 @@ def _chunks(*arrays, chunk: int):
 
 
 # --- CodeSearchNet MRR ---------------------------------------------------------------------------
-def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000) -> dict:
-    """MRR of model, BM25 and hybrid per language (+ macro) on CodeSearchNet-format records."""
+def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weights: Sequence[float] = ()) -> dict:
+    """MRR of model, BM25 and hybrid (and `hybrid@w`, see all_systems) per language (+ macro) on
+    CodeSearchNet-format records."""
     by_language: dict[str, list[dict]] = defaultdict(list)
     for r in records:
         by_language[r["language"]].append(r)
@@ -99,12 +102,13 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000) -> dict:
         rr = defaultdict(list)
         for qc, cc, qt, ct in tqdm(list(_chunks(q, c, qtok, ctok, chunk=chunk)), desc=f"evaluate {language}",
                                    unit="chunk", leave=False):
-            for name, scores in all_systems(qc @ cc.T, bm25_scores(list(qt), list(ct))).items():
+            for name, scores in all_systems(qc @ cc.T, bm25_scores(list(qt), list(ct)), hybrid_weights).items():
                 rr[name].append(diagonal_reciprocal_ranks(scores))
         results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
         results[language]["pairs"] = sum(len(v) for v in rr["model"])
     if results:
-        results["macro"] = {name: float(np.mean([results[l][name] for l in results])) for name in SYSTEMS}
+        names = [name for name in next(iter(results.values())) if name != "pairs"]
+        results["macro"] = {name: float(np.mean([results[l][name] for l in results])) for name in names}
     return results
 
 

@@ -40,7 +40,7 @@ from tqdm import tqdm
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.evaluate import BM25
 from training.extract.base import KINDS
-from training.hybrid import CANDIDATES, mix
+from training.hybrid import BM25_WEIGHT, CANDIDATES, mix
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import CodeSearchModel, function_name
 from training.tokenize import code_tokens, query_tokens, subtokens
@@ -349,6 +349,7 @@ class RepositoryIndex:
         self.directory = Path(directory)
         self.manifest = json.loads((self.directory / "manifest.json").read_text())
         self.model = CodeSearchModel.load(self.directory / "model", device="cpu")
+        self.bm25_weight = BM25_WEIGHT  # the hybrid's; evaluations try others
         self.search_k = {language: entry["search_k"] for language, entry in self.manifest["languages"].items()
                          if "search_k" in entry}
         self._lexical: dict[str, bm25s.BM25] = {}
@@ -490,7 +491,8 @@ class RepositoryIndex:
         cosines = np.array([cosine[key] for key in candidates])
         bm25_scores = np.array([float(lexical_scores[lang][item]) if lang in lexical_scores else 0.0
                                 for lang, item in candidates])
-        ranking = mix(cosines, bm25_scores, np.ones(len(candidates), bool)) if mode == "hybrid" else bm25_scores
+        ranking = mix(cosines, bm25_scores, np.ones(len(candidates), bool), self.bm25_weight) if mode == "hybrid" \
+            else bm25_scores
         return self._one_per_group((Hit(*candidates[i], float(cosines[i])) for i in np.argsort(-ranking, kind="stable")), k)
 
     def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid",
