@@ -91,8 +91,8 @@
       if (!search) return;
       this.pendingSearch = null;
       await this.ready;
-      if (search.mode === 'query') this.view?.searchByQuery(search.q, search.language);
-      else this.view?.searchByCode(search.code, search.language);
+      if (search.mode === 'query') this.view?.searchByQuery(search.q, search.language, search.kind);
+      else this.view?.searchByCode(search.code, search.language, search.kind);
     }
 
     remember(patch) {

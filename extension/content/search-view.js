@@ -1,4 +1,5 @@
-// The sidebar for an indexed repository: "Search by query" and "Search by code" tabs, results, similar functions.
+// The sidebar for an indexed repository: "Search by query" and "Search by code" tabs, each with its language and
+// kind filters (functions, classes, blocks), results, similar code.
 (() => {
   'use strict';
   const CodeSearch = globalThis.CodeSearch;
@@ -17,28 +18,31 @@
 
     build(defaultLanguage) {
       const h = this.h;
-      const { languages, functions, indexed_commit: commit } = this.repository;
+      const { languages, indexed_commit: commit } = this.repository;
       this.queryInput = h('input', {
         type: 'search', name: 'q', maxlength: 300, 'aria-label': 'What should the code do?',
         placeholder: 'What should the code do? e.g. send mail',
       });
       this.queryLanguage = languages.length > 1 ? this.languageSelect('all languages', null) : null;
+      this.queryKind = this.kindSelect();
       this.codeInput = h('textarea', {
         name: 'code', spellcheck: 'false', 'aria-label': 'Code to find similar functions for',
         placeholder: 'Paste a function, or select code on the page and choose "Search by code" from the right-click menu.',
       });
       this.codeLanguage = this.languageSelect('detect', defaultLanguage);
+      this.codeKind = this.kindSelect();
       this.tabs = {
         query: this.tab('query', 'Search by query'),
         code: this.tab('code', 'Search by code'),
       };
       this.panels = {
         query: h('form', { class: 'query-form', role: 'tabpanel', onsubmit: (event) => this.submit(event, 'query') }, [
-          this.queryInput, this.queryLanguage, h('button', { type: 'submit', class: 'primary', text: 'Search' }),
+          this.queryInput, this.queryLanguage, this.queryKind, h('button', { type: 'submit', class: 'primary', text: 'Search' }),
         ]),
         code: h('form', { class: 'code-form', role: 'tabpanel', hidden: true, onsubmit: (event) => this.submit(event, 'code') }, [
           this.codeInput,
-          h('label', { class: 'language' }, ['Language', this.codeLanguage]),
+          h('label', { class: 'field' }, ['Language', this.codeLanguage]),
+          this.codeKind && h('label', { class: 'field' }, ['Kind', this.codeKind]),
           h('button', { type: 'submit', class: 'primary', text: 'Find similar functions' }),
         ]),
       };
@@ -46,7 +50,7 @@
       this.resultsBody = h('div', { class: 'results-body' });
       return h('div', { class: 'search-view' }, [
         h('p', { class: 'meta' }, [
-          `${functions} functions · ${languages.join(', ')} · indexed at `, h('code', { text: commit }),
+          `${CodeSearch.unitCounts(this.repository)} · ${languages.join(', ')} · indexed at `, h('code', { text: commit }),
         ]),
         h('div', { class: 'tabs', role: 'tablist' }, Object.values(this.tabs)),
         Object.values(this.panels),
@@ -63,11 +67,34 @@
 
     languageSelect(anyLabel, selected) {
       const h = this.h;
-      return h('select', { 'aria-label': 'Language' }, [
+      return h('select', { name: 'language', 'aria-label': 'Language' }, [
         h('option', { value: '', text: anyLabel }),
         this.repository.languages.map((language) =>
           h('option', { value: language, selected: language === selected, text: language })),
       ]);
+    }
+
+    /**
+     * Functions, classes or blocks only: offered when the repository has more than one of them (a server from
+     * before classes and blocks has no `kinds`, and only functions).
+     */
+    kindSelect() {
+      const h = this.h;
+      const kinds = this.repository.kinds ?? {};
+      const present = CodeSearch.KINDS.filter((kind) => Number(kinds[kind]) > 0);
+      if (present.length < 2) return null;
+      return h('select', { name: 'kind', 'aria-label': 'Kind of code' }, [
+        h('option', { value: '', text: 'all kinds' }),
+        // "classes (14)": the word first, so that typing its first letter chooses it.
+        present.map((kind) => h('option', { value: kind, text: `${CodeSearch.PLURAL[kind]} (${Number(kinds[kind])})` })),
+      ]);
+    }
+
+    /** Selects the kind if the select offers it (a remembered one may not be), else all kinds; returns it. */
+    static chooseKind(select, kind) {
+      if (!select) return '';
+      select.value = [...select.options].some((option) => option.value === kind) ? kind : '';
+      return select.value;
     }
 
     selectTab(name) {
@@ -84,30 +111,34 @@
 
     submit(event, mode) {
       event.preventDefault();
-      if (mode === 'query') this.searchByQuery(this.queryInput.value, this.queryLanguage?.value);
-      else this.searchByCode(this.codeInput.value, this.codeLanguage.value);
+      if (mode === 'query') this.searchByQuery(this.queryInput.value, this.queryLanguage?.value, this.queryKind?.value);
+      else this.searchByCode(this.codeInput.value, this.codeLanguage.value, this.codeKind?.value);
     }
 
-    searchByQuery(q, language = '') {
+    /** kind: '' for every kind; a search remembered from before kinds has none. */
+    searchByQuery(q, language = '', kind = '') {
       this.selectTab('query');
       this.queryInput.value = q;
       if (this.queryLanguage) this.queryLanguage.value = language ?? '';
-      this.onSearched({ mode: 'query', q, language });
+      kind = SearchView.chooseKind(this.queryKind, kind);
+      this.onSearched({ mode: 'query', q, language, kind });
       return this.run(
-        { op: 'search', args: { q, language: language || null } },
-        (data) => `${count(data.results)} for “${data.query}”`,
+        { op: 'search', args: { q, language: language || null, kind: kind || null } },
+        (data) => `${CodeSearch.countOf(data.results.length, kind)} for “${data.query}”`,
       );
     }
 
-    searchByCode(code, language = '') {
+    /** kind: '' for every kind; by default the kind the code form shows (the context menu passes none). */
+    searchByCode(code, language = '', kind = this.codeKind?.value ?? '') {
       this.selectTab('code');
       this.codeInput.value = code;
       // A language the repository doesn't have can't match anything here, so let the server detect instead.
       this.codeLanguage.value = this.repository.languages.includes(language) ? language : '';
-      this.onSearched({ mode: 'code', code, language: this.codeLanguage.value });
+      kind = SearchView.chooseKind(this.codeKind, kind);
+      this.onSearched({ mode: 'code', code, language: this.codeLanguage.value, kind });
       return this.run(
-        { op: 'searchByCode', args: { code, language: this.codeLanguage.value || null } },
-        (data) => `${count(data.results)} like this ${data.language ? `${data.language} code` : 'code'}`,
+        { op: 'searchByCode', args: { code, language: this.codeLanguage.value || null, kind: kind || null } },
+        (data) => `${CodeSearch.countOf(data.results.length, kind)} like this ${data.language ? `${data.language} code` : 'code'}`,
       );
     }
 
@@ -138,7 +169,7 @@
       const backTo = { head: [...this.resultsHead.childNodes], body: [...this.resultsBody.childNodes] };
       return this.run(
         { op: 'similar', args: { id: result.id } },
-        (data) => `${count(data.results)} similar to ${result.func_name}`,
+        (data) => `${CodeSearch.countOf(data.results.length)} similar to ${CodeSearch.unitName(result)}`,
         backTo,
       );
     }
@@ -147,10 +178,6 @@
       this.resultsHead.replaceChildren(...head.filter(Boolean));
       this.resultsBody.replaceChildren(...body);
     }
-  }
-
-  function count(results) {
-    return results.length === 1 ? '1 function' : `${results.length} functions`;
   }
 
   CodeSearch.SearchView = SearchView;

@@ -6,6 +6,9 @@
   CodeSearch.SIDEBAR_CSS = `
 :host { all: initial; }
 [hidden] { display: none !important; }
+/* Read by screen readers, not shown. */
+.visually-hidden { position: absolute !important; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 * { box-sizing: border-box; }
 .toggle, .panel {
   --fg: #1f2328; --muted: #59636e; --accent: #0b63ce; --line: #d1d9e0; --bg-code: #f6f8fa;
@@ -69,7 +72,7 @@ input[type=search], textarea, select { font: inherit; color: inherit; border: 1p
 input[type=search] { flex: 1 1 12rem; min-width: 0; }
 textarea { width: 100%; min-height: 9em; resize: vertical; white-space: pre; overflow: auto;
   font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; }
-label.language { color: var(--muted); font-size: 13px; display: flex; gap: 6px; align-items: center; }
+label.field { color: var(--muted); font-size: 13px; display: flex; gap: 6px; align-items: center; }
 .code-form .primary { margin-left: auto; }
 
 .results-head { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; margin: 12px 0 0; }
@@ -79,6 +82,12 @@ label.language { color: var(--muted); font-size: 13px; display: flex; gap: 6px; 
 .rating { flex: none; font-weight: 700; color: #fff; background: #1a7f37; border-radius: 10px; padding: 0 7px;
   font-size: 12px; }
 .func { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-weight: 600; word-break: break-all; }
+/* The kind, as on the site: a function's muted, a class's and a block's plain to see. */
+.kind { flex: none; font-size: 12px; line-height: 18px; border: 1px solid var(--line); border-radius: 999px; padding: 0 7px;
+  color: var(--muted); background: var(--bg-code); }
+.kind-class, .kind-block { color: var(--fg); font-weight: 600; }
+.kind-class { border-color: #0b63ce; }
+.kind-block { border-color: #9a6700; border-style: dashed; }
 .location { display: block; padding: 0 10px 6px; font: 12px ui-monospace, monospace; color: var(--accent);
   word-break: break-all; }
 .summary { margin: 0; padding: 0 10px 6px; color: var(--muted); font-size: 13px; }

@@ -62,11 +62,15 @@
       repository: (args) => request('GET', repository(args)),
       requestIndex: (args) => request('POST', `${repository(args)}/index`, { body: {}, authorized: true }),
       job: ({ id }) => request('GET', `/jobs/${encodeURIComponent(id)}`, { authorized: true }),
-      search: ({ q, language, limit, ...args }) =>
-        request('GET', `${repository(args)}/search`, { query: { q, language, limit } }),
-      searchByCode: ({ code, language, limit, ...args }) =>
-        request('POST', `${repository(args)}/search-by-code`, { body: { code, language: language || null, limit } }),
-      similar: ({ id, limit }) => request('GET', `/snippets/${encodeURIComponent(id)}/similar`, { query: { limit } }),
+      // kind: "function", "class" or "block" narrows the results to that kind; empty or null means every kind.
+      search: ({ q, language, kind, limit, ...args }) =>
+        request('GET', `${repository(args)}/search`, { query: { q, language, kind, limit } }),
+      searchByCode: ({ code, language, kind, limit, ...args }) =>
+        request('POST', `${repository(args)}/search-by-code`, {
+          body: { code, language: language || null, ...(kind ? { kind } : {}), limit },
+        }),
+      similar: ({ id, kind, limit }) =>
+        request('GET', `/snippets/${encodeURIComponent(id)}/similar`, { query: { kind, limit } }),
     };
   }
 

@@ -11,14 +11,64 @@
       ]))));
   }
 
-  /** One result as on the site: match rating, qualified name, path and lines (linked), summary, code. */
+  // The units the server indexes. A block is a few statements of a long function and carries that
+  // function's name; a class is a class, struct, interface, trait or module (Go: a type with its methods).
+  const KINDS = ['function', 'class', 'block'];
+  const PLURAL = { function: 'functions', class: 'classes', block: 'blocks' };
+
+  /** "1 class", "3 blocks"; without a kind, "10 results". */
+  function countOf(n, kind = null) {
+    if (!kind) return n === 1 ? '1 result' : `${n} results`;
+    return `${n} ${n === 1 ? kind : PLURAL[kind] ?? `${kind}s`}`;
+  }
+
+  /** "120 functions, 14 classes, 30 blocks" from a repository's `kinds` (or its function count, from older servers). */
+  function unitCounts(repository) {
+    const kinds = repository.kinds ?? {};
+    const shown = [...KINDS, ...Object.keys(kinds).filter((kind) => !KINDS.includes(kind))]
+      .filter((kind) => Number(kinds[kind]) > 0);
+    if (!shown.length) return countOf(Number(repository.functions) || 0, 'function');
+    return shown.map((kind) => countOf(Number(kinds[kind]), kind)).join(', ');
+  }
+
+  function lines(result) {
+    return result.start_line === result.end_line ? `line ${result.start_line}` : `lines ${result.start_line}–${result.end_line}`;
+  }
+
+  /** What a result is, in words: "fingerprint", "class Stopwatch", "lines 40–52 of parse_args". */
+  function unitName(result) {
+    if (result.kind === 'block') return `${lines(result)} of ${result.func_name}`;
+    if (result.kind && result.kind !== 'function') return `${result.kind} ${result.func_name}`;
+    return result.func_name;
+  }
+
+  /**
+   * The result's kind as a badge, as on the site. A block's badge says, as a tooltip and to screen readers,
+   * which lines of which function it is: its name alone would read as the whole function.
+   */
+  function kindBadge(h, result) {
+    const kind = String(result.kind || 'function');
+    const known = KINDS.includes(kind);
+    const title = {
+      function: 'a function',
+      class: 'a class, struct, interface, trait or module: its outline',
+      block: `${lines(result)} of ${result.func_name}`,
+    }[kind] ?? `a ${kind}`;
+    return [
+      h('span', { class: `kind kind-${known ? kind : 'other'}`, title, text: kind }),
+      kind === 'block' ? h('span', { class: 'visually-hidden', text: `: ${title}` }) : null,
+    ];
+  }
+
+  /** One result as on the site: match rating, qualified name, kind, path and lines (linked), summary, code. */
   function resultItem(h, result, { onSimilar } = {}) {
     const where = `${result.path}:${result.start_line}–${result.end_line}`;
     const href = CodeSearch.safeHref(result.url);
-    return h('li', { class: 'result' }, [
+    return h('li', { class: 'result', 'data-kind': KINDS.includes(result.kind) ? result.kind : null }, [
       h('div', { class: 'result-head' }, [
         h('span', { class: 'rating', title: `match rating (cosine similarity ${result.score})`, text: `${result.match_percent}%` }),
         h('span', { class: 'func', text: result.func_name }),
+        kindBadge(h, result),
       ]),
       href
         ? h('a', { class: 'location', href, title: 'Open these lines on GitHub', text: where })
@@ -27,7 +77,9 @@
       codeBlock(h, result),
       onSimilar
         ? h('div', { class: 'result-foot' },
-          h('button', { type: 'button', class: 'link similar', onclick: () => onSimilar(result), text: 'Similar functions' }))
+          h('button', { type: 'button', class: 'link similar', onclick: () => onSimilar(result) }, [
+            'Similar code', h('span', { class: 'visually-hidden', text: ` to ${unitName(result)}` }),
+          ]))
         : null,
     ]);
   }
@@ -81,6 +133,11 @@
     }
   }
 
+  CodeSearch.KINDS = KINDS;
+  CodeSearch.PLURAL = PLURAL;
+  CodeSearch.countOf = countOf;
+  CodeSearch.unitCounts = unitCounts;
+  CodeSearch.unitName = unitName;
   CodeSearch.resultItem = resultItem;
   CodeSearch.indexingRefusal = indexingRefusal;
   CodeSearch.resultList = resultList;

@@ -48,6 +48,14 @@ export function sidebarScenarios(browserName) {
     const visible = (selector) => inSidebar(selector, 'visible');
     const hidden = (selector) => inSidebar(selector, 'hidden');
     const resultNames = () => page.$$eval(S('.result .func'), (els) => els.map((el) => el.textContent));
+    /** Each result's name and what its kind badge reads. */
+    const resultKinds = () => page.$$eval(S('.result'), (els) => els.map((el) =>
+      [el.querySelector('.func').textContent, el.querySelector('.kind')?.textContent ?? null]));
+    /** The element that has the keyboard's focus inside the sidebar. */
+    const focused = () => page.evaluate(() => {
+      const el = document.querySelector('codesearch-sidebar')?.shadowRoot?.activeElement;
+      return el ? `${el.tagName.toLowerCase()}${el.name ? `[name=${el.name}]` : ''}${el.type === 'submit' ? '[type=submit]' : ''}` : null;
+    });
 
     /** Waits until the sidebar's element has a text matching `pattern`. */
     const textMatches = (selector, pattern) => page.waitForFunction((sel, source, flags) => {
@@ -163,7 +171,7 @@ export function sidebarScenarios(browserName) {
       });
       await page.type(S('input[name=q]'), 'compute a checksum of a file');
       await page.keyboard.press('Enter');
-      await textMatches('.status', /functions? for “compute a checksum of a file”$/);
+      await textMatches('.status', /results? for “compute a checksum of a file”$/);
       assert.equal(await page.evaluate(() => window.keysSeenByPage), 0);
       const names = await resultNames();
       assert.ok(names.slice(0, 3).includes('fingerprint'), names.join(', '));
@@ -175,7 +183,8 @@ export function sidebarScenarios(browserName) {
       assert.match(await inFirst('.rating', (el) => el.textContent), /^\d+%$/);
       assert.ok(await first.$$eval('pre.hl .k', (els) => els.length) > 0, 'keywords are highlighted');
       assert.equal(await first.$$eval('.line', (els) => els.length), 7);
-      assert.equal(await text('.status'), '10 functions for “compute a checksum of a file”');
+      assert.equal(await inFirst('.kind', (el) => el.textContent), 'function');
+      assert.equal(await text('.status'), '10 results for “compute a checksum of a file”');
       await shot('query-results');
     });
 
@@ -191,14 +200,78 @@ export function sidebarScenarios(browserName) {
       const names = await resultNames();
       const results = await page.$$(S('.result'));
       await (await results[names.indexOf('fingerprint')].$('.similar')).click();
-      await textMatches('.status', /functions? similar to fingerprint$/);
-      assert.equal(await text('.status'), '10 functions similar to fingerprint');
+      await textMatches('.status', /results? similar to fingerprint$/);
+      assert.equal(await text('.status'), '10 results similar to fingerprint');
       const similar = await resultNames();
       assert.ok(similar.length > 0 && !similar.includes('fingerprint'), similar.join(', '));
       await shot('similar');
       await page.click(S('.back'));
-      await textMatches('.status', /functions? for “compute a checksum of a file”$/);
+      await textMatches('.status', /results? for “compute a checksum of a file”$/);
       assert.deepEqual(await resultNames(), names);
+    });
+
+    it('results show their kind, a class among them; the kind filter, chosen with the keyboard, keeps classes only and is remembered; blocks say whose lines they are', async () => {
+      const query = 'a stopwatch that records lap times';
+      await page.$eval(S('input[name=q]'), (el) => { el.value = ''; });
+      await page.type(S('input[name=q]'), query);
+      await page.keyboard.press('Enter');
+      await textMatches('.status', new RegExp(`^\\d+ results? for “${query}”$`));
+      const all = await resultKinds();
+      assert.ok(all.every(([, kind]) => ['function', 'class', 'block'].includes(kind)), JSON.stringify(all));
+      const classes = all.filter(([, kind]) => kind === 'class').map(([name]) => name);
+      assert.ok(classes.length > 0, `no class among ${JSON.stringify(all)}`);
+      const badge = await page.$$(S('.result .kind-class')).then((badges) => badges[0]);
+      assert.match(await badge.evaluate((el) => el.getAttribute('title')), /^a class/);
+      assert.notEqual(await badge.evaluate((el) => getComputedStyle(el).display), 'none');
+      await shot('kinds');
+
+      // From the query field, Tab reaches the kind filter (the fixture has one language, so no language
+      // filter), typing "c" chooses "classes", and Tab and Enter search again.
+      const options = await page.$$eval(S('.query-form select[name=kind] option'), (els) => els.map((el) => el.value));
+      assert.deepEqual(options.slice(0, 2), ['', 'function']);
+      assert.ok(options.includes('class'), options.join(', '));
+      await page.focus(S('input[name=q]'));
+      await page.keyboard.press('Tab');
+      assert.equal(await focused(), 'select[name=kind]');
+      await page.keyboard.press('c');
+      await fieldIs('.query-form select[name=kind]', 'class');
+      await page.keyboard.press('Tab');
+      assert.equal(await focused(), 'button[type=submit]');
+      await page.keyboard.press('Enter');
+      await textMatches('.status', new RegExp(`^\\d+ class(es)? for “${query}”$`));
+      const filtered = await resultKinds();
+      assert.ok(filtered.length > 0 && filtered.every(([, kind]) => kind === 'class'), JSON.stringify(filtered));
+      for (const name of classes) assert.ok(filtered.some(([found]) => found === name), `${name} not in ${JSON.stringify(filtered)}`);
+      await shot('kind-filter-classes');
+
+      // A full page load shows the tab's last search again, with its kind.
+      await page.reload();
+      await visible('.panel');
+      await fieldIs('input[name=q]', query);
+      await fieldIs('.query-form select[name=kind]', 'class');
+      await textMatches('.status', new RegExp(`^\\d+ class(es)? for “${query}”$`));
+      assert.deepEqual(await resultKinds(), filtered);
+
+      // Blocks, offered when the server says the repository has some: each says which lines of which function it is.
+      const { kinds } = await (await fetch(`${SERVER}/api/v1/repositories/example/sample`)).json();
+      const offered = await page.$$eval(S('.query-form select[name=kind] option'), (els) => els.map((el) => el.value));
+      assert.equal(offered.includes('block'), kinds.block > 0, JSON.stringify(kinds));
+      if (kinds.block > 0) {
+        await page.select(S('.query-form select[name=kind]'), 'block');
+        await page.click(S('.query-form button[type=submit]'));
+        await textMatches('.status', new RegExp(`^\\d+ blocks? for “${query}”$`));
+        const blocks = await page.$$eval(S('.result'), (els) => els.map((el) => ({
+          name: el.querySelector('.func').textContent, kind: el.querySelector('.kind').textContent,
+          title: el.querySelector('.kind').getAttribute('title'), where: el.querySelector('.location').textContent,
+        })));
+        assert.ok(blocks.length > 0, 'no blocks');
+        for (const { name, kind, title, where } of blocks) {
+          assert.equal(kind, 'block');
+          const [, first, last] = where.match(/:(\d+)–(\d+)$/);
+          assert.equal(title, `${first === last ? `line ${first}` : `lines ${first}–${last}`} of ${name}`);
+        }
+        await shot('kind-filter-blocks');
+      }
     });
 
     it('the shortcut, Escape and the button close and open it', async () => {
@@ -229,8 +302,8 @@ export function sidebarScenarios(browserName) {
       await driver.searchByCodeFromMenu(page, point, code);
       await visible('.panel');
       await fieldIs('textarea[name=code]', code);
-      await textMatches('.status', /^\d+ functions? like this python code$/);
-      assert.equal(await page.$eval(S('.code-form select'), (el) => el.value), 'python');
+      await textMatches('.status', /^\d+ results? like this python code$/);
+      assert.equal(await page.$eval(S('.code-form select[name=language]'), (el) => el.value), 'python');
       assert.equal(await text('.tab[aria-selected=true]'), 'Search by code');
       assert.equal((await resultNames())[0], 'shrink');
       await shot('search-by-code-blob');
@@ -258,7 +331,7 @@ export function sidebarScenarios(browserName) {
       await driver.searchByCodeFromMenu(page, point, code);
       await fieldIs('textarea[name=code]', code);
       await textMatches('.status', /like this python code$/);
-      assert.equal(await page.$eval(S('.code-form select'), (el) => el.value), 'python');
+      assert.equal(await page.$eval(S('.code-form select[name=language]'), (el) => el.value), 'python');
       assert.ok((await resultNames()).slice(0, 3).includes('compose'), (await resultNames()).join(', '));
       await shot('search-by-code-pull-request');
     });

@@ -45,6 +45,28 @@ test('search by code and indexing requests POST JSON', async () => {
   assert.equal(`${calls[1].method} ${calls[1].url}`, 'POST https://cs.example.org/prefix/api/v1/repositories/o/n/index');
 });
 
+test('a kind narrows searches, search by code and similar code; an empty kind is not sent', async () => {
+  const { fetch, calls } = fakeFetch(200, { results: [] });
+  const client = createClient('http://localhost:8000', fetch);
+  const repo = { owner: 'o', name: 'n' };
+  await client.search({ ...repo, q: 'lap times', kind: 'class', limit: 10 });
+  await client.search({ ...repo, q: 'lap times', kind: '' });
+  await client.search({ ...repo, q: 'lap times', kind: null, language: 'python' });
+  await client.similar({ id: 3, kind: 'block', limit: 5 });
+  await client.searchByCode({ ...repo, code: 'class A: pass', language: 'python', kind: 'class', limit: 10 });
+  await client.searchByCode({ ...repo, code: 'x = 1', kind: '' });
+  assert.deepEqual(calls.map((call) => call.url.replace('http://localhost:8000/api/v1', '')), [
+    '/repositories/o/n/search?q=lap+times&kind=class&limit=10',
+    '/repositories/o/n/search?q=lap+times',
+    '/repositories/o/n/search?q=lap+times&language=python',
+    '/snippets/3/similar?kind=block&limit=5',
+    '/repositories/o/n/search-by-code',
+    '/repositories/o/n/search-by-code',
+  ]);
+  assert.deepEqual(calls[4].body, { code: 'class A: pass', language: 'python', kind: 'class', limit: 10 });
+  assert.deepEqual(calls[5].body, { code: 'x = 1', language: null });
+});
+
 test("the server's {error} message and status come back as an ApiError", async () => {
   const client = createClient('http://h', fakeFetch(404, { error: 'repository x/y is not known here' }).fetch);
   await assert.rejects(client.repository({ owner: 'x', name: 'y' }),

@@ -21,8 +21,27 @@ class FakeElement {
   dispatch(type, event = {}) { for (const listener of this.listeners[type] ?? []) listener(event); }
   append(...nodes) { this.childNodes.push(...nodes); }
   get children() { return this.childNodes.filter((node) => node instanceof FakeElement); }
+  replaceChildren(...nodes) { this.childNodes = nodes; }
   get textContent() { return this.childNodes.map((node) => node.textContent).join(''); }
   set textContent(text) { this.childNodes = [new FakeText(text)]; }
+
+  // Form fields: a select's value is its selected option's ('' when none is), as in a browser.
+  get options() { return this.findAllTags('OPTION'); }
+  get value() {
+    if (this.tagName === 'OPTION') return this.getAttribute('value') ?? this.textContent;
+    if (this.tagName !== 'SELECT') return this.fieldValue ?? '';
+    const options = this.options;
+    const chosen = this.selectedIndex ?? options.findIndex((option) => option.getAttribute('selected') !== null);
+    return options[chosen === -1 && this.selectedIndex === undefined ? 0 : chosen]?.value ?? '';
+  }
+  set value(value) {
+    if (this.tagName !== 'SELECT') this.fieldValue = String(value);
+    else this.selectedIndex = this.options.findIndex((option) => option.value === String(value));
+  }
+
+  findAllTags(tagName) {
+    return this.children.flatMap((child) => [...(child.tagName === tagName ? [child] : []), ...child.findAllTags(tagName)]);
+  }
 
   /** Every descendant element with the class, depth first. */
   findAll(className) {

@@ -27,6 +27,7 @@ test('a result shows rating, qualified name, linked location, summary and highli
   assert.equal(lines[0].textContent, '22def lap(self):');
   assert.deepEqual(item.findAll('nf').map((span) => span.textContent), ['lap']);
   assert.equal(item.find('similar'), null);
+  assert.equal(CodeSearch.resultItem(h, RESULT, { onSimilar: () => {} }).find('similar').textContent, 'Similar code to Stopwatch.lap');
 });
 
 test('markup from the server stays text, and non-http links are not linked', () => {
@@ -46,6 +47,63 @@ test('"Similar functions" calls back with its result; an empty list says so', ()
   list.findAll('similar')[1].dispatch('click');
   assert.deepEqual(asked, [6]);
   assert.equal(CodeSearch.resultList(h, [], {}).textContent, 'No results.');
+});
+
+test('each result shows its kind: a muted "function", a plain "class" and "block"', () => {
+  const fn = CodeSearch.resultItem(h, { ...RESULT, kind: 'function' });
+  assert.equal(fn.find('kind').textContent, 'function');
+  assert.equal(fn.find('kind').getAttribute('class'), 'kind kind-function');
+  assert.equal(fn.find('kind').getAttribute('title'), 'a function');
+  assert.equal(fn.getAttribute('data-kind'), 'function');
+  // A server from before kinds sends none: all it has are functions.
+  assert.equal(CodeSearch.resultItem(h, RESULT).find('kind').textContent, 'function');
+
+  const cls = CodeSearch.resultItem(h, { ...RESULT, kind: 'class', func_name: 'Stopwatch', start_line: 17 }, { onSimilar: () => {} });
+  assert.equal(cls.find('kind').textContent, 'class');
+  assert.equal(cls.find('kind').getAttribute('class'), 'kind kind-class');
+  assert.match(cls.find('kind').getAttribute('title'), /^a class, struct, interface, trait or module/);
+  assert.equal(cls.find('func').textContent, 'Stopwatch');
+  assert.equal(cls.getAttribute('data-kind'), 'class');
+  assert.equal(cls.find('result-head').find('visually-hidden'), null);
+  assert.equal(cls.find('similar').textContent, 'Similar code to class Stopwatch');
+});
+
+test('a block says, in its tooltip and to screen readers, that it is lines of the named function', () => {
+  const block = CodeSearch.resultItem(h, { ...RESULT, kind: 'block', func_name: 'Parser.parse_args', start_line: 40, end_line: 52 },
+    { onSimilar: () => {} });
+  const badge = block.find('kind');
+  assert.equal(badge.textContent, 'block');
+  assert.equal(badge.getAttribute('class'), 'kind kind-block');
+  assert.equal(badge.getAttribute('title'), 'lines 40–52 of Parser.parse_args');
+  const head = block.find('result-head');
+  assert.equal(head.find('visually-hidden').textContent, ': lines 40–52 of Parser.parse_args');
+  assert.equal(head.textContent, '83%Parser.parse_argsblock: lines 40–52 of Parser.parse_args');
+  assert.equal(block.find('location').textContent, 'sample/timeutil.py:40–52');
+  assert.equal(block.find('similar').textContent, 'Similar code to lines 40–52 of Parser.parse_args');
+  assert.equal(CodeSearch.unitName({ kind: 'block', func_name: 'f', start_line: 3, end_line: 3 }), 'line 3 of f');
+});
+
+test('a kind the extension does not know is shown as text, never as markup or a class name of its own', () => {
+  const item = CodeSearch.resultItem(h, { ...RESULT, kind: '<b onmouseover=alert(1)>x</b>' });
+  const badge = item.find('kind');
+  assert.equal(badge.getAttribute('class'), 'kind kind-other');
+  assert.equal(badge.childNodes.length, 1);
+  assert.equal(badge.childNodes[0].nodeType, 3);
+  assert.equal(badge.textContent, '<b onmouseover=alert(1)>x</b>');
+  assert.equal(item.getAttribute('data-kind'), null);
+});
+
+test('counts name their kind; a repository counts its functions, classes and blocks', () => {
+  assert.equal(CodeSearch.countOf(1), '1 result');
+  assert.equal(CodeSearch.countOf(10, ''), '10 results');
+  assert.equal(CodeSearch.countOf(1, 'class'), '1 class');
+  assert.equal(CodeSearch.countOf(2, 'class'), '2 classes');
+  assert.equal(CodeSearch.countOf(0, 'block'), '0 blocks');
+  assert.equal(CodeSearch.countOf(1, 'function'), '1 function');
+  assert.equal(CodeSearch.unitCounts({ functions: 120, kinds: { block: 30, function: 120, class: 14 } }),
+    '120 functions, 14 classes, 30 blocks');
+  assert.equal(CodeSearch.unitCounts({ functions: 12, kinds: { function: 12, class: 1, block: 0 } }), '12 functions, 1 class');
+  assert.equal(CodeSearch.unitCounts({ functions: 7 }), '7 functions');
 });
 
 test('a job shows its status, stage, progress and message', () => {

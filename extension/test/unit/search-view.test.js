@@ -1,0 +1,111 @@
+// The sidebar's search forms: the kind filter, what it sends, what the sidebar remembers and says.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { load } = require('./load');
+const { fakeDocument } = require('./dom-shim');
+
+const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/render.js', 'content/search-view.js');
+const h = CodeSearch.elementBuilder(fakeDocument);
+
+const REPOSITORY = {
+  owner: 'example', name: 'sample', full_name: 'example/sample', indexed_commit: '0123abc', languages: ['python'],
+  functions: 13, kinds: { function: 13, class: 1 },
+};
+const CLASS = {
+  id: 9, repository: 'example/sample', language: 'python', kind: 'class', func_name: 'Stopwatch', path: 'sample/timeutil.py',
+  start_line: 17, end_line: 25, code: 'class Stopwatch:', summary: '', url: 'https://github.com/example/sample/blob/0123abc/sample/timeutil.py#L17-L25',
+  score: 0.5, match_percent: 50, highlight: [['k', 'class'], ['', ' '], ['nc', 'Stopwatch'], ['p', ':'], ['', '\n']],
+};
+
+/** A SearchView whose background answers every request with `results`, recording the requests and the searches kept. */
+function view(repository = REPOSITORY, results = [CLASS]) {
+  const requests = [];
+  const searched = [];
+  CodeSearch.background = {
+    api: async (op, args) => {
+      requests.push({ op, args });
+      return { query: args.q, language: args.language ?? 'python', results };
+    },
+  };
+  const searchView = new CodeSearch.SearchView(h, { repository, defaultLanguage: 'python', onSearched: (s) => searched.push(s) });
+  return { searchView, requests, searched };
+}
+
+const kindSelect = (searchView, form) => searchView.panels[form].findAllTags('SELECT').find((el) => el.getAttribute('name') === 'kind') ?? null;
+const submit = (searchView, form) => searchView.panels[form].dispatch('submit', { preventDefault() {} });
+
+test('both forms offer the kinds the repository has, with their counts, and the meta line counts them', () => {
+  const { searchView } = view({ ...REPOSITORY, kinds: { function: 13, class: 1, block: 4 } });
+  for (const form of ['query', 'code']) {
+    const select = kindSelect(searchView, form);
+    assert.equal(select.getAttribute('aria-label'), 'Kind of code');
+    assert.deepEqual(select.options.map((option) => [option.getAttribute('value'), option.textContent]),
+      [['', 'all kinds'], ['function', 'functions (13)'], ['class', 'classes (1)'], ['block', 'blocks (4)']]);
+    assert.equal(select.value, '');
+  }
+  assert.match(searchView.element.find('meta').textContent, /^13 functions, 1 class, 4 blocks · python · indexed at 0123abc$/);
+  // The code form labels its fields; the query form, with no room for labels, has aria-labels.
+  assert.deepEqual(searchView.panels.code.findAllTags('LABEL').map((label) => label.childNodes[0].textContent), ['Language', 'Kind']);
+});
+
+test('a repository with one kind, or a server from before kinds, gets no kind filter', () => {
+  assert.equal(kindSelect(view({ ...REPOSITORY, kinds: { function: 13, class: 0 } }).searchView, 'query'), null);
+  const old = view({ ...REPOSITORY, kinds: undefined }).searchView;
+  assert.equal(kindSelect(old, 'query'), null);
+  assert.equal(kindSelect(old, 'code'), null);
+  assert.match(old.element.find('meta').textContent, /^13 functions · /);
+});
+
+test('the chosen kind goes with the search, is remembered with it and is named in the count', async () => {
+  const { searchView, requests, searched } = view();
+  searchView.queryInput.value = 'lap times';
+  kindSelect(searchView, 'query').value = 'class';
+  submit(searchView, 'query');
+  await new Promise(setImmediate);
+  assert.deepEqual(requests.at(-1), { op: 'search', args: { owner: 'example', name: 'sample', limit: 10, q: 'lap times', language: null, kind: 'class' } });
+  assert.deepEqual(searched.at(-1), { mode: 'query', q: 'lap times', language: '', kind: 'class' });
+  assert.equal(searchView.resultsHead.find('status').textContent, '1 class for “lap times”');
+  assert.equal(searchView.resultsBody.find('kind').textContent, 'class');
+
+  kindSelect(searchView, 'query').value = '';
+  submit(searchView, 'query');
+  await new Promise(setImmediate);
+  assert.equal(requests.at(-1).args.kind, null);
+  assert.equal(searched.at(-1).kind, '');
+  assert.equal(searchView.resultsHead.find('status').textContent, '1 result for “lap times”');
+});
+
+test('a remembered search gets its kind back; one the repository no longer has falls back to all kinds', async () => {
+  const { searchView, requests } = view();
+  await searchView.searchByQuery('lap times', '', 'class');
+  assert.equal(kindSelect(searchView, 'query').value, 'class');
+  assert.equal(requests.at(-1).args.kind, 'class');
+  await searchView.searchByQuery('lap times', '', 'block');
+  assert.equal(kindSelect(searchView, 'query').value, '');
+  assert.equal(requests.at(-1).args.kind, null);
+  await searchView.searchByQuery('lap times'); // remembered before there were kinds
+  assert.equal(requests.at(-1).args.kind, null);
+});
+
+test('search by code sends the code form\'s kind, also when the context menu starts it', async () => {
+  const { searchView, requests, searched } = view();
+  kindSelect(searchView, 'code').value = 'class';
+  await searchView.searchByCode('class Timer:\n    pass', 'python'); // as the context menu calls it
+  assert.deepEqual(requests.at(-1), {
+    op: 'searchByCode', args: { owner: 'example', name: 'sample', limit: 10, code: 'class Timer:\n    pass', language: 'python', kind: 'class' },
+  });
+  assert.equal(searched.at(-1).kind, 'class');
+  assert.equal(searchView.resultsHead.find('status').textContent, '1 class like this python code');
+  await searchView.searchByCode('x = 1', '', '');
+  assert.equal(requests.at(-1).args.kind, null);
+  assert.equal(kindSelect(searchView, 'code').value, '');
+});
+
+test('similar code names what it is similar to', async () => {
+  const { searchView, requests } = view(REPOSITORY, [CLASS, { ...CLASS, id: 10, kind: 'block', func_name: 'pause', start_line: 11, end_line: 14 }]);
+  await searchView.searchByQuery('lap times');
+  searchView.resultsBody.findAll('similar')[1].dispatch('click');
+  await new Promise(setImmediate);
+  assert.deepEqual(requests.at(-1), { op: 'similar', args: { owner: 'example', name: 'sample', limit: 10, id: 10 } });
+  assert.equal(searchView.resultsHead.find('status').textContent, '2 results similar to lines 11–14 of pause');
+});
