@@ -30,7 +30,7 @@ def test_search_page_shows_highlighted_results_with_github_links(client, indexed
     assert "https://github.com/example/sample/blob/0123abc/sample/" in page
     assert re.search(r'#L\d+-L\d+"', page)
     assert 'class="hl"' in page and 'class="rating' in page and "Similar snippets" in page
-    assert re.search(r'title="cosine similarity -?[01]\.\d{3}">\d{1,3}%', page)
+    assert re.search(r'title="match score -?[01]\.\d{3}">\d{1,3}%', page)
 
 
 def test_language_filter_limits_the_results(client, indexed_sample):

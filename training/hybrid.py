@@ -55,3 +55,14 @@ def mix(neural: np.ndarray, lexical: np.ndarray, mask: np.ndarray | None = None,
     mask = candidates(neural, lexical) if mask is None else mask
     mixed = standardise(neural, mask) + weight * standardise(lexical, mask) + 1e-9 * neural
     return np.where(mask, mixed, -np.inf)
+
+
+def on_cosine_scale(neural: np.ndarray, mixed: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mixed scores (`mix`, or BM25's z-scores) put back on the cosines' scale, for people to read: the
+    cosines' mean plus the mixed score times their spread. That is each candidate's cosine plus BM25's
+    evidence for it in cosine units, so it orders the candidates exactly as the ranking does, where
+    the cosine alone would not; clipped to [-1, 1]."""
+    n = np.maximum(mask.sum(-1, keepdims=True), 1)
+    mean = np.where(mask, neural, 0).sum(-1, keepdims=True) / n
+    std = np.sqrt(np.where(mask, (neural - mean) ** 2, 0).sum(-1, keepdims=True) / n)
+    return np.clip(mean + std * mixed, -1.0, 1.0)

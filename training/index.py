@@ -40,7 +40,7 @@ from tqdm import tqdm
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.evaluate import BM25
 from training.extract.base import KINDS
-from training.hybrid import BM25_WEIGHT, CANDIDATES, mix
+from training.hybrid import BM25_WEIGHT, CANDIDATES, mix, on_cosine_scale, standardise
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import CodeSearchModel, function_name
 from training.tokenize import code_tokens, query_tokens, subtokens
@@ -72,7 +72,10 @@ def kind_of(fn: dict) -> str:
 class Hit:
     language: str
     item: int
-    score: float  # cosine similarity in [-1, 1]
+    # In [-1, 1], higher first: the cosine similarity, or for the hybrid (and BM25) ranking that
+    # ranking's score on the cosine's scale (training.hybrid.on_cosine_scale), so the order and the
+    # scores shown always agree.
+    score: float
 
 
 class IndexCheckError(RuntimeError):
@@ -478,9 +481,8 @@ class RepositoryIndex:
                 lexical += [(float(scores[i]), language, int(i)) for i in top if scores[i] > 0]
         neural.sort(key=lambda hit: -hit[0])
         lexical.sort(key=lambda hit: -hit[0])
-        # Whatever ranked a unit, the score people see is its cosine similarity to the query. The
-        # neural candidates come with theirs; only BM25's others are looked up, a language at a time.
-        # Neural candidates go first, so that ties keep their order.
+        # The neural candidates come with their cosines; only BM25's others are looked up, a language at
+        # a time. Neural candidates go first, so that ties keep their order.
         candidates = [(language, item) for _, language, item in neural[:CANDIDATES]]
         cosine = {key: c for key, (c, _, _) in zip(candidates, neural)}
         others = [(language, item) for _, language, item in lexical[:CANDIDATES] if (language, item) not in cosine]
@@ -491,9 +493,11 @@ class RepositoryIndex:
         cosines = np.array([cosine[key] for key in candidates])
         bm25_scores = np.array([float(lexical_scores[lang][item]) if lang in lexical_scores else 0.0
                                 for lang, item in candidates])
-        ranking = mix(cosines, bm25_scores, np.ones(len(candidates), bool), self.bm25_weight) if mode == "hybrid" \
-            else bm25_scores
-        return self._one_per_group((Hit(*candidates[i], float(cosines[i])) for i in np.argsort(-ranking, kind="stable")), k)
+        everyone = np.ones(len(candidates), bool)
+        ranking = mix(cosines, bm25_scores, everyone, self.bm25_weight) if mode == "hybrid" \
+            else standardise(bm25_scores, everyone)
+        shown = on_cosine_scale(cosines, ranking, everyone)
+        return self._one_per_group((Hit(*candidates[i], float(shown[i])) for i in np.argsort(-ranking, kind="stable")), k)
 
     def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid",
                kind: str | None = None) -> list[Hit]:

@@ -2,7 +2,7 @@
 searches are answered from a per-process LRU cache.
 
 Views and the API call `search()`, `search_all()`, `search_code()` and `similar()`; each returns
-Snippet rows with their cosine similarity. Input a user typed is checked here, once for both, and
+Snippet rows with their score (see training.index.Hit). Input a user typed is checked here, once for both, and
 anything unusable raises SearchError with a message meant for that user.
 """
 from __future__ import annotations
@@ -49,7 +49,7 @@ class IndexUnavailable(RuntimeError):
 @dataclass
 class Result:
     snippet: Snippet
-    score: float  # cosine similarity
+    score: float  # the ranking's score on the cosine's scale (training.index.Hit)
 
     @property
     def shown_score(self) -> float:
@@ -171,7 +171,7 @@ def _search(version: IndexVersion, query: str, language: str | None, limit: int,
 
 
 def search_all(query: str, language: str | None = None, limit: int = 10, kind: str | None = None) -> list[Result]:
-    """The best units across every indexed repository, by cosine similarity to the query."""
+    """The best units across every indexed repository, by their score (on the cosine's scale in each)."""
     query, limit, kind = clean_query(query), clean_limit(limit), clean_kind(kind)
     language = language or None
     if language is not None and language not in LANGUAGES:

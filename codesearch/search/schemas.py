@@ -81,8 +81,11 @@ class Snippet(Schema):
 
 
 class Result(Snippet):
-    score: float = Field(description="cosine similarity, -1..1")
-    match_percent: int = Field(description="the cosine similarity in percent, 0..100")
+    score: float = Field(description="-1..1, higher first, in the order of the results: for a search by words, the "
+                                     "result's cosine similarity to the query plus BM25's evidence for it in cosine units "
+                                     "(the hybrid ranking's score on the cosine's scale); for search by code and similar "
+                                     "snippets, the cosine similarity")
+    match_percent: int = Field(description="the score in percent, 0..100 (negative scores read 0)")
 
 
 def _language(description: str = "only functions in this language"):

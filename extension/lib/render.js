@@ -66,7 +66,7 @@
     const href = CodeSearch.safeHref(result.url);
     return h('li', { class: 'result', 'data-kind': KINDS.includes(result.kind) ? result.kind : null }, [
       h('div', { class: 'result-head' }, [
-        h('span', { class: 'rating', title: `match rating (cosine similarity ${result.score})`, text: `${result.match_percent}%` }),
+        h('span', { class: 'rating', title: `match score ${result.score}`, text: `${result.match_percent}%` }),
         h('span', { class: 'func', text: result.func_name }),
         kindBadge(h, result),
       ]),
