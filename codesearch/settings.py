@@ -149,6 +149,7 @@ BASE_MODEL_DIR = Path(os.environ.get("CODESEARCH_BASE_MODEL", INDEXES_DIR / "bas
 
 # Input limits shared by the pages and the API.
 QUERY_MAX_CHARS = 300
+PATH_FILTERS_MAX = 10  # `path:` filters in one search
 # Pasted code is parsed with tree-sitter on every search: this bounds that work (64 ms at most for the
 # worst inputs measured here, 8,000 brackets or nested definitions, in any grammar); longer pastes get a 400.
 CODE_MAX_CHARS = 8_000

@@ -10,8 +10,8 @@ RESULT_FIELDS = {"id", "repository", "language", "kind", "func_name", "path", "s
 
 @pytest.fixture
 def api(client, indexed_sample):
-    def get(path, **params):
-        return client.get(f"/api/v1/{path}", params)
+    def get(endpoint, **params):
+        return client.get(f"/api/v1/{endpoint}", params)
     return get
 
 
@@ -54,6 +54,10 @@ def test_highlight_is_a_token_stream_that_rebuilds_the_code(api):
     ({"q": "mail\x1b[31m"}, "control character"),
     ({"q": "?!*"}, "no words"),
     ({"q": "mail", "kind": "module"}, "unknown kind 'module'; kinds: function, class, block"),
+    ({"q": "path:sample"}, "type what the code should do"),
+    ({"q": "mail", "path": [f"p{i}" for i in range(11)]}, "11 path filters; the limit is 10"),
+    ({"q": "mail", "path": "x" * 201}, "a path filter is 201 characters long"),
+    ({"q": "mail path:a\x07b"}, "control character"),
 ])
 def test_bad_search_input_is_a_json_400(api, params, message):
     response = api("repositories/example/sample/search", **params)
@@ -183,3 +187,22 @@ def test_results_say_their_kind_and_a_kind_narrows_them(api, client):
     similar = api(f"snippets/{top['id']}/similar", kind="function").json()["results"]
     assert similar and {r["kind"] for r in similar} == {"function"}
     assert "monthly_report" not in {r["func_name"] for r in similar}  # its own function is left out
+
+
+def test_path_filters_in_the_query_and_as_parameters(api):
+    """`path:` in the query and `path` parameters (several allowed) narrow the results to folders,
+    files or globs, as on GitHub."""
+    def paths(**params):
+        response = api("repositories/example/sample/search", **params)
+        assert response.status_code == 200, response.json()
+        return [r["path"] for r in response.json()["results"]]
+
+    assert len(set(paths(q="send mail"))) > 2
+    assert set(paths(q="send mail path:sample/mailer.py")) == {"sample/mailer.py"}
+    assert set(paths(q="send mail", path="mailer.py")) == {"sample/mailer.py"}
+    assert set(paths(q="send mail", path=["mailer.py", "/sample/web.py"])) == {"sample/mailer.py", "sample/web.py"}
+    assert paths(q="send mail path:*.go") == []
+    body = api("repositories/example/sample/search", q="send mail path:mailer.py").json()
+    assert body["query"] == "send mail path:mailer.py"  # as typed
+    everywhere = api("search", q="send mail", path="*mailer*").json()["results"]
+    assert everywhere and {r["path"] for r in everywhere} == {"sample/mailer.py"}

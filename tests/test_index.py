@@ -378,3 +378,37 @@ def test_on_cosine_scale_keeps_the_order_and_the_cosines_when_bm25_adds_nothing(
     shown = on_cosine_scale(cosines, mixed, everyone)
     assert list(np.argsort(-shown, kind="stable")) == list(np.argsort(-mixed, kind="stable"))
     assert np.allclose(on_cosine_scale(cosines, mix(cosines, bm25, everyone, weight=0.0), everyone), cosines, atol=1e-6)
+
+
+@pytest.mark.parametrize("path, patterns, inside", [
+    ("django/core/mail/message.py", ["core/mail"], True),
+    ("django/core/mail/message.py", ["/core/mail"], False),
+    ("django/core/mail/message.py", ["/django/core"], True),
+    ("django/core/mailer.py", ["core/mail"], False),
+    ("django/core/mail/message.py", ["mail/message.py"], True),
+    ("django/core/mail/message.py", ["*.py"], True),
+    ("django/core/mail/message.py", ["*.go"], False),
+    ("src/a/b/x_test.go", ["src/**/*_test.go"], True),
+    ("lib/x.js", ["*.py", "lib"], True),
+])
+def test_path_patterns(path, patterns, inside):
+    from training.index import path_matches
+
+    assert path_matches(path, patterns) is inside
+
+
+def test_path_filters_narrow_every_search(built_units):
+    from training.index import split_path_filters
+
+    _, index, by_item = built_units
+    assert split_path_filters("send  path:sample/mailer.py mail path:*.py") == ("send mail", ("sample/mailer.py", "*.py"))
+    for mode in ("hybrid", "neural", "bm25"):
+        hits = index.search("write a report path:report.py", k=20, mode=mode)
+        assert hits and {by_item[h.item]["path"] for h in hits} == {"sample/report.py"}
+        assert [h.item for h in index.search("write a report", k=20, mode=mode, paths=["report.py"])] == \
+            [h.item for h in hits]
+    assert index.search("send mail path:nowhere/") == []
+    timeutil = index.search_code("def lap(self): pass", "python", k=5, paths=["sample/timeutil.py"])
+    assert timeutil and {by_item[h.item]["path"] for h in timeutil} == {"sample/timeutil.py"}
+    item = next(i for i, f in by_item.items() if f["path"] == "sample/mailer.py")
+    assert {by_item[h.item]["path"] for h in index.similar("python", item, k=5, paths=["*storage*"])} == {"sample/storage.py"}

@@ -54,6 +54,13 @@ def test_kind_filter_and_badges(client, indexed_sample):
     assert "<b>x" not in response.content.decode()
 
 
+def test_path_filter_typed_in_the_query(client, indexed_sample):
+    page = client.get("/example/sample/", {"q": "send mail path:mailer.py"}).content.decode()
+    assert 'value="send mail path:mailer.py"' in page and "path:*.py" in page  # kept in the box; the hint
+    locations = re.findall(r'>(sample/[\w.]+):\d+–\d+<', page)
+    assert locations and set(locations) == {"sample/mailer.py"}
+
+
 @pytest.mark.parametrize("query, message", [
     ("  ", "type what the code should do"),
     ("x" * 400, "limit is 300"),

@@ -26,9 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -57,11 +60,38 @@ EXACT_MAX = 20_000
 # vectors Annoy needs about 5 ms a query for recall 0.95, and it gets worse with size. Below it, Annoy's
 # build (seconds) is much cheaper than the graph's and its latency is still small beside encoding.
 HNSW_MIN = 100_000
+# A search narrowed (by kind or path) to at most this many units of a language too large for exact
+# search scores those units alone, rather than asking the approximate index for ever more neighbours.
+FEW = 2_000
 # A function's documentation takes part in search (the CodeSearchNet protocol keeps it out of training
 # pairs, but a repository's docs are the text most like what people type): its vector is the unit code
 # vector plus DOC_WEIGHT times the unit vector of the doc through the query encoder, and BM25 reads the
 # doc's words beside the code's. Undocumented functions keep their code vector (see product_eval).
 DOC_WEIGHT = 0.5
+
+
+_PATH_FILTER = re.compile(r"(?<!\S)path:(\S+)")
+
+
+def split_path_filters(query: str) -> tuple[str, tuple[str, ...]]:
+    """`send mail path:django/core path:*.py` -> ("send mail", ("django/core", "*.py")), as GitHub's and
+    Sourcegraph's users type them."""
+    return " ".join(_PATH_FILTER.sub(" ", query).split()), tuple(_PATH_FILTER.findall(query))
+
+
+@lru_cache(maxsize=4096)
+def _path_globs(pattern: str) -> tuple[str, ...]:
+    anchored, pattern = pattern.startswith("/"), pattern.strip("/")
+    # A glob matches the whole path (`*` crosses folders, as on GitHub); anything else names a folder or
+    # file. Unless it starts with "/", either may begin at any folder.
+    globs = [pattern] if any(c in pattern for c in "*?[") else [pattern, pattern + "/*"]
+    return tuple(globs + ([] if anchored else ["*/" + g for g in globs]))
+
+
+def path_matches(path: str, patterns: Sequence[str]) -> bool:
+    """Whether `path` is in one of `patterns` (split_path_filters): `django/core` (a folder anywhere),
+    `/django/core` (from the root), `*.py`, `mail/*backend*.py`."""
+    return any(fnmatchcase(path, glob) for pattern in patterns for glob in _path_globs(pattern))
 
 
 def kind_of(fn: dict) -> str:
@@ -345,8 +375,9 @@ def _sha256(path: Path) -> str:
 class RepositoryIndex:
     """A built index, loaded once: the model plus memory-mapped Annoy files and HNSW graphs.
 
-    Every search takes `kind` (None for all, or one of KINDS) and shows one unit per group: a block
-    only when its function is not ranked above it, and neither again after the first."""
+    Every search takes `kind` (None for all, or one of KINDS) and `paths` (patterns, see
+    `path_matches`; none for all), and shows one unit per group: a block only when its function is
+    not ranked above it, and neither again after the first."""
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
@@ -359,6 +390,8 @@ class RepositoryIndex:
         self._exact: dict[str, np.ndarray | None] = {}
         self.annoy: dict[str, AnnoyIndex] = {}
         self.units: dict[str, np.ndarray] = {}
+        self._paths: dict[str, tuple[list[str], np.ndarray]] | None = None  # language -> (paths, each item's)
+        self._path_masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         for language, entry in self.manifest["languages"].items():
             ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
             ann.load(str(self.directory / entry["file"]))  # mmap: workers share the pages
@@ -384,13 +417,38 @@ class RepositoryIndex:
         if kind is not None and kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
 
-    def _allowed(self, language: str, kind: str | None) -> np.ndarray | None:
-        """Which items of `language` are of `kind` (None: all are)."""
-        return None if kind is None else np.asarray(self.units[language][0]) == KINDS.index(kind)
+    def _allowed(self, language: str, kind: str | None, paths: tuple[str, ...] = ()) -> np.ndarray | None:
+        """Which items of `language` are of `kind` and under `paths` (None: all are)."""
+        if kind is None and not paths:
+            return None
+        units = np.asarray(self.units[language])
+        allowed = np.ones(units.shape[1], bool) if kind is None else units[0] == KINDS.index(kind)
+        return allowed & self._under(language, paths) if paths else allowed
 
-    def _candidates(self, language: str, vector: np.ndarray, n: int, kind: str | None = None) -> list[tuple[int, float]]:
-        """The `n` units of `language` (of `kind`) nearest to `vector`, with their cosines, best first."""
-        allowed = self._allowed(language, kind)
+    def _under(self, language: str, paths: tuple[str, ...]) -> np.ndarray:
+        """Which items of `language` lie under `paths`; each path is matched once, not once per item."""
+        key = (language, paths)
+        if key not in self._path_masks:
+            if self._paths is None:  # the first path filter reads every item's path, once
+                found: dict[str, dict[int, str]] = {}
+                for f in self.functions():
+                    found.setdefault(f["language"], {})[f["item"]] = f["path"]
+                self._paths = {}
+                for lang, by_item in found.items():
+                    unique = sorted(set(by_item.values()))
+                    position = {path: i for i, path in enumerate(unique)}
+                    self._paths[lang] = unique, np.array([position[by_item[i]] for i in range(len(by_item))])
+            unique, of_item = self._paths[language]
+            if len(self._path_masks) >= 256:
+                self._path_masks.clear()
+            self._path_masks[key] = np.array([path_matches(p, paths) for p in unique], bool)[of_item]
+        return self._path_masks[key]
+
+    def _candidates(self, language: str, vector: np.ndarray, n: int, kind: str | None = None,
+                    paths: tuple[str, ...] = ()) -> list[tuple[int, float]]:
+        """The `n` units of `language` (of `kind`, under `paths`) nearest to `vector`, with their
+        cosines, best first."""
+        allowed = self._allowed(language, kind, paths)
         exact = None if language in self.hnsw else self._exact_vectors(language)
         if exact is not None:
             cosines = exact @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
@@ -399,10 +457,11 @@ class RepositoryIndex:
             top = np.argsort(-cosines, kind="stable")[:n]
             return [(int(i), float(cosines[i])) for i in top if np.isfinite(cosines[i])]
         if allowed is not None:
-            share = allowed.mean()
-            if not share:
-                return []
-            wide = min(int(n / share) + n, len(allowed))  # enough, on average, to find n of the kind
+            items = np.flatnonzero(allowed)
+            if len(items) <= FEW:  # a folder of a large repository: its few units, exactly
+                cosines = self._cosines(language, vector, items.tolist())
+                return [(int(items[i]), float(cosines[i])) for i in np.argsort(-cosines, kind="stable")[:n]]
+            wide = min(int(n * len(allowed) / len(items)) + n, len(allowed))  # enough, on average, to find n
             return [(i, c) for i, c in self._candidates(language, vector, wide) if allowed[i]][:n]
         if language in self.hnsw:
             return self.hnsw[language].nearest(vector, n)
@@ -442,11 +501,11 @@ class RepositoryIndex:
         return out
 
     def _nearest(self, vector: np.ndarray, languages: list[str], k: int, kind: str | None,
-                 exclude: tuple[str, int] | None = None) -> list[Hit]:
+                 paths: tuple[str, ...] = (), exclude: tuple[str, int] | None = None) -> list[Hit]:
         # A function's blocks lie near it: ask for more than k, so that k groups are left.
         n = 3 * k + 10
         hits = [Hit(language, item, cosine) for language in languages
-                for item, cosine in self._candidates(language, vector, n, kind)]
+                for item, cosine in self._candidates(language, vector, n, kind, paths)]
         return self._one_per_group(sorted(hits, key=lambda h: -h.score), k, exclude)
 
     def _bm25(self, language: str) -> bm25s.BM25:
@@ -456,7 +515,7 @@ class RepositoryIndex:
         return self._lexical[language]
 
     def _fused(self, query: str, vector: np.ndarray, languages: list[str], k: int, mode: str,
-               kind: str | None) -> list[Hit]:
+               kind: str | None, paths: tuple[str, ...]) -> list[Hit]:
         """The hybrid ranking (training.hybrid), or BM25 alone.
 
         Each system's candidates are its best CANDIDATES over every language together, so that a
@@ -468,12 +527,12 @@ class RepositoryIndex:
         for language in languages:
             if mode == "hybrid":
                 neural += [(cosine, language, item)
-                           for item, cosine in self._candidates(language, vector, CANDIDATES, kind)]
+                           for item, cosine in self._candidates(language, vector, CANDIDATES, kind, paths)]
             bm25 = self._bm25(language)
             known = [t for t in tokens if t in bm25.vocab_dict]
             if known:
                 scores = bm25.get_scores(known)
-                allowed = self._allowed(language, kind)
+                allowed = self._allowed(language, kind, paths)
                 if allowed is not None:
                     scores = np.where(allowed, scores, 0.0)
                 lexical_scores[language] = scores
@@ -500,29 +559,35 @@ class RepositoryIndex:
         return self._one_per_group((Hit(*candidates[i], float(shown[i])) for i in np.argsort(-ranking, kind="stable")), k)
 
     def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid",
-               kind: str | None = None) -> list[Hit]:
-        """Units that do what `query` says, best first; `mode` is hybrid, neural or bm25."""
+               kind: str | None = None, paths: Sequence[str] = ()) -> list[Hit]:
+        """Units that do what `query` says, best first; `mode` is hybrid, neural or bm25. `path:`
+        filters in the query count with `paths`."""
         self._check(language, kind)
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}; modes: {', '.join(MODES)}")
+        query, typed = split_path_filters(query)
+        paths = tuple(dict.fromkeys([*paths, *typed]))
         languages = [language] if language else self.languages
         vector = self.model.encode_queries([query])[0]
         if mode == "neural":
-            return self._nearest(vector, languages, k, kind)
-        return self._fused(query, vector, languages, k, mode, kind)
+            return self._nearest(vector, languages, k, kind, paths)
+        return self._fused(query, vector, languages, k, mode, kind, paths)
 
-    def search_code(self, code: str, language: str, k: int = 10, kind: str | None = None) -> list[Hit]:
+    def search_code(self, code: str, language: str, k: int = 10, kind: str | None = None,
+                    paths: Sequence[str] = ()) -> list[Hit]:
         """Units whose code is like `code` (a function, a class or a few lines; same language)."""
         self._check(language, kind)
         if language not in self.model.languages:
             raise ValueError(f"the model has no encoder for {language}")
-        return self._nearest(self.model.encode_code([code], language)[0], [language], k, kind)
+        return self._nearest(self.model.encode_code([code], language)[0], [language], k, kind, tuple(paths))
 
-    def similar(self, language: str, item: int, k: int = 10, kind: str | None = None) -> list[Hit]:
+    def similar(self, language: str, item: int, k: int = 10, kind: str | None = None,
+                paths: Sequence[str] = ()) -> list[Hit]:
         """Units most like indexed unit `item`, its own group (a function and its blocks) left out."""
         self._check(language, kind)
         ann = self.annoy[language]
         if not 0 <= item < ann.get_n_items():
             raise ValueError(f"no {language} function {item} in this index")
         vector = np.array(ann.get_item_vector(item), dtype=np.float32)
-        return self._nearest(vector, [language], k, kind, exclude=(language, int(self.units[language][1][item])))
+        return self._nearest(vector, [language], k, kind, tuple(paths),
+                             exclude=(language, int(self.units[language][1][item])))

@@ -181,14 +181,16 @@ def job_detail(request, job_id: int):
          tags=["search"])
 def search(request, owner: str, name: str, params: Query[s.SearchParams]):
     """Functions, classes and blocks of the repository that do what the query says, best first (`kind`
-    narrows them to one kind)."""
+    narrows them to one kind, `path` or `path:` in the query to folders, files or globs)."""
     def answer():
         repo = _repository(owner, name)
-        results = engine.search(repo, params.q, language=params.language, limit=params.limit, kind=params.kind)
+        results = engine.search(repo, params.q, language=params.language, limit=params.limit, kind=params.kind,
+                                paths=params.path)
         return {"repository": repo.full_name, "commit": repo.live_version.commit, "query": params.q.strip(),
                 "results": [payloads.result(r) for r in results]}
     version = engine.live_version_path(owner, name)
-    return _cached(("search", owner, name, version, params.q, params.language, params.limit, params.kind), answer)
+    return _cached(("search", owner, name, version, params.q, params.language, params.limit, params.kind,
+                    tuple(params.path)), answer)
 
 
 @api.post("/repositories/{owner}/{name}/search-by-code",
@@ -212,11 +214,13 @@ def search_by_code(request, owner: str, name: str, body: s.CodeSearchRequest):
 def search_everywhere(request, params: Query[s.SearchParams]):
     """The best matches across every indexed repository."""
     def answer():
-        results = engine.search_all(params.q, language=params.language, limit=params.limit, kind=params.kind)
+        results = engine.search_all(params.q, language=params.language, limit=params.limit, kind=params.kind,
+                                    paths=params.path)
         return {"query": params.q.strip(), "results": [payloads.result(r) for r in results]}
     versions = tuple(Repository.objects.exclude(live_version=None).order_by("pk")
                      .values_list("live_version__path", flat=True))
-    return _cached(("all", versions, params.q, params.language, params.limit, params.kind), answer)
+    return _cached(("all", versions, params.q, params.language, params.limit, params.kind, tuple(params.path)),
+                   answer)
 
 
 @api.get("/snippets/{int:snippet_id}", response={200: s.Snippet, 404: s.Error}, tags=["snippets"])

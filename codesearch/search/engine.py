@@ -23,7 +23,7 @@ from codesearch.search.cache import LRUCache
 from training.extract import LANGUAGES
 from training.extract.base import KINDS
 from training.extract.detect import rank_languages, standalone_source
-from training.index import Hit, RepositoryIndex
+from training.index import Hit, RepositoryIndex, split_path_filters
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -154,31 +154,53 @@ def clean_kind(kind: str | None) -> str | None:
     return kind or None
 
 
+def clean_paths(paths: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Path filters (`path:` in a query, or the API's `path`): a folder or file, or a glob (`*.py`)."""
+    paths = tuple(dict.fromkeys(p.strip() for p in paths if p and p.strip()))
+    if len(paths) > settings.PATH_FILTERS_MAX:
+        raise SearchError(f"{len(paths)} path filters; the limit is {settings.PATH_FILTERS_MAX}")
+    for path in paths:
+        if len(path) > 200:
+            raise SearchError(f"a path filter is {len(path)} characters long; the limit is 200")
+        _reject_binary(path, "path filter")
+    return paths
+
+
+def _words_and_paths(query: str | None, paths) -> tuple[str, tuple[str, ...]]:
+    """The query's words, checked, and its `path:` filters with those given apart."""
+    if len(query or "") > settings.QUERY_MAX_CHARS:
+        clean_query(query)  # says what is wrong
+    words, typed = split_path_filters(query or "")
+    return clean_query(words), clean_paths([*(paths or ()), *typed])
+
+
 def search(repository: Repository, query: str, language: str | None = None, limit: int = 10,
-           kind: str | None = None) -> list[Result]:
+           kind: str | None = None, paths: list[str] | tuple[str, ...] = ()) -> list[Result]:
     """Functions, classes and blocks (or those of `kind`) of `repository` that do what `query` says,
-    best first."""
+    best first; `path:` filters in the query and `paths` narrow them to folders or files."""
     version = live_version(repository)
-    query, limit, kind = clean_query(query), clean_limit(limit), clean_kind(kind)
+    (query, paths), limit, kind = _words_and_paths(query, paths), clean_limit(limit), clean_kind(kind)
     language = language or None
     _check_language(language, repository)
-    return _results(_search(version, query, language, limit, kind))
+    return _results(_search(version, query, language, limit, kind, paths))
 
 
-def _search(version: IndexVersion, query: str, language: str | None, limit: int, kind: str | None) -> Ranked:
-    return _rank(version, ("search", query, language, limit, kind),
-                 lambda: index_for(version).search(query, language=language, k=limit, kind=kind))
+def _search(version: IndexVersion, query: str, language: str | None, limit: int, kind: str | None,
+            paths: tuple[str, ...]) -> Ranked:
+    return _rank(version, ("search", query, language, limit, kind, paths),
+                 lambda: index_for(version).search(query, language=language, k=limit, kind=kind, paths=paths))
 
 
-def search_all(query: str, language: str | None = None, limit: int = 10, kind: str | None = None) -> list[Result]:
+def search_all(query: str, language: str | None = None, limit: int = 10, kind: str | None = None,
+               paths: list[str] | tuple[str, ...] = ()) -> list[Result]:
     """The best units across every indexed repository, by their score (on the cosine's scale in each)."""
-    query, limit, kind = clean_query(query), clean_limit(limit), clean_kind(kind)
+    (query, paths), limit, kind = _words_and_paths(query, paths), clean_limit(limit), clean_kind(kind)
     language = language or None
     if language is not None and language not in LANGUAGES:
         raise SearchError(f"unknown language {language!r}; languages: {', '.join(LANGUAGES)}")
     versions = [r.live_version for r in Repository.objects.exclude(live_version=None).select_related("live_version")]
     found = [pair for version in versions if language is None or language in version.languages
-             for pair in _search(version, query, language, limit, kind)]
+             for pair in _search(version, query, language, limit, kind, paths)]
     return _results(sorted(found, key=lambda pair: -pair[1])[:limit])
 
 

@@ -90,22 +90,27 @@ class Result(Snippet):
 
 def _language(description: str = "only functions in this language"):
     # Documented, not enforced by the schema: the engine's own check says what is wrong in plain words.
-    return Field(None, description=description, json_schema_extra={"enum": [*LANGUAGES, None]})
+    return Field(None, description=f"{description} (empty: every language)", json_schema_extra={"enum": [*LANGUAGES, "", None]})
 
 
 def _kind():
     # Documented, not enforced by the schema, like the language.
-    return Field(None, description="only units of this kind (default: all, one per function: a block is shown "
-                                   "unless its function ranks above it)",
-                 json_schema_extra={"enum": [*KINDS, None]})
+    return Field(None, description="only units of this kind (default or empty: all, one per function: a block is "
+                                   "shown unless its function ranks above it)",
+                 json_schema_extra={"enum": [*KINDS, "", None]})
 
 
 class SearchParams(Schema):
     q: str = Field(description="what the code should do: words, at most "
-                               f"{settings.QUERY_MAX_CHARS} characters, no control characters",
+                               f"{settings.QUERY_MAX_CHARS} characters, no control characters; `path:PATTERN` "
+                               "in it narrows the results as `path` does",
                    json_schema_extra={"minLength": 1, "maxLength": settings.QUERY_MAX_CHARS})
     language: str | None = _language()
     kind: str | None = _kind()
+    path: list[str] = Field([], description=f"only units under one of these (at most {settings.PATH_FILTERS_MAX}): "
+                                            "a folder or file anywhere (`core/mail`), from the root (`/django/core`), "
+                                            "or a glob over the whole path (`*.py`, `src/**/*_test.go`)",
+                            json_schema_extra={"maxItems": settings.PATH_FILTERS_MAX})
     limit: int = _limit()
 
 
