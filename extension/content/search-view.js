@@ -1,5 +1,6 @@
 // The sidebar for an indexed repository: "Search by query" and "Search by code" tabs, each with its language and
-// kind filters (functions, classes, blocks), results, similar code.
+// kind filters (functions, classes, blocks), results, similar code. The query may hold path: filters (a hint
+// under it says so); the server reads them, and the results' heading names them.
 (() => {
   'use strict';
   const CodeSearch = globalThis.CodeSearch;
@@ -21,7 +22,7 @@
       const { languages, indexed_commit: commit } = this.repository;
       this.queryInput = h('input', {
         type: 'search', name: 'q', maxlength: 300, 'aria-label': 'What should the code do?',
-        placeholder: 'What should the code do? e.g. send mail',
+        placeholder: 'What should the code do? e.g. send mail', 'aria-describedby': 'query-hint',
       });
       this.queryLanguage = languages.length > 1 ? this.languageSelect('all languages', null) : null;
       this.queryKind = this.kindSelect();
@@ -38,6 +39,11 @@
       this.panels = {
         query: h('form', { class: 'query-form', role: 'tabpanel', onsubmit: (event) => this.submit(event, 'query') }, [
           this.queryInput, this.queryLanguage, this.queryKind, h('button', { type: 'submit', class: 'primary', text: 'Search' }),
+          // Read with the field (aria-describedby): path: filters go in the query, as on GitHub and on the site.
+          h('p', { class: 'hint', id: 'query-hint' }, [
+            'Narrow with ', h('code', { text: 'path:folder' }), ', ', h('code', { text: 'path:file.py' }),
+            ' or ', h('code', { text: 'path:*.py' }),
+          ]),
         ]),
         code: h('form', { class: 'code-form', role: 'tabpanel', hidden: true, onsubmit: (event) => this.submit(event, 'code') }, [
           this.codeInput,
@@ -124,7 +130,8 @@
       this.onSearched({ mode: 'query', q, language, kind });
       return this.run(
         { op: 'search', args: { q, language: language || null, kind: kind || null } },
-        (data) => `${CodeSearch.countOf(data.results.length, kind)} for “${data.query}”`,
+        // The server echoes the query as typed; its path: filters, if any, are named in the heading.
+        (data) => CodeSearch.queryHeading(this.h, { count: data.results.length, kind, query: data.query ?? q }),
       );
     }
 
@@ -142,7 +149,10 @@
       );
     }
 
-    /** Runs one request, shows its results and drops the answers of requests that a newer one replaced. */
+    /**
+     * Runs one request, shows its results and drops the answers of requests that a newer one replaced.
+     * describe(data): the results' heading, as text or as h() children.
+     */
     async run({ op, args }, describe, backTo = null) {
       const generation = ++this.generation;
       const { owner, name } = this.repository;
@@ -160,7 +170,7 @@
         onclick: () => { this.generation++; this.showResults(backTo.head, backTo.body); },
       });
       this.showResults(
-        [back, this.h('p', { class: 'status', text: describe(data) })],
+        [back, this.h('p', { class: 'status' }, describe(data))],
         [CodeSearch.resultList(this.h, data.results, { onSimilar: (result) => this.showSimilar(result) })],
       );
     }

@@ -74,6 +74,10 @@ textarea { width: 100%; min-height: 9em; resize: vertical; white-space: pre; ove
   font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; }
 label.field { color: var(--muted); font-size: 13px; display: flex; gap: 6px; align-items: center; }
 .code-form .primary { margin-left: auto; }
+/* Under the query field, on a line of its own: how to narrow a search to folders or files. */
+.hint { flex: 1 0 100%; margin: 0; color: var(--muted); font-size: 12px; }
+.hint code, .status code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--bg-code);
+  border-radius: 4px; padding: 0 3px; }
 
 .results-head { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; margin: 12px 0 0; }
 .results { list-style: none; padding: 0; margin: 0; }

@@ -84,6 +84,23 @@
     ]);
   }
 
+  /**
+   * What a search by query found, for the results' heading: "3 results for “send mail”", or with `path:`
+   * filters in the query (read here only to say so; the server filters), "2 classes in sample/report.py or
+   * *.md for “write a report”", each pattern as code.
+   */
+  function queryHeading(h, { count, kind = null, query }) {
+    const { words, paths } = CodeSearch.splitPathFilters(query);
+    // The server refuses a query of path: filters alone, so words are there; if not, say the query as typed.
+    const said = `for “${words || String(query ?? '').trim()}”`;
+    if (!paths.length) return [`${countOf(count, kind)} ${said}`];
+    return [
+      `${countOf(count, kind)} in `,
+      CodeSearch.interleave(paths.map((pattern) => h('code', { class: 'path-filter', text: pattern }))),
+      ` ${said}`,
+    ].flat();
+  }
+
   function resultList(h, results, handlers) {
     if (!results.length) return h('p', { class: 'empty', text: 'No results.' });
     return h('ol', { class: 'results' }, results.map((result) => resultItem(h, result, handlers)));
@@ -141,5 +158,6 @@
   CodeSearch.resultItem = resultItem;
   CodeSearch.indexingRefusal = indexingRefusal;
   CodeSearch.resultList = resultList;
+  CodeSearch.queryHeading = queryHeading;
   CodeSearch.jobProgress = jobProgress;
 })();

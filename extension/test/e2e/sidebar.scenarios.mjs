@@ -274,6 +274,44 @@ export function sidebarScenarios(browserName) {
       }
     });
 
+    it('path: in the query narrows the results to a file, and the heading names it; a hint under the field says how', async () => {
+      // The hint is shown, and read with the query field.
+      const hint = await attribute('input[name=q]', 'aria-describedby');
+      await visible(`#${hint}`);
+      assert.equal(await text(`#${hint}`), 'Narrow with path:folder, path:file.py or path:*.py');
+
+      /** Each result's file, from its location ("sample/mailer.py:5–9"). */
+      const files = () => page.$$eval(S('.result .location'), (els) => els.map((el) => el.textContent.replace(/:\d+(–\d+)?$/, '')));
+      const search = async (query) => {
+        await page.$eval(S('input[name=q]'), (el) => { el.value = ''; });
+        await page.type(S('input[name=q]'), query);
+        await page.keyboard.press('Enter');
+      };
+      // Every kind again (the step before chose one), so that only the path narrows.
+      if (await page.$(S('.query-form select[name=kind]'))) await page.select(S('.query-form select[name=kind]'), '');
+
+      await search('send mail');
+      await textMatches('.status', /^\d+ results? for “send mail”$/);
+      const everywhere = await files();
+      assert.ok(new Set(everywhere).size > 1, `the words alone find one file only: ${everywhere.join(', ')}`);
+      assert.ok(everywhere.includes('sample/mailer.py'), everywhere.join(', '));
+
+      // Filters alone are no query: the server says what to type.
+      await search('path:mailer.py');
+      await textMatches('.results-body .error[role=alert]', /^type what the code should do/);
+
+      // The query goes as typed; the server keeps the results in files named mailer.py, in any folder.
+      await search('send mail path:mailer.py');
+      await textMatches('.status', /^\d+ results? in mailer\.py for “send mail”$/);
+      assert.equal(await text('.status code.path-filter'), 'mailer.py');
+      const narrowed = await files();
+      assert.ok(narrowed.length > 0, 'no results in mailer.py');
+      assert.ok(narrowed.every((file) => file === 'sample/mailer.py'), narrowed.join(', '));
+      assert.ok((await resultNames()).includes('deliver'), (await resultNames()).join(', '));
+      await fieldIs('input[name=q]', 'send mail path:mailer.py');
+      await shot('path-filter');
+    });
+
     it('the shortcut, Escape and the button close and open it', async () => {
       await driver.pressSidebarShortcut(page);
       await hidden('.panel');

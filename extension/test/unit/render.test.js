@@ -3,7 +3,7 @@ const assert = require('node:assert/strict');
 const { load } = require('./load');
 const { fakeDocument } = require('./dom-shim');
 
-const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/render.js');
+const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/path-filters.js', 'lib/render.js');
 const h = CodeSearch.elementBuilder(fakeDocument);
 
 const RESULT = {
@@ -135,4 +135,21 @@ test('an indexing request the server refuses says how to get access, or when to 
   assert.equal(limited.find('open-settings'), null);
   assert.match(refusal({ status: 429, retryAfter: null }).textContent, /try again later\.$/);
   assert.equal(refusal({ status: 500, message: 'The server answered 500.' }).textContent, 'The server answered 500.');
+});
+
+test('a search by query\'s heading counts the results and, when the query has path: filters, names them as code', () => {
+  const heading = (args) => h('p', {}, CodeSearch.queryHeading(h, args));
+  assert.equal(heading({ count: 10, query: 'send mail' }).textContent, '10 results for “send mail”');
+  assert.equal(heading({ count: 1, kind: 'class', query: 'send mail' }).textContent, '1 class for “send mail”');
+
+  const one = heading({ count: 3, query: 'send mail path:sample/mailer.py' });
+  assert.equal(one.textContent, '3 results in sample/mailer.py for “send mail”');
+  assert.deepEqual(one.findAll('path-filter').map((el) => [el.tagName, el.textContent]), [['CODE', 'sample/mailer.py']]);
+
+  const three = heading({ count: 2, kind: 'block', query: 'path:/sample  write a report path:*.py path:docs/' });
+  assert.equal(three.textContent, '2 blocks in /sample, *.py or docs/ for “write a report”');
+  assert.deepEqual(three.findAll('path-filter').map((el) => el.textContent), ['/sample', '*.py', 'docs/']);
+  assert.equal(heading({ count: 0, query: 'mail path:nowhere/' }).textContent, '0 results in nowhere/ for “mail”');
+  // Filters alone get a 400 from the server; were they answered, the heading would say the query as typed.
+  assert.equal(heading({ count: 0, query: ' path:a ' }).textContent, '0 results in a for “path:a”');
 });

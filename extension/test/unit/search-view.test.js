@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const { load } = require('./load');
 const { fakeDocument } = require('./dom-shim');
 
-const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/render.js', 'content/search-view.js');
+const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/path-filters.js', 'lib/render.js', 'content/search-view.js');
 const h = CodeSearch.elementBuilder(fakeDocument);
 
 const REPOSITORY = {
@@ -108,4 +108,27 @@ test('similar code names what it is similar to', async () => {
   await new Promise(setImmediate);
   assert.deepEqual(requests.at(-1), { op: 'similar', args: { owner: 'example', name: 'sample', limit: 10, id: 10 } });
   assert.equal(searchView.resultsHead.find('status').textContent, '2 results similar to lines 11–14 of pause');
+});
+
+test('the query field is described by a hint about path: filters', () => {
+  const { searchView } = view();
+  const hint = searchView.panels.query.find('hint');
+  assert.equal(hint.tagName, 'P');
+  assert.equal(searchView.queryInput.getAttribute('aria-describedby'), hint.getAttribute('id'));
+  assert.equal(hint.textContent, 'Narrow with path:folder, path:file.py or path:*.py');
+  assert.deepEqual(hint.findAllTags('CODE').map((el) => el.textContent), ['path:folder', 'path:file.py', 'path:*.py']);
+});
+
+test('a query with path: filters goes as typed, is remembered as typed, and its heading names the filters', async () => {
+  const { searchView, requests, searched } = view();
+  searchView.queryInput.value = 'lap times path:sample/timeutil.py path:*.py';
+  kindSelect(searchView, 'query').value = 'class';
+  submit(searchView, 'query');
+  await new Promise(setImmediate);
+  assert.equal(requests.at(-1).args.q, 'lap times path:sample/timeutil.py path:*.py');
+  assert.equal(searched.at(-1).q, 'lap times path:sample/timeutil.py path:*.py');
+  const status = searchView.resultsHead.find('status');
+  assert.equal(status.textContent, '1 class in sample/timeutil.py or *.py for “lap times”');
+  assert.deepEqual(status.findAll('path-filter').map((el) => el.textContent), ['sample/timeutil.py', '*.py']);
+  assert.equal(searchView.queryInput.value, 'lap times path:sample/timeutil.py path:*.py');
 });
