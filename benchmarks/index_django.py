@@ -139,7 +139,7 @@ def main() -> None:
             "total": directory_mb(scratch),
             "annoy": round(sum(e["bytes"] for e in manifest["languages"].values()) / 1e6, 2),
             "bm25": round(sum(directory_mb(p) for p in scratch.glob("*.bm25")), 2),
-            "model": directory_mb(scratch / "model"),
+            "model": directory_mb(scratch / "model") if (scratch / "model").is_dir() else 0.0,
             "functions_jsonl_gz": round((scratch / "functions.jsonl.gz").stat().st_size / 1e6, 2),
         }
     report["summary"] = {

@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 from codesearch.repositories.build import BuildSpec, build_version  # noqa: E402
 from training.corpus import read_jsonl  # noqa: E402
 from training.hybrid import BM25_WEIGHT  # noqa: E402
-from training.index import DOC_WEIGHT, RepositoryIndex, build_index, function_doc  # noqa: E402
+from training.index import DOC_WEIGHT, RepositoryIndex, build_index, function_doc, model_dir_of  # noqa: E402
 from training.model import CodeSearchModel  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "product_eval"
@@ -95,7 +95,7 @@ def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_d
     for query in queries:  # do documented functions bury undocumented ones? (see the subsets)
         query["answer_documented"] = any(key(a) in documented for a in query["answers"])
     ranks: dict[str, list] = defaultdict(list)
-    model = CodeSearchModel.load(result.directory / "model", device="cpu")
+    model = CodeSearchModel.load(model_dir_of(result.directory), device="cpu")
     variants = [("", result.directory, None)]  # (suffix, index directory, hybrid's BM25 weight)
     for weight in [w for w in dict.fromkeys(doc_weights) if w != DOC_WEIGHT]:
         variants.append((f"@doc{weight}", work / f"{result.directory.name}-doc{weight}", None))

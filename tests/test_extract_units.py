@@ -119,3 +119,13 @@ def test_the_sample_repository_has_all_three_kinds():
     kinds = {u.kind for u in units}
     assert kinds == {"function", "class", "block"}
     assert {u.func_name for u in units if u.kind == "block"} == {"monthly_report"}
+
+
+def test_a_run_left_with_comments_alone_once_the_doc_is_out_is_no_block():
+    """The doc and a comment, then a statement too long for one block: the run before it holds the
+    comment alone once the doc is taken out (django's xml_serializer once crashed the build here)."""
+    branch = "".join(f"        x{i} = {i}\n" + ("\n" if i % 6 == 5 else "") for i in range(30))
+    note = "".join(f"    # note {i} about the node\n" for i in range(4))
+    source = f'def f(node):\n    """Doc."""\n{note}    if node:\n{branch}    return node\n'
+    blocks = [u for u in _units("python", source) if u.kind == "block"]
+    assert blocks and all("x" in b.original_string and '"""' not in b.original_string for b in blocks)

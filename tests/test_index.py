@@ -412,3 +412,32 @@ def test_path_filters_narrow_every_search(built_units):
     assert timeutil and {by_item[h.item]["path"] for h in timeutil} == {"sample/timeutil.py"}
     item = next(i for i, f in by_item.items() if f["path"] == "sample/mailer.py")
     assert {by_item[h.item]["path"] for h in index.similar("python", item, k=5, paths=["*storage*"])} == {"sample/storage.py"}
+
+
+def test_indexes_built_with_a_shared_model_hold_none_and_load_it_once(trained_model, tmp_path):
+    from training.index import model_dir_of, shared_model
+
+    trained_model.save(tmp_path / "base")
+    shared = shared_model(tmp_path / "base", tmp_path / "models")
+    assert shared_model(tmp_path / "base", tmp_path / "models") == shared  # by content: made once
+    units = [f.to_record() for f in extract_path(SAMPLE_REPO, units=True)]
+    for name in ("a", "b"):
+        manifest = build_index(trained_model, units, tmp_path / name, n_trees=5, model_dir=shared)
+        assert manifest["model_shared"] and not (tmp_path / name / "model").exists()
+        assert model_dir_of(tmp_path / name) == shared.resolve()
+    a, b = RepositoryIndex(tmp_path / "a"), RepositoryIndex(tmp_path / "b")
+    assert a.model is b.model  # one copy per process, whatever the number of repositories
+    assert [h.item for h in a.search("send mail", k=5)] == [h.item for h in b.search("send mail", k=5)]
+    import shutil
+
+    shutil.rmtree(shared)
+    with pytest.raises(IndexCheckError, match="model it was built with is missing"):
+        check_index(tmp_path / "a")
+
+
+def test_exact_search_reads_memory_mapped_unit_vectors(built_units):
+    out, index, by_item = built_units
+    vectors = index._exact_vectors("python")
+    assert isinstance(vectors, np.memmap) and vectors.shape == (len(by_item), 256)
+    stored = np.array([index.annoy["python"].get_item_vector(i) for i in range(len(by_item))], dtype=np.float32)
+    assert np.allclose(vectors, stored / np.linalg.norm(stored, axis=1, keepdims=True), atol=1e-6)

@@ -4,8 +4,9 @@ The vocabulary is the base vocabulary plus the repository's own frequent tokens 
 docstrings and code) that the base lacks. Rows of tokens shared with the base start from the base
 weights; a new token starts as the mean of the base embeddings (and of each encoder's weights) of
 the pieces the base model would have spelled it with, so it means at first what it meant to the
-base. The fine-tuned model is kept only if it beats the base on the repository's held-out
-documented functions.
+base. The fine-tuned model is kept only if it beats the base on held-out documented functions that
+training never saw, early stopping included: the held-out files are split in two, one half to pick
+the best epoch and the other to judge it, since the half that picked the epoch favours it.
 """
 from __future__ import annotations
 
@@ -40,10 +41,15 @@ class FinetuneConfig:
             self.train = replace(self.train, max_minutes=cap)
 
 
-def split_by_file(records: list[dict], held_out: float) -> tuple[list[dict], list[dict]]:
+def split_by_file(records: list[dict], held_out: float, salt: str = "") -> tuple[list[dict], list[dict]]:
     def bucket(r):
-        return int(hashlib.md5(r["path"].encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        return int(hashlib.md5((salt + r["path"]).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return [r for r in records if bucket(r) >= held_out], [r for r in records if bucket(r) < held_out]
+
+
+def held_out_halves(held_out: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(the files that pick the best epoch, the files that judge it)."""
+    return split_by_file(held_out, 0.5, salt="judge:")
 
 
 def extend_vocabulary(base: Vocabulary, token_lists, limit: int, min_count: int) -> tuple[Vocabulary, list[str]]:
@@ -99,13 +105,17 @@ def finetune(base: CodeSearchModel, functions: list[dict], out: str | Path,
     if len(documented) < config.min_documented:
         return base, {**report, "model": "base", "reason": "too few documented functions to fine-tune"}
     train_records, held_out = split_by_file(documented, config.held_out)
-    if len(held_out) < 10 or len(train_records) < 10:
+    stopping, judge = held_out_halves(held_out)
+    if min(len(stopping), len(judge), len(train_records)) < 10:
         return base, {**report, "model": "base", "reason": "too few files to hold functions out"}
     model, added = extend_model(base, train_records, config)
-    tuned, summary = train(train_records, held_out, out, config=config.train, model=model, resume=False)
-    base_mrr = validation_mrr(base, Pairs.from_records(held_out, base))["macro"]
-    tuned_mrr = validation_mrr(tuned, Pairs.from_records(held_out, tuned))["macro"]
-    report.update(held_out=len(held_out), base_mrr=round(base_mrr, 4), finetuned_mrr=round(tuned_mrr, 4),
+    tuned, summary = train(train_records, stopping, out, config=config.train, model=model, resume=False)
+    figures = {name: [validation_mrr(m, Pairs.from_records(records, m))["macro"] for m in (base, tuned)]
+               for name, records in (("stopping", stopping), ("judge", judge))}
+    base_mrr, tuned_mrr = figures["judge"]
+    report.update(held_out=len(held_out), judged_on=len(judge), base_mrr=round(base_mrr, 4),
+                  finetuned_mrr=round(tuned_mrr, 4), stopping_base_mrr=round(figures["stopping"][0], 4),
+                  stopping_finetuned_mrr=round(figures["stopping"][1], 4),
                   added_tokens=added, epochs=summary["epochs"], seconds=summary["seconds"])
     if tuned_mrr > base_mrr:
         return tuned, {**report, "model": "fine-tuned"}

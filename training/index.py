@@ -2,10 +2,14 @@
 
 A built index is a directory:
     manifest.json        counts, dimensions, metric, trees, checksums, checks
-    model/               the model that embedded the functions (queries must use the same one)
+    model/               the model that embedded the functions (queries must use the same one), unless
+                         the manifest's `model_dir` names a shared copy (`shared_model`): a repository
+                         served by the base model stores none, and every process loads it once
     functions.jsonl.gz   the units (functions, classes, blocks), each with its `language`, `kind` and
                          `item` (its Annoy id)
     {language}.ann       one Annoy file per language (memory-mapped when loaded)
+    {language}.vectors.npy for languages searched exactly, the unit vectors (float32, memory-mapped:
+                         worker processes share the pages)
     {language}.units.npy each item's kind and group (int32, 2 x items): a block's group is its
                          function's item, every other unit's its own; a search shows one unit per group
     {language}.hnsw      for languages of more than HNSW_MIN functions, an HNSW graph (training.hnsw)
@@ -25,9 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
+import shutil
+import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -117,11 +125,55 @@ def cosine_from_angular(distance: float) -> float:
     return 1.0 - distance * distance / 2.0
 
 
+def shared_model(model_dir: str | Path, store: str | Path) -> Path:
+    """A copy of the saved model in `model_dir` under `store`, named by its content, made once: indexes
+    built with that model (a repository's base model) point at it rather than holding a copy."""
+    model_dir, store = Path(model_dir), Path(store)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(model_dir).as_posix().encode() + b"\0" + _sha256(path).encode())
+    target = store / digest.hexdigest()[:24]
+    if not (target / "model.pt").is_file():
+        store.mkdir(parents=True, exist_ok=True)
+        scratch = store / f".copy-{uuid.uuid4().hex[:12]}"
+        shutil.copytree(model_dir, scratch)
+        try:
+            os.rename(scratch, target)  # atomic; a concurrent build that made it first wins
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
+            if not (target / "model.pt").is_file():
+                raise
+    return target
+
+
+def model_dir_of(directory: str | Path, manifest: dict | None = None) -> Path:
+    """Where the model of the index in `directory` lives."""
+    directory = Path(directory)
+    manifest = manifest or json.loads((directory / "manifest.json").read_text())
+    return (directory / manifest.get("model_dir", "model")).resolve()
+
+
+_shared_models: dict[Path, CodeSearchModel] = {}
+_shared_lock = threading.Lock()
+
+
+def load_index_model(directory: str | Path, manifest: dict | None = None) -> CodeSearchModel:
+    """The model an index was built with; a shared one is loaded once per process."""
+    manifest = manifest or json.loads((Path(directory) / "manifest.json").read_text())
+    path = model_dir_of(directory, manifest)
+    if not manifest.get("model_shared"):
+        return CodeSearchModel.load(path, device="cpu")
+    with _shared_lock:
+        if path not in _shared_models:
+            _shared_models[path] = CodeSearchModel.load(path, device="cpu")
+        return _shared_models[path]
+
+
 def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Path, n_trees: int = 50,
                 search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 1000, extra: dict | None = None,
                 vectors: dict[tuple[str, str, str], Sequence[float]] | None = None, hnsw_min: int = HNSW_MIN,
                 hnsw_m: int = 32, hnsw_ef_construction: int = EF_CONSTRUCTION, ef_search: int = 32,
-                doc_weight: float = DOC_WEIGHT) -> dict:
+                doc_weight: float = DOC_WEIGHT, model_dir: str | Path | None = None) -> dict:
     """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
 
     `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
@@ -133,6 +185,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     `vectors` maps `vector_key(function)` to an embedding already computed by the same model: those
     functions are not embedded again (an update of a repository whose model did not change).
     `doc_weight`: how much a function's documentation adds to its vector (0: code alone).
+    `model_dir`: a shared saved copy of `model` (`shared_model`) to point at instead of saving one.
     Functions in languages the model has no encoder for are counted and left out.
     Raises IndexCheckError when the item counts or the recall against exact search fall short.
     """
@@ -148,7 +201,8 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
             skipped[fn["language"]] = skipped.get(fn["language"], 0) + 1
     if not by_language:
         raise IndexCheckError("no functions in a supported language to index")
-    model.save(out / "model")
+    if model_dir is None:
+        model.save(out / "model")
     languages = {}
     rows = []
     for language, fns in sorted(by_language.items()):
@@ -165,10 +219,14 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         exact = {kind: exact_top_10(embedded, p) for kind, p in probes.items()}  # once, whatever the width
         units_path = out / f"{language}.units.npy"
         np.save(units_path, unit_table(fns))
+        if len(fns) <= EXACT_MAX:
+            np.save(out / f"{language}.vectors.npy", _unit_rows(embedded))
         entry = {"count": len(fns), "items": ann.get_n_items(), "file": path.name, "sha256": _sha256(path),
                  "bytes": path.stat().st_size, "reused_vectors": reused,
                  "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in fns))},
                  "units": {"file": units_path.name, "sha256": _sha256(units_path)}}
+        if len(fns) <= EXACT_MAX:
+            entry["vectors"] = {"file": f"{language}.vectors.npy", "sha256": _sha256(out / f"{language}.vectors.npy")}
         if len(fns) > hnsw_min:
             graph_path = out / f"{language}.hnsw"
             build_hnsw(embedded, graph_path, m=hnsw_m, ef_construction=hnsw_ef_construction)
@@ -188,7 +246,8 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     write_jsonl(out / "functions.jsonl.gz", rows)
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
-        "doc_weight": doc_weight,
+        "doc_weight": doc_weight, "model_dir": os.path.relpath(model_dir, out) if model_dir else "model",
+        "model_shared": model_dir is not None,
         "languages": languages, "units": len(rows), "functions": sum(kind_of(f) == "function" for f in rows),
         "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in rows))}, "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
         "functions_sha256": _sha256(out / "functions.jsonl.gz"), **(extra or {}),
@@ -277,13 +336,17 @@ def check_index(directory: str | Path) -> dict:
             raise IndexCheckError(f"{language}: {items} items in the index for {counts[language]} units")
         if "units" in entry and np.load(directory / entry["units"]["file"], mmap_mode="r").shape != (2, items):
             raise IndexCheckError(f"{language}: {entry['units']['file']} does not describe {items} items")
+        if "vectors" in entry and np.load(directory / entry["vectors"]["file"], mmap_mode="r").shape != (items, manifest["dims"]):
+            raise IndexCheckError(f"{language}: {entry['vectors']['file']} does not hold {items} vectors")
         if entry["recall_at_10"] < MIN_RECALL:
             remedy = "more links per vector (hnsw_m) or hnsw_ef_construction" if "hnsw" in entry else "more trees"
             raise IndexCheckError(f"{language}: recall@10 {entry['recall_at_10']:.3f} against exact search "
                                   f"is below {MIN_RECALL}; build with {remedy}")
-        for file in (entry, entry.get("hnsw"), entry.get("units")):
+        for file in (entry, entry.get("hnsw"), entry.get("units"), entry.get("vectors")):
             if file and _sha256(directory / file["file"]) != file["sha256"]:
                 raise IndexCheckError(f"{language}: {file['file']} does not match its checksum")
+    if not (model_dir_of(directory, manifest) / "model.pt").is_file():
+        raise IndexCheckError(f"the model it was built with is missing ({manifest.get('model_dir', 'model')})")
     return manifest
 
 
@@ -364,6 +427,11 @@ def _widen(start: int, recall_with, narrow_steps: int = 2) -> tuple[int, float]:
     return width, recall
 
 
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -382,7 +450,7 @@ class RepositoryIndex:
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
         self.manifest = json.loads((self.directory / "manifest.json").read_text())
-        self.model = CodeSearchModel.load(self.directory / "model", device="cpu")
+        self.model = load_index_model(self.directory, self.manifest)
         self.bm25_weight = BM25_WEIGHT  # the hybrid's; evaluations try others
         self.search_k = {language: entry["search_k"] for language, entry in self.manifest["languages"].items()
                          if "search_k" in entry}
@@ -477,13 +545,16 @@ class RepositoryIndex:
         return np.array([float(np.dot(vector, self.annoy[language].get_item_vector(i))) for i in items])
 
     def _exact_vectors(self, language: str) -> np.ndarray | None:
-        """Unit vectors of a language small enough for exact search (None for the others)."""
+        """Unit vectors of a language small enough for exact search (None for the others): the
+        memory-mapped file, or for an index built before there was one, a copy from the Annoy file."""
         if language not in self._exact:
-            ann = self.annoy[language]
+            ann, entry = self.annoy[language], self.manifest["languages"][language]
             vectors = None
             if ann.get_n_items() <= EXACT_MAX:
-                vectors = np.array([ann.get_item_vector(i) for i in range(ann.get_n_items())], dtype=np.float32)
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+                if "vectors" in entry:
+                    vectors = np.load(self.directory / entry["vectors"]["file"], mmap_mode="r")
+                else:
+                    vectors = _unit_rows(np.array([ann.get_item_vector(i) for i in range(ann.get_n_items())]))
             self._exact[language] = vectors
         return self._exact[language]
 

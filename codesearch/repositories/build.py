@@ -21,7 +21,7 @@ from codesearch.repositories.fetch import (DEFAULT_HOSTS, FetchLimits, IndexingE
 from training.corpus import read_jsonl
 from training.extract import ExtractStats, extract_path
 from training.finetune import FinetuneConfig, finetune
-from training.index import DOC_WEIGHT, IndexCheckError, build_index, vector_key
+from training.index import DOC_WEIGHT, IndexCheckError, build_index, model_dir_of, shared_model, vector_key
 from training.model import CodeSearchModel
 
 # Re-exported: the Django side and the benchmarks import these from here.
@@ -83,9 +83,9 @@ def build_version(spec: BuildSpec, progress: Progress = lambda stage, fraction: 
         if not functions:
             raise IndexingError(f"{spec.full_name}: no functions in a supported language (Go, Java, JavaScript, "
                                 f"PHP, Python, Ruby) were found")
-        model, model_report, vectors = _choose_model(spec, functions, scratch, progress)
+        model, model_report, vectors, model_dir = _choose_model(spec, functions, scratch, progress)
         progress("embedding and building the index", 0.7)
-        manifest = build_index(model, functions, scratch, n_trees=spec.n_trees, vectors=vectors, extra={
+        manifest = build_index(model, functions, scratch, n_trees=spec.n_trees, vectors=vectors, model_dir=model_dir, extra={
             "repository": spec.full_name, "commit": commit, "extraction": stats.as_dict(), "model": model_report,
             "source": {"path": str(spec.path), "prefix": spec.prefix} if spec.path is not None
             else {"url": spec.url or github_url(spec.full_name)}})
@@ -114,11 +114,18 @@ def _extract(spec: BuildSpec, path: Path, commit: str, stats: ExtractStats) -> l
 
 
 def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progress: Progress):
-    """(model, report, reusable vectors by code hash)."""
-    if spec.reuse_model and spec.previous and (Path(spec.previous) / "model" / "model.pt").is_file():
+    """(model, report, reusable vectors by `vector_key`, the shared copy of the model or None). A
+    repository the base model serves points at one shared copy of it (`indexes/models/`) instead of
+    storing its own."""
+    store = Path(spec.indexes_dir) / "models"
+    previous = Path(spec.previous) if spec.previous else None
+    if spec.reuse_model and previous and (previous / "manifest.json").is_file() \
+            and (model_dir_of(previous) / "model.pt").is_file():
         progress("reusing the repository's model", 0.3)
-        model = CodeSearchModel.load(Path(spec.previous) / "model", device="cpu")
-        return model, {"model": "reused", "from": Path(spec.previous).name}, _previous_vectors(Path(spec.previous))
+        manifest = json.loads((previous / "manifest.json").read_text())
+        model = CodeSearchModel.load(model_dir_of(previous, manifest), device="cpu")
+        shared = model_dir_of(previous, manifest) if manifest.get("model_shared") else None
+        return model, {"model": "reused", "from": previous.name}, _previous_vectors(previous), shared
     base_dir = Path(spec.base_model)
     if not (base_dir / "model.pt").is_file():
         raise IndexingError(f"no base model in {base_dir}: train one first (make base-model, or make demo)")
@@ -126,7 +133,7 @@ def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progres
     progress("fine-tuning the repository model", 0.3)
     config = FinetuneConfig(min_documented=spec.min_documented, max_minutes=spec.limits.finetune_minutes)
     model, report = finetune(base, functions, scratch / "finetune", config)
-    return model, report, None
+    return model, report, None, shared_model(base_dir, store) if model is base else None
 
 
 def _previous_vectors(directory: Path) -> dict[tuple, list[float]]:

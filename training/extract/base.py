@@ -267,9 +267,11 @@ class _UnitMaker:
             above = comments_above(chunk[0], self.source, comment_types) if chunk[0].type not in comment_types else []
             chunk = [n for n in above if n.start_byte > function_start] + chunk
             start, end = chunk[0].start_byte, chunk[-1].end_byte
+            code_nodes = [n for n in chunk if n.type not in comment_types]
+            if not code_nodes:  # comments alone (the function's own doc taken out)
+                continue
             comments = [text(n, self.source) for n in chunk if n.type in comment_types]
             doc = clean_line_comments(comments, self.extractor.line_comment)
-            code_nodes = [n for n in chunk if n.type not in comment_types]
             code = _drop_blank_lines(_dedent(self._indent(code_nodes[0].start_byte),
                                              self.source[code_nodes[0].start_byte:end].decode("utf-8", "replace")))
             record = self._record(function.func_name, "block", start, end, chunk[0].start_point[0] + 1,
