@@ -5,7 +5,7 @@ import pytest
 from web_support import get_json
 
 RESULT_FIELDS = {"id", "repository", "language", "kind", "func_name", "path", "start_line", "end_line", "code",
-                 "code_truncated", "summary", "url", "score", "match_percent", "highlight"}
+                 "code_truncated", "summary", "url", "score", "match_percent", "highlight", "matched"}
 
 
 @pytest.fixture
@@ -206,3 +206,18 @@ def test_path_filters_in_the_query_and_as_parameters(api):
     assert body["query"] == "send mail path:mailer.py"  # as typed
     everywhere = api("search", q="send mail", path="*mailer*").json()["results"]
     assert everywhere and {r["path"] for r in everywhere} == {"sample/mailer.py"}
+
+
+def test_results_say_which_tokens_they_matched_by(api, client):
+    results = api("repositories/example/sample/search", q="hash digest of a file").json()["results"]
+    top = results[0]
+    assert top["func_name"] == "fingerprint" and top["matched"]
+    assert {m["token"] for m in top["matched"]} & {"hash", "digest", "sha256", "hexdigest", "fingerprint", "file"}
+    for result in results:
+        assert all(set(m) == {"token", "share", "source"} and m["source"] in ("name", "code", "doc")
+                   for m in result["matched"])
+        code = (result["code"] + " " + result["func_name"]).lower()
+        assert all(m["token"] in code or m["source"] == "doc" for m in result["matched"])
+    by_code = client.post("/api/v1/repositories/example/sample/search-by-code", content_type="application/json",
+                          data=json.dumps({"code": "def f(path): return open(path).read()", "language": "python"}))
+    assert all(r["matched"] == [] for r in by_code.json()["results"])

@@ -441,3 +441,33 @@ def test_exact_search_reads_memory_mapped_unit_vectors(built_units):
     assert isinstance(vectors, np.memmap) and vectors.shape == (len(by_item), 256)
     stored = np.array([index.annoy["python"].get_item_vector(i) for i in range(len(by_item))], dtype=np.float32)
     assert np.allclose(vectors, stored / np.linalg.norm(stored, axis=1, keepdims=True), atol=1e-6)
+
+
+def test_token_terms_add_up_to_the_cosine(trained_model):
+    """The bag of words makes each token's part of the similarity exact, for code (its name weighed
+    apart) and for text through the query encoder."""
+    query = trained_model.encode_queries(["send an email message"])[0]
+    leaves = ["def", "send_mail", "(", "to", ",", "body", ")", ":", "smtp", ".", "sendmail", "(", "to", ")"]
+    code = trained_model.encode_code([leaves], "python", ["send_mail"])[0]
+    terms = trained_model.contributions(query, leaves, "python", "send_mail")
+    assert sum(t for *_, t in terms) == pytest.approx(float(query @ code / np.linalg.norm(query)), abs=1e-5)
+    assert {(token, in_name) for token, in_name, _ in terms} >= {("send", True), ("send", False), ("smtp", False)}
+    doc = trained_model.encode_queries(["Send a mail to someone."])[0]
+    terms = trained_model.contributions(query, ["Send a mail to someone."], "query", code=False)
+    assert sum(t for *_, t in terms) == pytest.approx(float(query @ doc / np.linalg.norm(query)), abs=1e-5)
+
+
+def test_explain_names_the_tokens_a_unit_matched_by(built_units):
+    _, index, by_item = built_units
+    hit = index.search("revenue of each product", k=1, kind="block")[0]
+    unit = by_item[hit.item]
+    why = index.explain("revenue of each product", unit)
+    assert 1 <= len(why) <= 5 and [w["share"] for w in why] == sorted((w["share"] for w in why), reverse=True)
+    assert all(0 < w["share"] <= 1 and w["source"] in ("name", "code", "doc") for w in why)
+    assert sum(w["share"] for w in why) <= 1.0001
+    words = {w["token"] for w in why}
+    assert words & {"revenue", "product"}  # the words it shares with the query
+    for w in why:  # each token is one the unit really holds, where it says
+        place = {"doc": unit["docstring"].lower(), "name": unit["func_name"].lower()}.get(
+            w["source"], " ".join(unit["code_tokens"]).lower())
+        assert w["token"].split("_")[0] in place

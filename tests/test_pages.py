@@ -54,6 +54,15 @@ def test_kind_filter_and_badges(client, indexed_sample):
     assert "<b>x" not in response.content.decode()
 
 
+def test_results_mark_what_they_matched_by(client, indexed_sample):
+    page = client.get("/example/sample/", {"q": "hash digest of a file"}).content.decode()
+    assert page.count('<p class="matched">Matched by') == page.count('class="result"') > 0
+    first = page.split('class="result"')[1]
+    marked = re.findall(r"<mark>(\w+)</mark>", first)
+    assert marked and {m.lower() for m in marked} <= set(re.findall(r'class="token token-\w+"[^>]*>(\w+)', first))
+    assert "<mark>" not in page.split('class="results"')[0]  # only in results' code
+
+
 def test_path_filter_typed_in_the_query(client, indexed_sample):
     page = client.get("/example/sample/", {"q": "send mail path:mailer.py"}).content.decode()
     assert 'value="send mail path:mailer.py"' in page and "path:*.py" in page  # kept in the box; the hint

@@ -652,6 +652,32 @@ class RepositoryIndex:
             raise ValueError(f"the model has no encoder for {language}")
         return self._nearest(self.model.encode_code([code], language)[0], [language], k, kind, tuple(paths))
 
+    def explain(self, query: str, unit: dict, n: int = 5) -> list[dict]:
+        """Why `unit` (a record with its `code_tokens`, `func_name` and doc) matched `query`: the `n`
+        tokens that gave its vector's cosine with the query the most, each with its share of all the
+        tokens' positive terms and where it came from ("name", "code" or "doc"). Exact for the bag of
+        words: the unit's vector is its code's unit vector plus doc_weight times its doc's, normalised
+        (see with_docs), so every term of each part, scaled alike, adds up to the cosine."""
+        model, language = self.model, unit["language"]
+        vector = model.encode_queries([split_path_filters(query)[0]])[0]
+        name = function_name(unit) if model.config.names else ""
+        terms = [(token, "name" if in_name else "code", term)
+                 for token, in_name, term in model.contributions(vector, unit["code_tokens"], language, name)]
+        doc, weight = function_doc(unit), self.manifest.get("doc_weight", 0.0)
+        scale = 1.0
+        if doc and weight:
+            code = model.encode_functions([unit], language)[0]
+            code /= max(float(np.linalg.norm(code)), 1e-12)
+            doc_vector = model.encode_queries([doc])[0]
+            doc_vector /= max(float(np.linalg.norm(doc_vector)), 1e-12)
+            scale = 1.0 / max(float(np.linalg.norm(code + weight * doc_vector)), 1e-12)
+            terms += [(token, "doc", weight * term)
+                      for token, _, term in model.contributions(vector, [doc], "query", code=False)]
+        positive = sum(term for *_, term in terms if term > 0) or 1.0
+        best = sorted((t for t in terms if t[2] > 0), key=lambda t: -t[2])[:n]
+        return [{"token": token, "share": round(term / positive, 3), "source": source,
+                 "term": round(term * scale, 4)} for token, source, term in best]
+
     def similar(self, language: str, item: int, k: int = 10, kind: str | None = None,
                 paths: Sequence[str] = ()) -> list[Hit]:
         """Units most like indexed unit `item`, its own group (a function and its blocks) left out."""

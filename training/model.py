@@ -177,6 +177,43 @@ class CodeSearchModel(nn.Module):
         return self.encode_code([f["code_tokens"] for f in functions], language,
                                 [function_name(f) for f in functions], batch_size)
 
+    # --- why a unit matched ----------------------------------------------------------------------
+    @torch.no_grad()
+    def contributions(self, query: np.ndarray, tokens: Sequence[str], encoder: str, name: str = "",
+                      code: bool = True) -> list[tuple[str, bool, float]]:
+        """Each token's exact term of the cosine between `query` (a vector) and the text's vector:
+        the bag's vector is a weighted sum of token vectors, normalised, so its cosine with a query is
+        the sum over tokens of weight x (token vector . unit query) / norm. Returns (token, from the
+        name, term) per distinct token; the terms add up to the cosine. `tokens`: code leaves
+        (`code`) or a text's words for the query encoder."""
+        bigrams = self.config.bigrams
+        entries: list[tuple[str, bool]] = []
+        ids: list[int] = []
+        limit = self.config.max_code_len if code else self.config.max_query_len
+        words = code_tokens(tokens, bigrams) if code else query_tokens(" ".join(tokens), bigrams)
+        named = code_tokens([name], bigrams) if name and code and self.config.names else []
+        for in_name, stream in ((True, named), (False, words)):
+            for token in stream:
+                for i in self.vocabulary.encode([token], limit):
+                    entries.append((token, in_name))
+                    ids.append(i)
+        entries, ids = entries[:limit], ids[:limit]
+        if not ids:
+            return []
+        index = torch.tensor(ids, device=self.device)
+        log_weights = self.token_weights[encoder][index]
+        if self.config.names:
+            boost = self.name_boost[self.encoder_names.index(encoder)]
+            log_weights = log_weights + boost * torch.tensor([n for _, n in entries], device=self.device)
+        weighted = log_weights.exp()[:, None] * self.embedding.weight[index]
+        norm = weighted.sum(0).norm().clamp_min(1e-12)
+        unit_query = torch.as_tensor(query, dtype=weighted.dtype, device=self.device)
+        terms = (weighted @ (unit_query / unit_query.norm().clamp_min(1e-12)) / norm).cpu().tolist()
+        out: dict[tuple[str, bool], float] = {}
+        for entry, term in zip(entries, terms):
+            out[entry] = out.get(entry, 0.0) + term
+        return [(token, in_name, term) for (token, in_name), term in out.items()]
+
     # --- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)

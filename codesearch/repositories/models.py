@@ -94,12 +94,20 @@ class Snippet(models.Model):
     end_line = models.PositiveIntegerField()
     code = models.TextField()
     summary = models.TextField(blank=True)
+    # What its vector was made of, to say why it matched a query (RepositoryIndex.explain).
+    tokens = models.JSONField(default=list, help_text="its code tokens (a class's outline) as embedded")
+    doc = models.TextField(blank=True, help_text="its documentation as embedded")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "language", "item"], name="unique_snippet_item")]
 
     def __str__(self):
         return f"{self.func_name} ({self.path}:{self.start_line})"
+
+    def as_unit(self) -> dict:
+        """The record the index was built from, as far as explaining a match needs it."""
+        return {"language": self.language, "kind": self.kind, "func_name": self.func_name,
+                "code_tokens": self.tokens, "docstring": self.doc}
 
     @property
     def github_url(self) -> str:

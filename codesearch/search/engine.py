@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from django.conf import settings
@@ -50,6 +50,8 @@ class IndexUnavailable(RuntimeError):
 class Result:
     snippet: Snippet
     score: float  # the ranking's score on the cosine's scale (training.index.Hit)
+    # Why a search by words found it: the tokens that gave the most (RepositoryIndex.explain).
+    matched: list[dict] = field(default_factory=list)
 
     @property
     def shown_score(self) -> float:
@@ -182,7 +184,7 @@ def search(repository: Repository, query: str, language: str | None = None, limi
     (query, paths), limit, kind = _words_and_paths(query, paths), clean_limit(limit), clean_kind(kind)
     language = language or None
     _check_language(language, repository)
-    return _results(_search(version, query, language, limit, kind, paths))
+    return _explained(query, _results(_search(version, query, language, limit, kind, paths)))
 
 
 def _search(version: IndexVersion, query: str, language: str | None, limit: int, kind: str | None,
@@ -201,7 +203,7 @@ def search_all(query: str, language: str | None = None, limit: int = 10, kind: s
     versions = [r.live_version for r in Repository.objects.exclude(live_version=None).select_related("live_version")]
     found = [pair for version in versions if language is None or language in version.languages
              for pair in _search(version, query, language, limit, kind, paths)]
-    return _results(sorted(found, key=lambda pair: -pair[1])[:limit])
+    return _explained(query, _results(sorted(found, key=lambda pair: -pair[1])[:limit]))
 
 
 def search_code(repository: Repository, code: str, language: str | None = None,
@@ -256,6 +258,13 @@ def _rank(version: IndexVersion, key: tuple, find: Callable[[], list[Hit]]) -> R
             ids.update(((language, item), pk) for item, pk in rows)
         return [(ids[(h.language, h.item)], h.score) for h in hits if (h.language, h.item) in ids]
     return _ranked.get_or_compute((version.path, *key), compute)
+
+
+def _explained(query: str, results: list[Result]) -> list[Result]:
+    """Each result with the tokens it matched `query` by."""
+    for result in results:
+        result.matched = index_for(result.snippet.version).explain(query, result.snippet.as_unit())
+    return results
 
 
 def _results(ranked: Ranked) -> list[Result]:

@@ -1,5 +1,6 @@
 """Pygments highlighting of a function: HTML with its real line numbers for the pages, and a token
 stream of [css_class, text] pairs for API clients that build the markup themselves."""
+import re
 from functools import lru_cache
 
 from django.utils.safestring import SafeString, mark_safe
@@ -30,6 +31,30 @@ def highlight_code(code: str, language: str, first_line: int = 1) -> SafeString:
     # Pygments escapes the code itself, so marking its output safe cannot let markup through.
     formatter = HtmlFormatter(cssclass=CSS_CLASS, linenos="inline", linenostart=first_line, wrapcode=True)
     return mark_safe(highlight(code, _lexer(language, exact=False), formatter))
+
+
+# Identifiers in the highlighted HTML's text: never inside a tag (text runs between > and <) nor an
+# entity such as &lt; (the lookbehind).
+_TEXT = re.compile(r">([^<]+)<")
+_IDENTIFIER = re.compile(r"(?<![&#\w$])[A-Za-z_$][\w$]*")
+_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def _mark_identifier(identifier: str, marks: frozenset[str]) -> str:
+    if identifier.strip("_$").lower() in marks:
+        return f"<mark>{identifier}</mark>"
+    return _PART.sub(lambda m: f"<mark>{m.group()}</mark>" if m.group().lower() in marks else m.group(), identifier)
+
+
+@lru_cache(maxsize=CACHED_FUNCTIONS)
+def highlight_marked(code: str, language: str, first_line: int, marks: frozenset[str]) -> SafeString:
+    """`highlight_code` with the identifiers, or parts of them, that are `marks` (lower-case tokens, as
+    a search's `matched` names them) in <mark>: where a result matched its query."""
+    html = str(highlight_code(code, language, first_line))
+    if not marks:
+        return mark_safe(html)
+    return mark_safe(_TEXT.sub(lambda t: ">" + _IDENTIFIER.sub(
+        lambda m: _mark_identifier(m.group(), marks), t.group(1)) + "<", html))
 
 
 def _css_class(token_type) -> str:

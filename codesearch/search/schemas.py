@@ -80,12 +80,24 @@ class Snippet(Schema):
         description="Pygments tokens as [css_class, text] pairs (short classes such as k, nf, s2; '' is plain)")
 
 
+class Match(Schema):
+    token: str = Field(description="a token of the unit as the model reads it: a lower-case identifier or part "
+                                   "of one (send_mail, send, mail), or a word of its doc")
+    share: float = Field(description="its share, 0..1, of what all the unit's tokens added to the similarity")
+    source: str = Field(description="name (the unit's own name), code or doc",
+                        json_schema_extra={"enum": ["name", "code", "doc"]})
+
+
 class Result(Snippet):
     score: float = Field(description="-1..1, higher first, in the order of the results: for a search by words, the "
                                      "result's cosine similarity to the query plus BM25's evidence for it in cosine units "
                                      "(the hybrid ranking's score on the cosine's scale); for search by code and similar "
                                      "snippets, the cosine similarity")
     match_percent: int = Field(description="the score in percent, 0..100 (negative scores read 0)")
+    matched: list[Match] = Field(description="why it matched, for a search by words: the few tokens that added "
+                                             "the most to the model's similarity, most first (the bag of words "
+                                             "makes each token's part exact); empty for search by code and "
+                                             "similar snippets")
 
 
 def _language(description: str = "only functions in this language"):
