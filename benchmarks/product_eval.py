@@ -15,7 +15,7 @@ hit@5 and MRR (over the top 100), for all queries and for those that share no wo
 answer's name, with the time each system takes to encode a unit. Other settings are evaluated in the
 same run as further systems, named after what differs: `mode@doc<w>` (documentation weighed w),
 `hybrid@bm25=<w>` (the hybrid's BM25 weight), `mode@functions` (functions alone, no classes or
-blocks). Writes benchmarks/results/product_eval.json.
+blocks), `mode@where` (BM25 reading units' paths and classes, or not, whichever the product doesn't). Writes benchmarks/results/product_eval.json.
 """
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ import numpy as np  # noqa: E402
 from codesearch.repositories.build import BuildSpec, build_version  # noqa: E402
 from training.corpus import read_jsonl  # noqa: E402
 from training.hybrid import BM25_WEIGHT  # noqa: E402
-from training.index import DOC_WEIGHT, RepositoryIndex, build_index, function_doc, model_dir_of  # noqa: E402
+from training.index import (DOC_WEIGHT, WHERE, RepositoryIndex, build_index, function_doc,  # noqa: E402
+                            model_dir_of)
 from training.model import CodeSearchModel  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "product_eval"
@@ -82,7 +83,7 @@ class MiniLM:
 
 def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_dir: Path, work: Path,
                         minilm: MiniLM | None, doc_weights: list[float], bm25_weights: list[float],
-                        functions_only: bool) -> tuple[dict[str, list], dict]:
+                        functions_only: bool, where: bool) -> tuple[dict[str, list], dict]:
     """Ranks of each query's answer by every system (see the module's docstring for their names)."""
     started = time.perf_counter()
     spec = BuildSpec(full_name=entry["repository"], indexes_dir=work, base_model=model_dir,
@@ -100,6 +101,9 @@ def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_d
     for weight in [w for w in dict.fromkeys(doc_weights) if w != DOC_WEIGHT]:
         variants.append((f"@doc{weight}", work / f"{result.directory.name}-doc{weight}", None))
         build_index(model, functions, variants[-1][1], doc_weight=weight)
+    if where:
+        variants.append(("@where", work / f"{result.directory.name}-where", None))
+        build_index(model, functions, variants[-1][1], where=not WHERE)
     if functions_only:
         variants.append(("@functions", work / f"{result.directory.name}-functions", None))
         build_index(model, [f for f in functions if f.get("kind", "function") == "function"], variants[-1][1])
@@ -141,6 +145,8 @@ def main() -> None:
                         help=f"also rank the hybrid with these BM25 weights (the product uses {BM25_WEIGHT})")
     parser.add_argument("--functions-only", action="store_true",
                         help="also index functions alone, without classes and blocks")
+    parser.add_argument("--where", action="store_true",
+                        help="also index with the other choice of BM25 reading units' paths and classes")
     parser.add_argument("--repositories", nargs="*", help="only these owner/name (default: all)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -163,7 +169,7 @@ def main() -> None:
             if not mine:
                 continue
             ranks, info = evaluate_repository(entry, mine, args.sources, args.model, Path(work), minilm,
-                                              args.doc_weights, args.bm25_weights, args.functions_only)
+                                              args.doc_weights, args.bm25_weights, args.functions_only, args.where)
             repos[entry["repository"]] = info
             for i, query in enumerate(mine):
                 per_query.append((query, {system: ranks[system][i] for system in ranks}))

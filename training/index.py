@@ -76,6 +76,8 @@ FEW = 2_000
 # vector plus DOC_WEIGHT times the unit vector of the doc through the query encoder, and BM25 reads the
 # doc's words beside the code's. Undocumented functions keep their code vector (see product_eval).
 DOC_WEIGHT = 0.5
+# Whether BM25 also reads the words of a unit's path and enclosing classes (see product_eval).
+WHERE = False
 
 
 _PATH_FILTER = re.compile(r"(?<!\S)path:(\S+)")
@@ -173,7 +175,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
                 search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 1000, extra: dict | None = None,
                 vectors: dict[tuple[str, str, str], Sequence[float]] | None = None, hnsw_min: int = HNSW_MIN,
                 hnsw_m: int = 32, hnsw_ef_construction: int = EF_CONSTRUCTION, ef_search: int = 32,
-                doc_weight: float = DOC_WEIGHT, model_dir: str | Path | None = None) -> dict:
+                doc_weight: float = DOC_WEIGHT, model_dir: str | Path | None = None, where: bool = WHERE) -> dict:
     """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
 
     `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
@@ -186,6 +188,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     functions are not embedded again (an update of a repository whose model did not change).
     `doc_weight`: how much a function's documentation adds to its vector (0: code alone).
     `model_dir`: a shared saved copy of `model` (`shared_model`) to point at instead of saving one.
+    `where`: BM25 also reads the words of each unit's path and enclosing classes (`lexical_tokens`).
     Functions in languages the model has no encoder for are counted and left out.
     Raises IndexCheckError when the item counts or the recall against exact search fall short.
     """
@@ -214,7 +217,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         path = out / f"{language}.ann"
         ann.save(str(path))
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
-        BM25([lexical_tokens(f, doc_weight > 0) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
+        BM25([lexical_tokens(f, doc_weight > 0, where) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
         probes = recall_probes(model, fns, embedded, recall_sample)
         exact = {kind: exact_top_10(embedded, p) for kind, p in probes.items()}  # once, whatever the width
         units_path = out / f"{language}.units.npy"
@@ -246,7 +249,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     write_jsonl(out / "functions.jsonl.gz", rows)
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
-        "doc_weight": doc_weight, "model_dir": os.path.relpath(model_dir, out) if model_dir else "model",
+        "doc_weight": doc_weight, "where_words": where, "model_dir": os.path.relpath(model_dir, out) if model_dir else "model",
         "model_shared": model_dir is not None,
         "languages": languages, "units": len(rows), "functions": sum(kind_of(f) == "function" for f in rows),
         "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in rows))}, "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
@@ -280,10 +283,16 @@ def function_doc(fn: dict) -> str:
     return (fn.get("docstring") or fn.get("summary") or "").strip()
 
 
-def lexical_tokens(fn: dict, with_doc: bool = True) -> list[str]:
-    """What BM25 reads of a function: its code's tokens, and its documentation's words."""
+def lexical_tokens(fn: dict, with_doc: bool = True, where: bool = False) -> list[str]:
+    """What BM25 reads of a unit: its code's tokens, its documentation's words, and with `where` the
+    words of where it lives (its file's path and the classes around it), which its code does not say."""
     tokens = code_tokens(fn["code_tokens"])
-    return tokens + query_tokens(function_doc(fn)) if with_doc else tokens
+    if with_doc:
+        tokens += query_tokens(function_doc(fn))
+    if where:
+        scopes = fn.get("func_name", "").split(".")[:-1]
+        tokens += query_tokens(" ".join([fn.get("path", "").rsplit(".", 1)[0].replace("/", " "), *scopes]))
+    return tokens
 
 
 def _embed(model: CodeSearchModel, fns: list[dict], language: str, known: dict,
