@@ -3,9 +3,10 @@ repository indexed and an API token allowed to request indexing.
 
 extension/test/e2e/ serves imitation GitHub pages over HTTPS, installs the extension's build for the
 browser and runs the same steps in both (sidebar.scenarios.mjs): the options page, the shortcut, query
-results with their kinds (function, class, block) and the kind filter, path: filters in the query, similar
-code, search by code from the context menu, indexing requests with and without a token, an unreachable
-server. Screenshots go to test-artifacts/screenshots/extension/ (Firefox's in its firefox/ folder).
+results with their kinds (function, class, block) and the kind filter, the tokens a result matched by
+(listed, and marked in its code), path: filters in the query, similar code, search by code from the
+context menu, indexing requests with and without a token, an unreachable server. Screenshots go to
+test-artifacts/screenshots/extension/ (Firefox's in its firefox/ folder).
 """
 import io
 import re
@@ -18,7 +19,7 @@ from conftest import SAMPLE_REPO
 from extension_support import explain, node_test, require_browser
 from web_support import indexer  # noqa: F401 (fixture)
 
-STEPS = 12  # the `it` blocks of extension/test/e2e/sidebar.scenarios.mjs
+STEPS = 13  # the `it` blocks of extension/test/e2e/sidebar.scenarios.mjs
 
 
 def warmed_up(url: str) -> None:

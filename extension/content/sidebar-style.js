@@ -95,6 +95,13 @@ label.field { color: var(--muted); font-size: 13px; display: flex; gap: 6px; ali
 .location { display: block; padding: 0 10px 6px; font: 12px ui-monospace, monospace; color: var(--accent);
   word-break: break-all; }
 .summary { margin: 0; padding: 0 10px 6px; color: var(--muted); font-size: 13px; }
+/* "Matched by send (name) · mail": the tokens as code, a name's in bold; the same tokens marked in the code. */
+.matched { margin: 0; padding: 0 10px 6px; color: var(--muted); font-size: 12px; }
+.matched .token { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--fg); cursor: help; }
+.matched .token-name { font-weight: 600; }
+.matched .source { font: 11px -apple-system, BlinkMacSystemFont, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif;
+  font-weight: 400; color: var(--muted); }
+.hl mark { background: #fff1a8; color: inherit; border-radius: 2px; }
 pre.hl { margin: 0; padding: 6px 0; max-height: 18em; overflow: auto; background: var(--bg-code);
   border-top: 1px solid var(--line); font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; }
 .line { display: block; white-space: pre; padding-right: 10px; }

@@ -3,12 +3,40 @@
   'use strict';
   const CodeSearch = (globalThis.CodeSearch ??= {});
 
+  /**
+   * The result's highlighted code, numbered, with what it matched by (the identifiers, or parts of them,
+   * that are tokens from its name or code) in <mark> inside their token's span, which keeps its class.
+   */
   function codeBlock(h, result) {
+    const marks = CodeSearch.markedTokens(result);
+    const piecesOf = (text) => CodeSearch.markText(text, marks).map(([piece, marked]) => (marked ? h('mark', { text: piece }) : piece));
     return h('pre', { class: 'hl' }, h('code', {}, CodeSearch.codeLines(result).map((line) =>
       h('span', { class: 'line' }, [
         h('span', { class: 'ln', text: line.number }),
-        line.tokens.map(([className, text]) => (className ? h('span', { class: className, text }) : text)),
+        line.tokens.map(([className, text]) => (className ? h('span', { class: className }, piecesOf(text)) : piecesOf(text))),
       ]))));
+  }
+
+  /**
+   * "Matched by send (name) · mail · smtp", as on the site: the tokens that gave a result of a search by
+   * words most of its similarity, most first, saying those that came from its name or doc; each one's share
+   * of the match is its tooltip and, for screen readers, words after it. Nothing when the server names none
+   * (search by code, similar code, older servers).
+   */
+  function matchedLine(h, result) {
+    const matched = CodeSearch.matchedTokens(result);
+    if (!matched.length) return null;
+    const tokens = matched.map(({ token, share, source }) => {
+      const known = CodeSearch.MATCH_SOURCES.includes(source);
+      const from = source ? `from its ${source}` : '';
+      const said = [share === null ? null : `${CodeSearch.sharePercent(share)} of the match`, from].filter(Boolean).join(', ');
+      return h('span', { class: `token token-${known ? source : 'other'}`, title: said || null }, [
+        token,
+        source && source !== 'code' ? h('small', { class: 'source', text: ` (${source})` }) : null,
+        share === null ? null : h('span', { class: 'visually-hidden', text: `, ${CodeSearch.sharePercent(share)} of the match` }),
+      ]);
+    });
+    return h('p', { class: 'matched' }, ['Matched by ', tokens.flatMap((token, i) => (i ? [' · ', token] : [token]))]);
   }
 
   // The units the server indexes. A block is a few statements of a long function and carries that
@@ -74,6 +102,7 @@
         ? h('a', { class: 'location', href, title: 'Open these lines on GitHub', text: where })
         : h('span', { class: 'location', text: where }),
       result.summary ? h('p', { class: 'summary', text: result.summary }) : null,
+      matchedLine(h, result),
       codeBlock(h, result),
       onSimilar
         ? h('div', { class: 'result-foot' },
@@ -156,6 +185,7 @@
   CodeSearch.unitCounts = unitCounts;
   CodeSearch.unitName = unitName;
   CodeSearch.resultItem = resultItem;
+  CodeSearch.matchedLine = matchedLine;
   CodeSearch.indexingRefusal = indexingRefusal;
   CodeSearch.resultList = resultList;
   CodeSearch.queryHeading = queryHeading;

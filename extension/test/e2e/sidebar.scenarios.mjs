@@ -204,10 +204,66 @@ export function sidebarScenarios(browserName) {
       assert.equal(await text('.status'), '10 results similar to fingerprint');
       const similar = await resultNames();
       assert.ok(similar.length > 0 && !similar.includes('fingerprint'), similar.join(', '));
+      // Similar code is found by its code, not by words: nothing to say it matched by, nothing marked.
+      assert.equal(await page.$(S('.result .matched')), null);
+      assert.equal(await page.$(S('.result pre.hl mark')), null);
       await shot('similar');
       await page.click(S('.back'));
       await textMatches('.status', /results? for “compute a checksum of a file”$/);
       assert.deepEqual(await resultNames(), names);
+    });
+
+    it('a result of a search by words says which tokens it matched by, from its name or not, and marks them in its code, as the server says', async () => {
+      const query = 'hash digest of a file';
+      await page.$eval(S('input[name=q]'), (el) => { el.value = ''; });
+      await page.type(S('input[name=q]'), query);
+      await page.keyboard.press('Enter');
+      await textMatches('.status', new RegExp(`^\\d+ results? for “${query}”$`));
+      // What the server answers the sidebar's request (the same query, every kind, 10 results).
+      const api = new URL(`${SERVER}/api/v1/repositories/example/sample/search`);
+      api.search = new URLSearchParams({ q: query, limit: '10' }).toString();
+      const [top] = (await (await fetch(api)).json()).results;
+      assert.ok(top?.matched?.length > 0, `the server names no tokens for its first result: ${JSON.stringify(top)}`);
+
+      const first = await page.$(S('.result'));
+      assert.equal(await first.$eval('.func', (el) => el.textContent), top.func_name);
+      assert.equal(await first.$eval('.location', (el) => el.textContent), `${top.path}:${top.start_line}–${top.end_line}`);
+      // "Matched by …": the server's tokens in its order, each saying where it came from (name and doc in words)
+      // and its share of the match, as a tooltip and to screen readers.
+      const line = await first.$eval('.matched', (el) => ({
+        text: el.textContent,
+        tokens: [...el.querySelectorAll('.token')].map((token) => ({
+          token: token.firstChild.textContent,
+          source: token.className.replace(/^token token-/, ''),
+          said: token.querySelector('.source')?.textContent ?? null,
+          title: token.getAttribute('title'),
+          hidden: token.querySelector('.visually-hidden')?.textContent ?? null,
+        })),
+      }));
+      assert.match(line.text, /^Matched by \S/);
+      const percent = (share) => (Math.round(share * 100) < 1 ? 'under 1%' : `${Math.round(share * 100)}%`);
+      assert.deepEqual(line.tokens, top.matched.map(({ token, share, source }) => ({
+        token, source, said: source === 'code' ? null : ` (${source})`,
+        title: `${percent(share)} of the match, from its ${source}`, hidden: `, ${percent(share)} of the match`,
+      })));
+
+      // The marks in its code: at least one, each an identifier or a part of one that is a token from the name
+      // or the code (compared lower-cased, an identifier without its leading and trailing _ and $).
+      const marked = new Set(top.matched.filter(({ source }) => source !== 'doc').map(({ token }) => token));
+      const marks = await first.$$eval('pre.hl mark', (els) => els.map((el) => ({
+        text: el.textContent, parent: el.parentElement.className, background: getComputedStyle(el).backgroundColor,
+      })));
+      assert.ok(marks.length > 0, `nothing marked for ${JSON.stringify(top.matched)}`);
+      for (const mark of marks) {
+        assert.ok(marked.has(mark.text.replace(/^[_$]+|[_$]+$/g, '').toLowerCase()), `${mark.text} is none of ${[...marked]}`);
+        // Inside its token's span, which keeps its syntax class (or in the line, for plain text).
+        assert.match(mark.parent, /^([a-z][a-z0-9]{0,3}|line)$/);
+        assert.notEqual(mark.background, 'rgba(0, 0, 0, 0)');
+      }
+      // Marking adds elements, not text: the lines still read as the code.
+      const shown = await first.$$eval('.line', (els) => els.map((el) => [...el.childNodes].slice(1).map((node) => node.textContent).join('')));
+      assert.deepEqual(shown, top.code.replace(/\n$/, '').split('\n'));
+      await shot('matched');
     });
 
     it('results show their kind, a class among them; the kind filter, chosen with the keyboard, keeps classes only and is remembered; blocks say whose lines they are', async () => {

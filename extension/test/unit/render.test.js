@@ -3,7 +3,7 @@ const assert = require('node:assert/strict');
 const { load } = require('./load');
 const { fakeDocument } = require('./dom-shim');
 
-const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/path-filters.js', 'lib/render.js');
+const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/matched.js', 'lib/path-filters.js', 'lib/render.js');
 const h = CodeSearch.elementBuilder(fakeDocument);
 
 const RESULT = {
@@ -152,4 +152,90 @@ test('a search by query\'s heading counts the results and, when the query has pa
   assert.equal(heading({ count: 0, query: 'mail path:nowhere/' }).textContent, '0 results in nowhere/ for “mail”');
   // Filters alone get a 400 from the server; were they answered, the heading would say the query as typed.
   assert.equal(heading({ count: 0, query: ' path:a ' }).textContent, '0 results in a for “path:a”');
+});
+
+const MATCHED = {
+  ...RESULT, func_name: 'send_mail', start_line: 5, end_line: 6,
+  code: 'def send_mail(to):\n    """Mail a message."""\n    smtpClient.send(to)\n',
+  highlight: [['k', 'def'], ['', ' '], ['nf', 'send_mail'], ['p', '('], ['n', 'to'], ['p', '):'], ['', '\n    '],
+    ['sd', '"""Mail a message."""'], ['', '\n    '], ['n', 'smtpClient'], ['o', '.'], ['n', 'send'], ['p', '('], ['n', 'to'], ['p', ')'], ['', '\n']],
+  matched: [
+    { token: 'send', share: 0.42, source: 'name' }, { token: 'mail', share: 0.3, source: 'name' },
+    { token: 'smtp', share: 0.2, source: 'code' }, { token: 'message', share: 0.004, source: 'doc' },
+  ],
+};
+
+test('a result of a search by words says which tokens it matched by, which came from its name or doc, and each one\'s share', () => {
+  const item = CodeSearch.resultItem(h, MATCHED);
+  const line = item.find('matched');
+  assert.equal(line.tagName, 'P');
+  const tokens = line.findAll('token');
+  assert.deepEqual(tokens.map((token) => token.getAttribute('class')),
+    ['token token-name', 'token token-name', 'token token-code', 'token token-doc']);
+  assert.deepEqual(tokens.map((token) => token.getAttribute('title')), [
+    '42% of the match, from its name', '30% of the match, from its name', '20% of the match, from its code',
+    'under 1% of the match, from its doc',
+  ]);
+  // What it shows: the tokens, most first, and where those not from the code came from.
+  const shown = (node) => (node.nodeType === 3 ? node.textContent
+    : (node.getAttribute('class') === 'visually-hidden' ? '' : node.childNodes.map(shown).join('')));
+  assert.equal(shown(line), 'Matched by send (name) · mail (name) · smtp · message (doc)');
+  // What a screen reader reads: the share too.
+  assert.equal(line.textContent, 'Matched by send (name), 42% of the match · mail (name), 30% of the match'
+    + ' · smtp, 20% of the match · message (doc), under 1% of the match');
+  // Between the summary and the code, as on the site.
+  const order = item.children.map((child) => child.getAttribute('class'));
+  assert.ok(order.indexOf('summary') < order.indexOf('matched') && order.indexOf('matched') < order.indexOf('hl'), order.join(', '));
+});
+
+test('the code marks the identifiers, or their parts, that are tokens from the name or code, inside their token\'s class', () => {
+  const item = CodeSearch.resultItem(h, MATCHED);
+  const marks = item.findAllTags('MARK');
+  // send_mail's parts (tokens of its name), "Mail" in the docstring (an identifier-like word: marked as the site
+  // marks it), smtpClient's part "smtp" and send; never "message", a word of the doc.
+  assert.deepEqual(marks.map((mark) => mark.textContent), ['send', 'mail', 'Mail', 'smtp', 'send']);
+  const [name, docstring, client] = ['nf', 'sd', 'n'].map((cls) => item.find(cls));
+  assert.equal(name.textContent, 'send_mail');
+  assert.deepEqual(name.childNodes.map((node) => [node.tagName ?? '#text', node.textContent]),
+    [['MARK', 'send'], ['#text', '_'], ['MARK', 'mail']]);
+  assert.deepEqual(docstring.childNodes.map((node) => [node.tagName ?? '#text', node.textContent]),
+    [['#text', '"""'], ['MARK', 'Mail'], ['#text', ' a message."""']]);
+  assert.deepEqual(item.findAll('n').map((span) => span.textContent), ['to', 'smtpClient', 'send', 'to']);
+  assert.equal(client.textContent, 'to');
+  assert.deepEqual(item.findAll('n')[1].childNodes.map((node) => [node.tagName ?? '#text', node.textContent]),
+    [['MARK', 'smtp'], ['#text', 'Client']]);
+  // The lines read as the code.
+  assert.deepEqual(item.findAll('line').map((line) => line.textContent),
+    ['5def send_mail(to):', '6    """Mail a message."""', '7    smtpClient.send(to)']);
+});
+
+test('without tokens (search by code, similar code, an older server) there is no line and nothing is marked', () => {
+  for (const matched of [[], undefined, null, 'send']) {
+    const item = CodeSearch.resultItem(h, { ...MATCHED, matched });
+    assert.equal(item.find('matched'), null);
+    assert.deepEqual(item.findAllTags('MARK'), []);
+    assert.equal(item.find('nf').childNodes.length, 1);
+  }
+  // Doc words alone are listed and mark nothing.
+  const docOnly = CodeSearch.resultItem(h, { ...MATCHED, matched: [{ token: 'mail', share: 1, source: 'doc' }] });
+  assert.equal(docOnly.find('matched').find('token').getAttribute('class'), 'token token-doc');
+  assert.deepEqual(docOnly.findAllTags('MARK'), []);
+});
+
+test('tokens and sources from the server stay text; an unknown source is said, not made a class of its own', () => {
+  const evil = '<img src=x onerror=alert(1)>';
+  const item = CodeSearch.resultItem(h, { ...MATCHED, matched: [{ token: evil, share: 0.5, source: '" onclick="x' }] });
+  const token = item.find('matched').find('token');
+  assert.equal(token.getAttribute('class'), 'token token-other');
+  assert.equal(token.childNodes[0].nodeType, 3);
+  assert.equal(token.childNodes[0].textContent, evil);
+  assert.equal(token.find('source').textContent, ' (" onclick="x)');
+  assert.equal(token.getAttribute('title'), '50% of the match, from its " onclick="x');
+  assert.deepEqual(item.findAllTags('MARK'), []);
+  // Code that looks like markup is text even where it is marked.
+  const marked = CodeSearch.resultItem(h, { ...MATCHED, highlight: [['s', '"<mark onclick=x>send</mark>"']] });
+  const string = marked.find('s');
+  assert.deepEqual(string.childNodes.map((node) => [node.tagName ?? '#text', node.textContent]),
+    [['#text', '"<mark onclick=x>'], ['MARK', 'send'], ['#text', '</mark>"']]);
+  assert.equal(string.findAllTags('MARK')[0].childNodes[0].nodeType, 3);
 });

@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const { load } = require('./load');
 const { fakeDocument } = require('./dom-shim');
 
-const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/path-filters.js', 'lib/render.js', 'content/search-view.js');
+const CodeSearch = load('lib/dom.js', 'lib/code-lines.js', 'lib/matched.js', 'lib/path-filters.js', 'lib/render.js', 'content/search-view.js');
 const h = CodeSearch.elementBuilder(fakeDocument);
 
 const REPOSITORY = {
