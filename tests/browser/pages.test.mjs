@@ -126,7 +126,7 @@ test("search a repository with the keyboard, filter by language, open similar sn
   await phone.getByRole("button", { name: "Search" }).click();
   await phone.waitForURL(/language=python/);
   assert.equal(await results(phone).count(), 10);
-  assert.deepEqual([...new Set(await phone.locator("li.result .badge").allTextContents())], ["python"]);
+  assert.deepEqual([...new Set(await phone.locator("li.result .badge:not(.kind)").allTextContents())], ["python"]);
   await done(phone, "repository-search-phone");
 
   const snippetPage = await open("/example/sample/?q=send+an+email+message");
@@ -139,6 +139,32 @@ test("search a repository with the keyboard, filter by language, open similar sn
   await done(snippetPage, "snippet-desktop");
   const phoneSnippet = await open(new URL(snippetPage.url()).pathname, PHONE);
   await done(phoneSnippet, "snippet-phone");
+});
+
+test("classes and blocks, the kind filter, path filters and why a result matched", async () => {
+  const page = await open("/example/sample/?q=sales+report+per+product");
+  const kinds = new Set(await page.locator("li.result .badge.kind").allTextContents());
+  assert.ok(kinds.has("class") && kinds.has("block") && kinds.has("function"), [...kinds].join(", "));
+  const block = results(page).filter({ has: page.locator(".badge.kind-block") }).first();
+  assert.match(await block.locator(".badge.kind").getAttribute("title"), /^lines of monthly_report$/);
+  await page.getByLabel("Kind").selectOption("class");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/kind=class/);
+  assert.deepEqual([...new Set(await page.locator("li.result .badge.kind").allTextContents())], ["class"]);
+  await done(page, "kind-filter-desktop");
+
+  const narrowed = await open(`/example/sample/?q=${encodeURIComponent("send mail path:mailer.py")}`);
+  const places = await narrowed.locator("li.result .location a:first-child").allTextContents();
+  assert.ok(places.length > 0 && places.every((place) => place.startsWith("sample/mailer.py:")), places.join(", "));
+  assert.equal(await narrowed.getByRole("searchbox").inputValue(), "send mail path:mailer.py");
+
+  const why = await open("/example/sample/?q=hash+digest+of+a+file");
+  const first = results(why).first();
+  const tokens = (await first.locator(".matched .token").allTextContents()).map((t) => t.split(" ")[0]);
+  assert.ok(tokens.length > 0, "the first result says what it matched by");
+  const marked = await first.locator(".code mark").allTextContents();
+  assert.ok(marked.length > 0 && marked.every((m) => tokens.includes(m.toLowerCase().replace(/^[_$]+|[_$]+$/g, ""))), `${marked} / ${tokens}`);
+  await done(why, "why-it-matched-desktop");
 });
 
 test("search by code detects the language", async () => {
