@@ -69,3 +69,13 @@ load-benchmark: $(STAMP)
 .PHONY: base-model
 base-model: corpus
 	$(PY) scripts/base_model.py
+
+# The product-level evaluation (benchmarks/product_eval/README.md): our search beside BM25 and
+# all-MiniLM-L6-v2 on what newcomers type, over 8 real repositories checked out under SOURCES (see that
+# README); needs the base model. Writes benchmarks/results/product_eval.json.
+.PHONY: product-eval
+product-eval: $(STAMP)
+	test -n "$(SOURCES)" || { echo "set SOURCES=DIR holding <owner>/<name> checkouts (benchmarks/product_eval/README.md)"; exit 2; }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-eval.txt
+	$(PY) benchmarks/product_eval.py --sources $(SOURCES) --doc-weights 0.25 1.0 --bm25-weights 0.5 0.7 1.0 \
+		--functions-only --where
