@@ -73,7 +73,7 @@ def test_snippet_and_its_similar_functions(client, indexed_sample):
     first = get_json(client, "repositories/example/sample/search", q="send an email", limit=1)[1]["results"][0]
     status, snippet = get_json(client, f"snippets/{first['id']}")
     assert status == 200
-    assert snippet == {key: value for key, value in first.items() if key not in ("score", "match_percent")}
+    assert snippet == {key: value for key, value in first.items() if key not in ("score", "match_percent", "matched")}
     status, similar = get_json(client, f"snippets/{first['id']}/similar", limit=4)
     assert status == 200 and similar["snippet"] == snippet
     assert len(similar["results"]) == 4
