@@ -78,4 +78,4 @@ product-eval: $(STAMP)
 	test -n "$(SOURCES)" || { echo "set SOURCES=DIR holding <owner>/<name> checkouts (benchmarks/product_eval/README.md)"; exit 2; }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-eval.txt
 	$(PY) benchmarks/product_eval.py --sources $(SOURCES) --doc-weights 0.25 1.0 --bm25-weights 0.5 0.7 1.0 \
-		--functions-only --where
+		--without class block class,block --where

@@ -14,8 +14,8 @@ first accepted function (path, name and first line), or a block of it, comes r-t
 hit@5 and MRR (over the top 100), for all queries and for those that share no word with their
 answer's name, with the time each system takes to encode a unit. Other settings are evaluated in the
 same run as further systems, named after what differs: `mode@doc<w>` (documentation weighed w),
-`hybrid@bm25=<w>` (the hybrid's BM25 weight), `mode@functions` (functions alone, no classes or
-blocks), `mode@where` (BM25 reading units' paths and classes, or not, whichever the product doesn't). Writes benchmarks/results/product_eval.json.
+`hybrid@bm25=<w>` (the hybrid's BM25 weight), `hybrid@class-prior=<p>` (what a class gives up), `mode@functions` (functions alone, no classes or
+blocks), `mode@no-class` / `mode@no-block` (without one kind), `mode@where` (BM25 reading units' paths and classes, or not, whichever the product doesn't). Writes benchmarks/results/product_eval.json.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 from codesearch.repositories.build import BuildSpec, build_version  # noqa: E402
 from training.corpus import read_jsonl  # noqa: E402
 from training.hybrid import BM25_WEIGHT  # noqa: E402
-from training.index import (DOC_WEIGHT, WHERE, RepositoryIndex, build_index, function_doc,  # noqa: E402
+from training.index import (CLASS_PRIOR, DOC_WEIGHT, WHERE, RepositoryIndex, build_index, function_doc,  # noqa: E402
                             model_dir_of)
 from training.model import CodeSearchModel  # noqa: E402
 
@@ -83,7 +83,7 @@ class MiniLM:
 
 def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_dir: Path, work: Path,
                         minilm: MiniLM | None, doc_weights: list[float], bm25_weights: list[float],
-                        functions_only: bool, where: bool) -> tuple[dict[str, list], dict]:
+                        without: list[str], where: bool, class_priors: list[float]) -> tuple[dict[str, list], dict]:
     """Ranks of each query's answer by every system (see the module's docstring for their names)."""
     started = time.perf_counter()
     spec = BuildSpec(full_name=entry["repository"], indexes_dir=work, base_model=model_dir,
@@ -104,17 +104,20 @@ def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_d
     if where:
         variants.append(("@where", work / f"{result.directory.name}-where", None))
         build_index(model, functions, variants[-1][1], where=not WHERE)
-    if functions_only:
-        variants.append(("@functions", work / f"{result.directory.name}-functions", None))
-        build_index(model, [f for f in functions if f.get("kind", "function") == "function"], variants[-1][1])
-    variants += [(f"@bm25={weight}", result.directory, weight) for weight in bm25_weights]
-    for suffix, directory, bm25_weight in variants:
+    for left_out in without:  # e.g. "class,block": functions alone
+        suffix = "@functions" if set(left_out.split(",")) >= {"class", "block"} else f"@no-{left_out}"
+        variants.append((suffix, work / f"{result.directory.name}{suffix}", None))
+        build_index(model, [f for f in functions if f.get("kind", "function") not in left_out.split(",")],
+                    variants[-1][1])
+    variants += [(f"@bm25={weight}", result.directory, ("bm25_weight", weight)) for weight in bm25_weights]
+    variants += [(f"@class-prior={prior}", result.directory, ("class_prior", prior)) for prior in class_priors]
+    for suffix, directory, setting in variants:
         index = RepositoryIndex(directory)
-        if bm25_weight is not None:
-            index.bm25_weight = bm25_weight
+        if setting is not None:
+            setattr(index, *setting)
         key_of = {(f["language"], f["item"]): key(f) for f in index.functions()}
         for query in queries:
-            for mode in (("hybrid",) if bm25_weight is not None else MODES):
+            for mode in (("hybrid",) if setting is not None else MODES):
                 hits = index.search(query["query"], k=DEPTH, mode=mode)
                 ranks[mode + suffix].append(rank_of([key_of[(h.language, h.item)] for h in hits], query["answers"]))
     if minilm is not None:
@@ -143,8 +146,10 @@ def main() -> None:
                         help=f"also index with these weights of documentation (the product uses {DOC_WEIGHT})")
     parser.add_argument("--bm25-weights", type=float, nargs="*", default=[],
                         help=f"also rank the hybrid with these BM25 weights (the product uses {BM25_WEIGHT})")
-    parser.add_argument("--functions-only", action="store_true",
-                        help="also index functions alone, without classes and blocks")
+    parser.add_argument("--without", nargs="*", default=[], metavar="KINDS",
+                        help="also index without these kinds of unit, e.g. class block class,block")
+    parser.add_argument("--class-priors", type=float, nargs="*", default=[],
+                        help=f"also rank with these class priors (the product uses {CLASS_PRIOR})")
     parser.add_argument("--where", action="store_true",
                         help="also index with the other choice of BM25 reading units' paths and classes")
     parser.add_argument("--repositories", nargs="*", help="only these owner/name (default: all)")
@@ -169,13 +174,15 @@ def main() -> None:
             if not mine:
                 continue
             ranks, info = evaluate_repository(entry, mine, args.sources, args.model, Path(work), minilm,
-                                              args.doc_weights, args.bm25_weights, args.functions_only, args.where)
+                                              args.doc_weights, args.bm25_weights, args.without, args.where,
+                                              args.class_priors)
             repos[entry["repository"]] = info
             for i, query in enumerate(mine):
                 per_query.append((query, {system: ranks[system][i] for system in ranks}))
             print(f"{entry['repository']}: {info}", flush=True)
     systems = list(per_query[0][1])
     report = {"model": str(args.model), "split": args.split, "doc_weight": DOC_WEIGHT, "bm25_weight": BM25_WEIGHT,
+              "class_prior": CLASS_PRIOR,
               "repositories": repos,
               "systems": {}}
     # Settings are chosen on the validation queries; the test queries say what they are worth.

@@ -471,3 +471,23 @@ def test_explain_names_the_tokens_a_unit_matched_by(built_units):
         place = {"doc": unit["docstring"].lower(), "name": unit["func_name"].lower()}.get(
             w["source"], " ".join(unit["code_tokens"]).lower())
         assert w["token"].split("_")[0] in place
+
+
+def test_a_class_gives_up_the_class_prior_in_a_ranking_of_every_kind(built_units):
+    from training.index import CLASS_PRIOR
+
+    _, index, by_item = built_units
+
+    def places(prior, **kind):
+        index.class_prior = prior
+        hits = index.search("a stopwatch that records lap times", k=len(by_item), **kind)
+        return {(by_item[h.item]["kind"], by_item[h.item]["func_name"]): (rank, h.score) for rank, h in enumerate(hits)}
+
+    try:
+        without, with_prior = places(0.0), places(CLASS_PRIOR)
+        assert places(0.0, kind="class") == places(CLASS_PRIOR, kind="class")  # asked for classes: no prior
+    finally:
+        index.class_prior = CLASS_PRIOR
+    stopwatch = ("class", "Stopwatch")
+    assert with_prior[stopwatch][1] < without[stopwatch][1] and with_prior[stopwatch][0] >= without[stopwatch][0]
+    assert CLASS_PRIOR > 0

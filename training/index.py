@@ -78,6 +78,12 @@ FEW = 2_000
 DOC_WEIGHT = 0.5
 # Whether BM25 also reads the words of a unit's path and enclosing classes (see product_eval).
 WHERE = False
+# What a class gives up in a hybrid ranking of every kind (in the mixed score's units, standard
+# deviations): people mostly look for the code that does something, and an outline of members ranks
+# high on words it merely names. Classes still come first when they match that much better, and
+# kind=class asks for them alone. Chosen on the product evaluation's validation queries (see
+# benchmarks/results/product_eval.md).
+CLASS_PRIOR = 2.0
 
 
 _PATH_FILTER = re.compile(r"(?<!\S)path:(\S+)")
@@ -461,6 +467,7 @@ class RepositoryIndex:
         self.manifest = json.loads((self.directory / "manifest.json").read_text())
         self.model = load_index_model(self.directory, self.manifest)
         self.bm25_weight = BM25_WEIGHT  # the hybrid's; evaluations try others
+        self.class_prior = CLASS_PRIOR
         self.search_k = {language: entry["search_k"] for language, entry in self.manifest["languages"].items()
                          if "search_k" in entry}
         self._lexical: dict[str, bm25s.BM25] = {}
@@ -635,6 +642,9 @@ class RepositoryIndex:
         everyone = np.ones(len(candidates), bool)
         ranking = mix(cosines, bm25_scores, everyone, self.bm25_weight) if mode == "hybrid" \
             else standardise(bm25_scores, everyone)
+        if kind is None and self.class_prior:
+            classes = np.array([self.units[lang][0][item] == KINDS.index("class") for lang, item in candidates], bool)
+            ranking = ranking - self.class_prior * classes
         shown = on_cosine_scale(cosines, ranking, everyone)
         return self._one_per_group((Hit(*candidates[i], float(shown[i])) for i in np.argsort(-ranking, kind="stable")), k)
 
