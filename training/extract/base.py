@@ -174,11 +174,11 @@ class LanguageExtractor:
     def _chunks(self, container: tree_sitter.Node, depth: int = 0) -> list[list[tree_sitter.Node]]:
         """Runs of consecutive statements, each with the comments above it (see LONG_FUNCTION)."""
         items = container.named_children
-        inner = [n for n in items if n.type not in self.comment_types]
-        while len(inner) == 1 and inner[0].type in self.block_types:  # Go: block > statement_list
-            items = sorted([*(n for n in items if n is not inner[0] and n != inner[0]), *inner[0].named_children],
-                           key=_pre_order)
-            inner = [n for n in items if n.type not in self.comment_types]
+        statements = [n for n in items if n.type not in self.comment_types]
+        while len(statements) == 1 and statements[0].type in self.block_types:  # Go: block > statement_list
+            only = statements[0]
+            items = sorted([*(n for n in items if n != only), *only.named_children], key=_pre_order)
+            statements = [n for n in items if n.type not in self.comment_types]
         chunks: list[list[tree_sitter.Node]] = []
         current: list[tree_sitter.Node] = []
         for node in items:
