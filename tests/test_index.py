@@ -461,7 +461,7 @@ def test_explain_names_the_tokens_a_unit_matched_by(built_units):
     _, index, by_item = built_units
     hit = index.search("revenue of each product", k=1, kind="block")[0]
     unit = by_item[hit.item]
-    why = index.explain("revenue of each product", unit)
+    [why] = index.explain("revenue of each product", [unit])
     assert 1 <= len(why) <= 5 and [w["share"] for w in why] == sorted((w["share"] for w in why), reverse=True)
     assert all(0 < w["share"] <= 1 and w["source"] in ("name", "code", "doc") for w in why)
     assert sum(w["share"] for w in why) <= 1.0001

@@ -37,12 +37,17 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
     return mask
 
 
+def _mean_std(scores: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation over the masked entries of the last axis (kept as an axis)."""
+    n = np.maximum(mask.sum(-1, keepdims=True), 1)
+    mean = np.where(mask, scores, 0).sum(-1, keepdims=True) / n
+    return mean, np.sqrt(np.where(mask, (scores - mean) ** 2, 0).sum(-1, keepdims=True) / n)
+
+
 def standardise(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """z-scores over the masked entries of the last axis; a system that cannot tell them apart (BM25
     with no query word in the index) gives all of them 0 and leaves the decision to the other."""
-    n = np.maximum(mask.sum(-1, keepdims=True), 1)
-    mean = np.where(mask, scores, 0).sum(-1, keepdims=True) / n
-    std = np.sqrt(np.where(mask, (scores - mean) ** 2, 0).sum(-1, keepdims=True) / n)
+    mean, std = _mean_std(scores, mask)
     return np.where(std > 1e-9, (scores - mean) / np.maximum(std, 1e-9), 0.0)
 
 
@@ -62,7 +67,5 @@ def on_cosine_scale(neural: np.ndarray, mixed: np.ndarray, mask: np.ndarray) -> 
     cosines' mean plus the mixed score times their spread. That is each candidate's cosine plus BM25's
     evidence for it in cosine units, so it orders the candidates exactly as the ranking does, where
     the cosine alone would not; clipped to [-1, 1]."""
-    n = np.maximum(mask.sum(-1, keepdims=True), 1)
-    mean = np.where(mask, neural, 0).sum(-1, keepdims=True) / n
-    std = np.sqrt(np.where(mask, (neural - mean) ** 2, 0).sum(-1, keepdims=True) / n)
+    mean, std = _mean_std(neural, mask)
     return np.clip(mean + std * mixed, -1.0, 1.0)

@@ -528,11 +528,10 @@ class RepositoryIndex:
             self._path_masks[key] = np.array([path_matches(p, paths) for p in unique], bool)[of_item]
         return self._path_masks[key]
 
-    def _candidates(self, language: str, vector: np.ndarray, n: int, kind: str | None = None,
-                    paths: tuple[str, ...] = ()) -> list[tuple[int, float]]:
-        """The `n` units of `language` (of `kind`, under `paths`) nearest to `vector`, with their
-        cosines, best first."""
-        allowed = self._allowed(language, kind, paths)
+    def _candidates(self, language: str, vector: np.ndarray, n: int,
+                    allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `n` units of `language` (among the `allowed` ones, see `_allowed`) nearest to `vector`,
+        with their cosines, best first."""
         exact = None if language in self.hnsw else self._exact_vectors(language)
         if exact is not None:
             cosines = exact @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
@@ -592,7 +591,7 @@ class RepositoryIndex:
         # A function's blocks lie near it: ask for more than k, so that k groups are left.
         n = 3 * k + 10
         hits = [Hit(language, item, cosine) for language in languages
-                for item, cosine in self._candidates(language, vector, n, kind, paths)]
+                for item, cosine in self._candidates(language, vector, n, self._allowed(language, kind, paths))]
         return self._one_per_group(sorted(hits, key=lambda h: -h.score), k, exclude)
 
     def _bm25(self, language: str) -> bm25s.BM25:
@@ -612,14 +611,14 @@ class RepositoryIndex:
         lexical: list[tuple[float, str, int]] = []
         lexical_scores: dict[str, np.ndarray] = {}
         for language in languages:
+            allowed = self._allowed(language, kind, paths)
             if mode == "hybrid":
                 neural += [(cosine, language, item)
-                           for item, cosine in self._candidates(language, vector, CANDIDATES, kind, paths)]
+                           for item, cosine in self._candidates(language, vector, CANDIDATES, allowed)]
             bm25 = self._bm25(language)
             known = [t for t in tokens if t in bm25.vocab_dict]
             if known:
                 scores = bm25.get_scores(known)
-                allowed = self._allowed(language, kind, paths)
                 if allowed is not None:
                     scores = np.where(allowed, scores, 0.0)
                 lexical_scores[language] = scores
@@ -671,31 +670,29 @@ class RepositoryIndex:
             raise ValueError(f"the model has no encoder for {language}")
         return self._nearest(self.model.encode_code([code], language)[0], [language], k, kind, tuple(paths))
 
-    def explain(self, query: str, unit: dict, n: int = 5) -> list[dict]:
-        """Why `unit` (a record with its `code_tokens`, `func_name` and doc) matched `query`: the `n`
-        tokens that gave its vector's cosine with the query the most, each with its share of all the
-        tokens' positive terms and where it came from ("name", "code" or "doc"). Exact for the bag of
-        words: the unit's vector is its code's unit vector plus doc_weight times its doc's, normalised
-        (see with_docs), so every term of each part, scaled alike, adds up to the cosine."""
-        model, language = self.model, unit["language"]
+    def explain(self, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
+        """Why each of `units` (records with their `code_tokens`, `func_name` and doc) matched `query`:
+        the `n` tokens that gave its vector's cosine with the query the most, each with its share of
+        all the tokens' positive terms and where it came from ("name", "code" or "doc"). Exact for the
+        bag of words: the unit's vector is its code's unit vector plus doc_weight times its doc's,
+        normalised (see with_docs), so the terms of both parts, scaled alike by that norm, add up to
+        the cosine, and the norm cancels out of the shares."""
+        model, weight = self.model, self.manifest.get("doc_weight", 0.0)
         vector = model.encode_queries([split_path_filters(query)[0]])[0]
-        name = function_name(unit) if model.config.names else ""
-        terms = [(token, "name" if in_name else "code", term)
-                 for token, in_name, term in model.contributions(vector, unit["code_tokens"], language, name)]
-        doc, weight = function_doc(unit), self.manifest.get("doc_weight", 0.0)
-        scale = 1.0
-        if doc and weight:
-            code = model.encode_functions([unit], language)[0]
-            code /= max(float(np.linalg.norm(code)), 1e-12)
-            doc_vector = model.encode_queries([doc])[0]
-            doc_vector /= max(float(np.linalg.norm(doc_vector)), 1e-12)
-            scale = 1.0 / max(float(np.linalg.norm(code + weight * doc_vector)), 1e-12)
-            terms += [(token, "doc", weight * term)
-                      for token, _, term in model.contributions(vector, [doc], "query", code=False)]
-        positive = sum(term for *_, term in terms if term > 0) or 1.0
-        best = sorted((t for t in terms if t[2] > 0), key=lambda t: -t[2])[:n]
-        return [{"token": token, "share": round(term / positive, 3), "source": source,
-                 "term": round(term * scale, 4)} for token, source, term in best]
+        why = []
+        for unit in units:
+            name = function_name(unit) if model.config.names else ""
+            terms = [(token, "name" if in_name else "code", term) for token, in_name, term
+                     in model.contributions(vector, unit["code_tokens"], unit["language"], name)]
+            doc = function_doc(unit)
+            if doc and weight:
+                terms += [(token, "doc", weight * term)
+                          for token, _, term in model.contributions(vector, [doc], "query", code=False)]
+            positive = sum(term for *_, term in terms if term > 0) or 1.0
+            best = sorted((t for t in terms if t[2] > 0), key=lambda t: -t[2])[:n]
+            why.append([{"token": token, "share": round(term / positive, 3), "source": source}
+                        for token, source, term in best])
+        return why
 
     def similar(self, language: str, item: int, k: int = 10, kind: str | None = None,
                 paths: Sequence[str] = ()) -> list[Hit]:

@@ -117,15 +117,15 @@ def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progres
     """(model, report, reusable vectors by `vector_key`, the shared copy of the model or None). A
     repository the base model serves points at one shared copy of it (`indexes/models/`) instead of
     storing its own."""
-    store = Path(spec.indexes_dir) / "models"
     previous = Path(spec.previous) if spec.previous else None
-    if spec.reuse_model and previous and (previous / "manifest.json").is_file() \
-            and (model_dir_of(previous) / "model.pt").is_file():
-        progress("reusing the repository's model", 0.3)
+    if spec.reuse_model and previous and (previous / "manifest.json").is_file():
         manifest = json.loads((previous / "manifest.json").read_text())
-        model = CodeSearchModel.load(model_dir_of(previous, manifest), device="cpu")
-        shared = model_dir_of(previous, manifest) if manifest.get("model_shared") else None
-        return model, {"model": "reused", "from": previous.name}, _previous_vectors(previous), shared
+        model_dir = model_dir_of(previous, manifest)
+        if (model_dir / "model.pt").is_file():
+            progress("reusing the repository's model", 0.3)
+            model = CodeSearchModel.load(model_dir, device="cpu")
+            shared = model_dir if manifest.get("model_shared") else None
+            return model, {"model": "reused", "from": previous.name}, _previous_vectors(previous), shared
     base_dir = Path(spec.base_model)
     if not (base_dir / "model.pt").is_file():
         raise IndexingError(f"no base model in {base_dir}: train one first (make base-model, or make demo)")
@@ -133,7 +133,7 @@ def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progres
     progress("fine-tuning the repository model", 0.3)
     config = FinetuneConfig(min_documented=spec.min_documented, max_minutes=spec.limits.finetune_minutes)
     model, report = finetune(base, functions, scratch / "finetune", config)
-    return model, report, None, shared_model(base_dir, store) if model is base else None
+    return model, report, None, shared_model(base_dir, Path(spec.indexes_dir) / "models") if model is base else None
 
 
 def _previous_vectors(directory: Path) -> dict[tuple, list[float]]:

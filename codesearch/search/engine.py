@@ -170,9 +170,7 @@ def clean_paths(paths: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 def _words_and_paths(query: str | None, paths) -> tuple[str, tuple[str, ...]]:
     """The query's words, checked, and its `path:` filters with those given apart."""
-    if len(query or "") > settings.QUERY_MAX_CHARS:
-        clean_query(query)  # says what is wrong
-    words, typed = split_path_filters(query or "")
+    words, typed = split_path_filters(clean_query(query))
     return clean_query(words), clean_paths([*(paths or ()), *typed])
 
 
@@ -261,9 +259,14 @@ def _rank(version: IndexVersion, key: tuple, find: Callable[[], list[Hit]]) -> R
 
 
 def _explained(query: str, results: list[Result]) -> list[Result]:
-    """Each result with the tokens it matched `query` by."""
+    """Each result with the tokens it matched `query` by, the query encoded once per version."""
+    by_version: dict[int, list[Result]] = {}
     for result in results:
-        result.matched = index_for(result.snippet.version).explain(query, result.snippet.as_unit())
+        by_version.setdefault(result.snippet.version_id, []).append(result)
+    for found in by_version.values():
+        why = index_for(found[0].snippet.version).explain(query, [r.snippet.as_unit() for r in found])
+        for result, matched in zip(found, why):
+            result.matched = matched
     return results
 
 

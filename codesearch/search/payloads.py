@@ -50,4 +50,4 @@ def snippet(s: Snippet) -> dict:
 
 def result(r: Result) -> dict:
     return {**snippet(r.snippet), "score": r.shown_score, "match_percent": r.percent,
-            "matched": [{k: m[k] for k in ("token", "share", "source")} for m in r.matched]}
+            "matched": r.matched}
