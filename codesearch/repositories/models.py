@@ -97,6 +97,10 @@ class Snippet(models.Model):
     # What its vector was made of, to say why it matched a query (RepositoryIndex.explain).
     tokens = models.JSONField(default=list, help_text="its code tokens (a class's outline) as embedded")
     doc = models.TextField(blank=True, help_text="its documentation as embedded")
+    # Its code as results show it (cut at RESULT_CODE_MAX_CHARS), highlighted once when it is indexed, so
+    # that no request runs Pygments (codesearch.search.highlight).
+    highlight = models.JSONField(default=list, help_text="its shown code as [css class, text] pairs (the API's)")
+    html = models.TextField(blank=True, help_text="its shown code as highlighted HTML, lines numbered (the pages')")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "language", "item"], name="unique_snippet_item")]

@@ -3,7 +3,8 @@
 Every error is JSON `{"error": "..."}` with a 4xx status that says what to fix (503 when an index
 can't be loaded, which is the service's fault, not the request's). Search answers are
 kept, encoded, in a per-process LRU cache keyed by the index version and the request, so a repeated
-search costs one database query; the `response=` schemas document them (tests check they match).
+search costs one database query, and a new one two (its repository's live version, then its results'
+rows); the `response=` schemas document them (tests check they match).
 """
 from __future__ import annotations
 
@@ -95,9 +96,13 @@ def not_found(request, path: str = ""):
 
 
 def _cached(key: tuple, answer: Callable[[], dict]) -> HttpResponse:
-    """The JSON of `answer()`, built once per key; errors are raised, never cached."""
-    body = _answers.get_or_compute(key, lambda: json.dumps(answer(), ensure_ascii=False).encode())
-    return HttpResponse(body, content_type="application/json")
+    """The JSON of `answer()`, built once per key; errors are raised, never cached. The X-Cache header
+    says which (hit: answered from this process's cache; miss: searched), for load tests and operators."""
+    built = []
+    body = _answers.get_or_compute(key, lambda: built.append(True) or json.dumps(answer(), ensure_ascii=False).encode())
+    response = HttpResponse(body, content_type="application/json")
+    response["X-Cache"] = "miss" if built else "hit"
+    return response
 
 
 def _repository(owner: str, name: str) -> Repository:
@@ -105,6 +110,11 @@ def _repository(owner: str, name: str) -> Repository:
     if repo is None:
         raise Http404(f"repository {owner}/{name} is not known here")
     return repo
+
+
+def _searchable(owner: str, name: str) -> Repository:
+    """owner/name with its live version: one query once this process knows that version (a 404 if unknown)."""
+    return engine.live_repository(owner, name) or _repository(owner, name)
 
 
 def _snippet(pk: int):
@@ -182,13 +192,14 @@ def job_detail(request, job_id: int):
 def search(request, owner: str, name: str, params: Query[s.SearchParams]):
     """Functions, classes and blocks of the repository that do what the query says, best first (`kind`
     narrows them to one kind, `path` or `path:` in the query to folders, files or globs)."""
+    repo = _searchable(owner, name)
+
     def answer():
-        repo = _repository(owner, name)
         results = engine.search(repo, params.q, language=params.language, limit=params.limit, kind=params.kind,
                                 paths=params.path)
         return {"repository": repo.full_name, "commit": repo.live_version.commit, "query": params.q.strip(),
                 "results": [payloads.result(r) for r in results]}
-    version = engine.live_version_path(owner, name)
+    version = repo.live_version.path if repo.live_version else None
     return _cached(("search", owner, name, version, params.q, params.language, params.limit, params.kind,
                     tuple(params.path)), answer)
 
@@ -199,7 +210,7 @@ def search_by_code(request, owner: str, name: str, body: s.CodeSearchRequest):
     """Units like the code given (a function, a class or a few lines), in its language (detected when
     `language` is null)."""
     check_rate(request, "code-search", settings.RATE_CODE_SEARCH, "code searches")
-    repo = _repository(owner, name)
+    repo = _searchable(owner, name)
 
     def answer():
         language, results = engine.search_code(repo, body.code, language=body.language, limit=body.limit,

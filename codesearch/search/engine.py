@@ -8,15 +8,17 @@ anything unusable raises SearchError with a message meant for that user.
 from __future__ import annotations
 
 import logging
+import operator
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Callable
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q, prefetch_related_objects
 
 from codesearch.repositories.models import IndexVersion, Repository, Snippet
 from codesearch.search.cache import LRUCache
@@ -31,10 +33,10 @@ _lock = threading.Lock()
 # has since been superseded finishes on it (its files stay for a grace period); loading a repository's
 # new version forgets its others, which searches still running hold on to until they finish.
 _loaded: dict[str, tuple[int, RepositoryIndex]] = {}
-# (Snippet pk, cosine) lists, best first; keys start with the version's path, which is unique per
+# (language, item, score) lists, best first; keys start with the version's path, which is unique per
 # build, so a re-index never serves stale results.
 _ranked = LRUCache(settings.SEARCH_CACHE_BYTES)
-Ranked = list[tuple[int, float]]
+Ranked = list[tuple[tuple[IndexVersion, str, int], float]]  # ((version, language, item), score), best first
 _WORD = re.compile(r"\w")
 
 
@@ -96,6 +98,28 @@ def live_version_path(owner: str, name: str) -> str | None:
         cursor.execute(sql, [owner, name])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+# Live version path -> its repository row, with that version: read once per version and process, since a
+# path names one build (the repository's other fields can change, but no search reads them).
+_repositories: dict[str, Repository] = {}
+
+
+def live_repository(owner: str, name: str) -> Repository | None:
+    """owner/name with its live version (None if unknown or not indexed), in one indexed query once
+    this process has seen that version."""
+    path = live_version_path(owner, name)
+    if path is None:
+        return None
+    if path not in _repositories:
+        repository = Repository.objects.select_related("live_version").filter(owner=owner, name=name).first()
+        if repository is None or repository.live_version is None or repository.live_version.path != path:
+            return repository  # re-indexed in between: not kept
+        if len(_repositories) >= 1024:  # paths of versions long retired
+            _repositories.clear()
+        repository.live_version.repository = repository  # what results link to
+        _repositories[path] = repository
+    return _repositories[path]
 
 
 def live_version(repository: Repository) -> IndexVersion:
@@ -246,16 +270,10 @@ def similar(snippet: Snippet, limit: int = 10, kind: str | None = None) -> list[
 
 
 def _rank(version: IndexVersion, key: tuple, find: Callable[[], list[Hit]]) -> Ranked:
-    """The hits `find()` returns, as snippet ids with their scores; cached per version and `key`."""
-    def compute() -> Ranked:
-        hits = find()
-        ids = {}
-        for language in {h.language for h in hits}:
-            items = [h.item for h in hits if h.language == language]
-            rows = Snippet.objects.filter(version=version, language=language, item__in=items).values_list("item", "pk")
-            ids.update(((language, item), pk) for item, pk in rows)
-        return [(ids[(h.language, h.item)], h.score) for h in hits if (h.language, h.item) in ids]
-    return _ranked.get_or_compute((version.path, *key), compute)
+    """The hits `find()` returns, as (version, language, item) with their scores; cached per version and
+    `key`. No database query: `_results` reads every result's row at once."""
+    hits = _ranked.get_or_compute((version.path, *key), lambda: [(hit.language, hit.item, hit.score) for hit in find()])
+    return [((version, language, item), score) for language, item, score in hits]
 
 
 def _explained(query: str, results: list[Result]) -> list[Result]:
@@ -271,6 +289,21 @@ def _explained(query: str, results: list[Result]) -> list[Result]:
 
 
 def _results(ranked: Ranked) -> list[Result]:
-    snippets = Snippet.objects.select_related("version__repository").in_bulk([pk for pk, _ in ranked])
-    return [Result(snippets[pk], score) for pk, score in ranked if pk in snippets]
-
+    """The ranked units' rows, in one database query: their versions are the ranked ones (and so are
+    their repositories, where a version has its own loaded)."""
+    versions = {version.pk: version for (version, _, _), _ in ranked}
+    unloaded = [version for version in versions.values() if not IndexVersion.repository.is_cached(version)]
+    if unloaded:
+        prefetch_related_objects(unloaded, "repository")
+    items: dict[tuple[int, str], list[int]] = {}
+    for (version, language, item), _ in ranked:
+        items.setdefault((version.pk, language), []).append(item)
+    rows = {(s.version_id, s.language, s.item): s for s in Snippet.objects.filter(reduce(operator.or_, (
+        Q(version_id=version, language=language, item__in=found) for (version, language), found in items.items()),
+        Q(pk__in=[])))}
+    results = []
+    for (version, language, item), score in ranked:
+        if (row := rows.get((version.pk, language, item))) is not None:
+            row.version = version
+            results.append(Result(row, score))
+    return results

@@ -1,12 +1,11 @@
 """The JSON shapes of the API (see schemas.py for their documented types), built from model rows."""
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from codesearch.repositories.models import IndexingJob, Repository, Snippet
 from codesearch.search.engine import Result
-from codesearch.search.highlight import highlight_tokens
+from codesearch.search.highlight import shown
 
 
 def job_status(record: IndexingJob) -> dict:
@@ -40,12 +39,12 @@ def repositories(queryset: QuerySet[Repository]) -> list[dict]:
 
 
 def snippet(s: Snippet) -> dict:
-    # A generated or minified "function" can be megabytes long; the link leads to the rest.
-    code = s.code[:settings.RESULT_CODE_MAX_CHARS]
+    # A generated or minified "function" can be megabytes long: its code is cut, and the link leads to the rest.
+    code = shown(s)
     return {"id": s.pk, "repository": s.version.repository.full_name, "language": s.language, "kind": s.kind,
             "func_name": s.func_name, "path": s.path, "start_line": s.start_line, "end_line": s.end_line,
-            "code": code, "code_truncated": len(code) < len(s.code), "summary": s.summary, "url": s.github_url,
-            "highlight": highlight_tokens(code, s.language)}
+            "code": code.code, "code_truncated": code.truncated, "summary": s.summary, "url": s.github_url,
+            "highlight": code.tokens}
 
 
 def result(r: Result) -> dict:

@@ -19,7 +19,10 @@ CODE_EXAMPLE = ("def checksum(path):\n    with open(path, 'rb') as f:\n"
 
 
 def _repository(owner: str, name: str) -> Repository:
-    return get_object_or_404(Repository.objects.select_related("live_version"), owner=owner, name=name)
+    """owner/name with its live version (a 404 if unknown): one query once this process knows that version.
+    The search pages show nothing of it that a new version would not change."""
+    return engine.live_repository(owner, name) or get_object_or_404(
+        Repository.objects.select_related("live_version"), owner=owner, name=name)
 
 
 def _home_context(request, **extra) -> dict:

@@ -1,19 +1,20 @@
 from django import template
 
-from codesearch.search.highlight import highlight_code, highlight_marked
+from codesearch.search.highlight import Shown, marked, shown
 
 register = template.Library()
 
 
 @register.filter
-def highlighted(snippet):
-    """The snippet's code as highlighted HTML, numbered from its first line in the file."""
-    return highlight_code(snippet.code, snippet.language, snippet.start_line)
+def shown_code(snippet) -> Shown:
+    """The snippet's code as shown (cut at RESULT_CODE_MAX_CHARS) and its highlighted HTML, numbered from
+    its first line in the file."""
+    return shown(snippet)
 
 
 @register.filter
-def highlighted_result(result):
-    """A result's code as highlighted HTML, with the tokens it matched by (code and name) marked."""
-    snippet = result.snippet
-    marks = frozenset(m["token"] for m in result.matched if m["source"] != "doc")
-    return highlight_marked(snippet.code, snippet.language, snippet.start_line, marks)
+def shown_result(result) -> Shown:
+    """A result's code as shown, with the tokens it matched by (code and name) marked in its HTML."""
+    code = shown(result.snippet)
+    code.html = marked(code.html, frozenset(m["token"] for m in result.matched if m["source"] != "doc"))
+    return code
