@@ -24,6 +24,10 @@ SAMPLE_REPO = FIXTURES / "sample_repo"
 CSN_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "codesearchnet-sample"
 
 
+# Modules of training/ that neither `corpus build` nor `train` runs: changing them keeps the trained model.
+SERVING_ONLY = {"index.py", "delta.py", "hnsw.py", "finetune.py"}
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     """Run `python -m training ...` as a user would; fail the test with its output if it fails."""
     done = subprocess.run([sys.executable, "-m", "training", *args], cwd=ROOT, capture_output=True, text=True)
@@ -45,8 +49,8 @@ def trained_model_dir(request) -> Path:
     and this venv's packages (Django left out: the tests index it), about 50,000 pairs.
 
     Kept in pytest's cache under a hash of the training code, so the PostgreSQL pass and reruns reuse
-    it; any change to training/ trains a new one."""
-    code = b"".join(p.read_bytes() for p in sorted((ROOT / "training").rglob("*.py")))
+    it; any change to the code that builds corpora and trains trains a new one."""
+    code = b"".join(p.read_bytes() for p in sorted((ROOT / "training").rglob("*.py")) if p.name not in SERVING_ONLY)
     out = Path(request.config.cache.mkdir(f"trained-model-{hashlib.sha256(code).hexdigest()[:16]}"))
     # Two test runs at once (say a developer's and a helper's) must not train into one folder together:
     # the second waits for the first and uses its model.

@@ -3,7 +3,8 @@ import torch
 
 from training.corpus import read_corpus
 from training.corpus import keep
-from training.finetune import FinetuneConfig, extend_model, finetune, split_by_file
+from training.delta import PatchedModel
+from training.finetune import DELTA_TOLERANCE, FinetuneConfig, extend_model, finetune, split_by_file
 from training.model import QUERY, CodeSearchModel
 from training.train import TrainConfig
 
@@ -52,6 +53,10 @@ def test_fine_tuning_trains_the_carried_over_weights(trained_model, repository_f
     # The choice, checked against MRRs this test measures itself on the held-out functions.
     base_mrr, tuned_mrr = held_out_mrr(trained_model, repository_functions, cfg, tmp_path)
     assert (chosen is trained_model) == (tuned_mrr <= base_mrr)
+    if chosen is not trained_model:  # kept: served as its changes from the base, float16 unless that loses MRR
+        assert isinstance(chosen, PatchedModel) and chosen.base is trained_model
+        assert report["delta_dtype"] == "float16" or report["float16_mrr"] < report["finetuned_mrr"] - DELTA_TOLERANCE
+        assert 0 < report["delta_rows"] < chosen.vocabulary.size
     before = start.embedding.weight.detach().cpu()
     after = CodeSearchModel.load(tmp_path).embedding.weight.detach().cpu()
     assert after.shape == before.shape

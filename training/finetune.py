@@ -6,7 +6,8 @@ weights; a new token starts as the mean of the base embeddings (and of each enco
 the pieces the base model would have spelled it with, so it means at first what it meant to the
 base. The fine-tuned model is kept only if it beats the base on held-out documented functions that
 training never saw, early stopping included: the held-out files are split in two, one half to pick
-the best epoch and the other to judge it, since the half that picked the epoch favours it.
+the best epoch and the other to judge it, since the half that picked the epoch favours it. A kept
+model is served as its difference from the base (training.delta).
 """
 from __future__ import annotations
 
@@ -15,13 +16,19 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
-from tokenizers import Tokenizer, models, pre_tokenizers
 
 from training.corpus import keep
+from training.delta import PatchedModel
 from training.model import CodeSearchModel
-from training.tokenize import Vocabulary, code_tokens, query_tokens
+from training.tokenize import ExtendedVocabulary, Vocabulary, code_tokens, query_tokens
 from training.train import Pairs, TrainConfig, train, validation_mrr
+
+
+# How much held-out MRR storing a fine-tuned model's changes in float16 may cost (rounding alone moves
+# a few ranks either way) before they are stored in float32.
+DELTA_TOLERANCE = 0.001
 
 
 @dataclass
@@ -59,9 +66,7 @@ def extend_vocabulary(base: Vocabulary, token_lists, limit: int, min_count: int)
     known = base.words.get_vocab()
     new = [t for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
            if n >= min_count and t not in known][:limit]
-    words = Tokenizer(models.WordLevel({**known, **{t: len(known) + i for i, t in enumerate(new)}}, unk_token="[UNK]"))
-    words.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    return Vocabulary(words, base.bpe), new
+    return ExtendedVocabulary(base, new), new
 
 
 def _initial_rows(base_vocab: Vocabulary, base_rows: torch.Tensor, vocab: Vocabulary, new: list[str]) -> torch.Tensor:
@@ -117,6 +122,22 @@ def finetune(base: CodeSearchModel, functions: list[dict], out: str | Path,
                   finetuned_mrr=round(tuned_mrr, 4), stopping_base_mrr=round(figures["stopping"][0], 4),
                   stopping_finetuned_mrr=round(figures["stopping"][1], 4),
                   added_tokens=added, epochs=summary["epochs"], seconds=summary["seconds"])
-    if tuned_mrr > base_mrr:
-        return tuned, {**report, "model": "fine-tuned"}
-    return base, {**report, "model": "base", "reason": "the fine-tuned model did not beat the base on held-out functions"}
+    if tuned_mrr <= base_mrr:
+        return base, {**report, "model": "base", "reason": "the fine-tuned model did not beat the base on held-out functions"}
+    delta, delta_report = as_delta(tuned, base, judge, tuned_mrr)
+    return delta, {**report, **delta_report, "model": "fine-tuned"}
+
+
+def as_delta(tuned: CodeSearchModel, base: CodeSearchModel, judge: list[dict],
+             tuned_mrr: float) -> tuple[PatchedModel, dict]:
+    """`tuned` as its difference from `base` (training.delta), its rows in float16 unless that loses
+    more than DELTA_TOLERANCE of MRR on the judging half, which then measures the float32 delta too."""
+    pairs = Pairs.from_records(judge, tuned)
+    report = {}
+    for dtype in (np.float16, np.float32):
+        delta = PatchedModel.from_models(tuned, base, dtype)
+        mrr = validation_mrr(delta, pairs)["macro"]
+        report[f"{np.dtype(dtype).name}_mrr"] = round(mrr, 4)
+        if mrr >= tuned_mrr - DELTA_TOLERANCE:
+            break
+    return delta, {**report, "delta_rows": delta.rows, "delta_dtype": np.dtype(dtype).name}

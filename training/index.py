@@ -2,9 +2,10 @@
 
 A built index is a directory:
     manifest.json        counts, dimensions, metric, trees, checksums, checks
-    model/               the model that embedded the functions (queries must use the same one), unless
-                         the manifest's `model_dir` names a shared copy (`shared_model`): a repository
-                         served by the base model stores none, and every process loads it once
+    model/               the model that embedded the functions (queries must use the same one): a
+                         fine-tuned model as its difference from the base (training.delta), or nothing
+                         when the manifest's `model_dir` names a shared copy (`shared_model`) of the
+                         base that serves the repository. Every process loads a base model once
     functions.jsonl.gz   the units (functions, classes, blocks), each with its `language`, `kind` and
                          `item` (its Annoy id)
     {language}.ann       one Annoy file per language (memory-mapped when loaded)
@@ -49,6 +50,7 @@ from annoy import AnnoyIndex
 from tqdm import tqdm
 
 from training.corpus import code_hash, read_jsonl, write_jsonl
+from training.delta import PatchedModel, is_delta
 from training.evaluate import BM25
 from training.extract.base import KINDS
 from training.hybrid import BM25_WEIGHT, CANDIDATES, mix, on_cosine_scale, standardise
@@ -166,15 +168,29 @@ _shared_lock = threading.Lock()
 
 
 def load_index_model(directory: str | Path, manifest: dict | None = None) -> CodeSearchModel:
-    """The model an index was built with; a shared one is loaded once per process."""
+    """The model an index was built with. A shared one (a base model) is loaded once per process; a
+    fine-tuned one saved as its difference from a shared base (training.delta) reads its own rows."""
     manifest = manifest or json.loads((Path(directory) / "manifest.json").read_text())
     path = model_dir_of(directory, manifest)
+    if is_delta(path):
+        return PatchedModel.load(path, _shared_model(PatchedModel.base_dir_of(path)))
     if not manifest.get("model_shared"):
         return CodeSearchModel.load(path, device="cpu")
+    return _shared_model(path)
+
+
+def _shared_model(path: Path) -> CodeSearchModel:
     with _shared_lock:
         if path not in _shared_models:
             _shared_models[path] = CodeSearchModel.load(path, device="cpu")
         return _shared_models[path]
+
+
+def model_saved(path: Path) -> bool:
+    """Whether `path` holds a saved model, whole or as a delta over a base that is there too."""
+    if is_delta(path):
+        return (PatchedModel.base_dir_of(path) / "model.pt").is_file()
+    return (path / "model.pt").is_file()
 
 
 def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Path, n_trees: int = 50,
@@ -360,7 +376,7 @@ def check_index(directory: str | Path) -> dict:
         for file in (entry, entry.get("hnsw"), entry.get("units"), entry.get("vectors")):
             if file and _sha256(directory / file["file"]) != file["sha256"]:
                 raise IndexCheckError(f"{language}: {file['file']} does not match its checksum")
-    if not (model_dir_of(directory, manifest) / "model.pt").is_file():
+    if not model_saved(model_dir_of(directory, manifest)):
         raise IndexCheckError(f"the model it was built with is missing ({manifest.get('model_dir', 'model')})")
     return manifest
 

@@ -100,14 +100,15 @@ class CodeSearchModel(nn.Module):
         return ids[:limit]
 
     def _check_language(self, language: str) -> None:
-        if language not in self.token_weights or language == QUERY:
+        if language not in self.languages:
             raise ValueError(f"this model has no encoder for {language!r}; it knows {', '.join(self.languages)}")
 
     # --- encoding --------------------------------------------------------------------------------
     def forward(self, name: str, ids: torch.Tensor) -> torch.Tensor:
         """ids (batch, length) of encoder `name` -> unit vectors (batch, dim)."""
         names, ids = ids < 0, ids.abs()
-        return self._pool(self.token_weights[name][ids], ids, names, self.encoder_names.index(name))
+        encoder = self.encoder_names.index(name)
+        return self._pool(self._log_weights(encoder, ids), ids, names, encoder)
 
     def forward_mixed(self, encoders: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Rows of several encoders at once: row i is encoded by `encoder_names[encoders[i]]`.
@@ -115,8 +116,19 @@ class CodeSearchModel(nn.Module):
         One pass over the shared table instead of one per encoder: in training, each pass's gradient
         is a dense copy of the whole table, and a batch of six languages made seven of them."""
         names, ids = ids < 0, ids.abs()
-        log_weights = torch.stack([self.token_weights[name] for name in self.encoder_names])
-        return self._pool(log_weights[encoders[:, None], ids], ids, names, encoders[:, None])
+        return self._pool(self._log_weights(encoders[:, None], ids), ids, names, encoders[:, None])
+
+    # The two lookups into the model's tables. A fine-tuned model held as its base plus the rows that
+    # moved (training.delta.PatchedModel) answers them without a table of its own.
+    def _log_weights(self, encoders: int | torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Each id's log-weight under `encoders` (one encoder's index, or one per row, broadcast)."""
+        if isinstance(encoders, int):
+            return self.token_weights[self.encoder_names[encoders]][ids]
+        return torch.stack([self.token_weights[name] for name in self.encoder_names])[encoders, ids]
+
+    def _table(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(an embedding table, `ids` as rows of it)."""
+        return self.embedding.weight, ids
 
     def _pool(self, log_weights: torch.Tensor, ids: torch.Tensor, names: torch.Tensor, encoders) -> torch.Tensor:
         if self.config.names:
@@ -126,7 +138,8 @@ class CodeSearchModel(nn.Module):
             # Dropping whole tokens (not embedding units) teaches the bag not to lean on one token.
             weights = weights * (torch.rand_like(weights) >= self.config.dropout)
         # embedding_bag never materialises the (batch, length, dim) tensor: several times faster on a CPU.
-        pooled = F.embedding_bag(ids, self.embedding.weight, per_sample_weights=weights, mode="sum")
+        table, rows = self._table(ids)
+        pooled = F.embedding_bag(rows, table, per_sample_weights=weights, mode="sum")
         return F.normalize(pooled, dim=-1)
 
     @torch.no_grad()
@@ -201,11 +214,12 @@ class CodeSearchModel(nn.Module):
         if not ids:
             return []
         index = torch.tensor(ids, device=self.device)
-        log_weights = self.token_weights[encoder][index]
+        log_weights = self._log_weights(self.encoder_names.index(encoder), index)
         if self.config.names:
             boost = self.name_boost[self.encoder_names.index(encoder)]
             log_weights = log_weights + boost * torch.tensor([n for _, n in entries], device=self.device)
-        weighted = log_weights.exp()[:, None] * self.embedding.weight[index]
+        table, rows = self._table(index)
+        weighted = log_weights.exp()[:, None] * table[rows]
         norm = weighted.sum(0).norm().clamp_min(1e-12)
         unit_query = torch.as_tensor(query, dtype=weighted.dtype, device=self.device)
         terms = (weighted @ (unit_query / unit_query.norm().clamp_min(1e-12)) / norm).cpu().tolist()

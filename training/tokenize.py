@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -171,3 +171,42 @@ class Vocabulary:
         directory = Path(directory)
         return cls(Tokenizer.from_file(str(directory / "words.tokenizer.json")),
                    Tokenizer.from_file(str(directory / "bpe.tokenizer.json")))
+
+
+class ExtendedVocabulary(Vocabulary):
+    """`base` with `added` words after its own (a fine-tuned repository model's vocabulary, see
+    training.finetune): the same ids as a vocabulary built with those words, without copying the
+    base's tables, which every repository of a process shares. Ids: the base's words, the added
+    words, then the base's BPE pieces shifted past them."""
+
+    def __init__(self, base: Vocabulary, added: Sequence[str]):
+        self.base, self.added = base, list(added)
+        self._added_ids = {word: base._offset + i for i, word in enumerate(self.added)}
+        self._offset = base._offset + len(self.added)
+        self.size = base.size + len(self.added)
+
+    @property
+    def words(self) -> Tokenizer:
+        known = self.base.words.get_vocab()
+        words = Tokenizer(models.WordLevel({**known, **self._added_ids}, unk_token=UNK))
+        words.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+        return words
+
+    @property
+    def bpe(self) -> Tokenizer:
+        return self.base.bpe
+
+    def encode(self, tokens: Iterable[str], max_len: int) -> list[int]:
+        ids: list[int] = []
+        shift, base_words, base_pieces = len(self.added), self.base._word_ids, self.base._pieces
+        for token in tokens:
+            known = base_words.get(token)
+            if known is None:
+                known = self._added_ids.get(token)
+            if known is not None:
+                ids.append(known)
+            else:
+                ids.extend(i + shift if i >= self.base._offset else i for i in base_pieces(token))
+            if len(ids) >= max_len:
+                return ids[:max_len]
+        return ids

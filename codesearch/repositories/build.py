@@ -21,7 +21,8 @@ from codesearch.repositories.fetch import (DEFAULT_HOSTS, FetchLimits, IndexingE
 from training.corpus import read_jsonl
 from training.extract import ExtractStats, extract_path
 from training.finetune import FinetuneConfig, finetune
-from training.index import DOC_WEIGHT, IndexCheckError, build_index, model_dir_of, shared_model, vector_key
+from training.index import (DOC_WEIGHT, IndexCheckError, build_index, load_index_model, model_dir_of, model_saved,
+                            shared_model, vector_key)
 from training.model import CodeSearchModel
 
 # Re-exported: the Django side and the benchmarks import these from here.
@@ -116,14 +117,14 @@ def _extract(spec: BuildSpec, path: Path, commit: str, stats: ExtractStats) -> l
 def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progress: Progress):
     """(model, report, reusable vectors by `vector_key`, the shared copy of the model or None). A
     repository the base model serves points at one shared copy of it (`indexes/models/`) instead of
-    storing its own."""
+    storing its own; a fine-tuned model is stored as its difference from that copy (training.delta)."""
     previous = Path(spec.previous) if spec.previous else None
     if spec.reuse_model and previous and (previous / "manifest.json").is_file():
         manifest = json.loads((previous / "manifest.json").read_text())
         model_dir = model_dir_of(previous, manifest)
-        if (model_dir / "model.pt").is_file():
+        if model_saved(model_dir):
             progress("reusing the repository's model", 0.3)
-            model = CodeSearchModel.load(model_dir, device="cpu")
+            model = load_index_model(previous, manifest)
             shared = model_dir if manifest.get("model_shared") else None
             return model, {"model": "reused", "from": previous.name}, _previous_vectors(previous), shared
     base_dir = Path(spec.base_model)
@@ -133,7 +134,11 @@ def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progres
     progress("fine-tuning the repository model", 0.3)
     config = FinetuneConfig(min_documented=spec.min_documented, max_minutes=spec.limits.finetune_minutes)
     model, report = finetune(base, functions, scratch / "finetune", config)
-    return model, report, None, shared_model(base_dir, Path(spec.indexes_dir) / "models") if model is base else None
+    shared = shared_model(base_dir, Path(spec.indexes_dir) / "models")
+    if model is base:
+        return model, report, None, shared
+    model.base_dir = shared  # the delta is saved beside the index, pointing at the shared base
+    return model, report, None, None
 
 
 def _previous_vectors(directory: Path) -> dict[tuple, list[float]]:
