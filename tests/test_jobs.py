@@ -1,4 +1,4 @@
-"""Indexing jobs, the worker, fetching by URL, updates (local and Ray), with real git repositories:
+"""Indexing jobs, the worker, fetching by URL, updates (on Ray: test_ray.py), with real git repositories:
 leases, retries of jobs whose worker died, SIGTERM, cancelling, the build lock."""
 import shutil
 import signal
@@ -148,21 +148,6 @@ def test_update_reembeds_only_changed_functions(db, indexes_dir, file_urls, orig
     assert after.commit == head(origin) and after.manifest["functions"] == before.manifest["functions"] + 1
     assert after.manifest["languages"]["python"]["reused_vectors"] == before.manifest["units"]
     assert after.manifest["model"]["model"] == "reused" and not before.directory.exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_update_on_a_local_ray_instance(indexes_dir, file_urls, origin, tmp_path):
-    second = tmp_path / "second"
-    shutil.copytree(origin, second)
-    for path, name in ((origin, "origin"), (second, "second")):
-        call_command("add_repository", f"example/{name}", "--url", f"file://{path}")
-        (path / "sample" / "extra.py").write_text(f"def added_{name}(x):\n    return x * 2\n")
-        git(path, "add", ".")
-        git(path, "commit", "--quiet", "-m", "more")
-    call_command("update_repositories", "--backend", "ray")
-    for path, name in ((origin, "origin"), (second, "second")):
-        live = Repository.objects.get(name=name).live_version
-        assert live.commit == head(path) and live.snippets.filter(func_name=f"added_{name}").exists()
 
 
 # Workers as processes, stopped as operators and crashes stop them ---------------------------------------

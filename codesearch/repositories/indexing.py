@@ -12,8 +12,10 @@
 6. `sweep()`             removes retired versions once no search can still be reading them (a grace
                          period), and what dead builds left behind.
 
-`index_repository()` does 3-6 in this process for `add_repository`; `update_repositories()` does them
-for every repository whose source moved (`update_repositories`, here or on Ray).
+`index_repository()` does 3-6 in this process for `add_repository`; `index_repositories()` does them for
+a list of repositories (`add_repositories`) and `update_repositories()` for every repository whose
+source moved (`update_repositories`), both through `build_and_publish()`: builds here one at a time, or
+spread over a Ray cluster, each published from this process as soon as it finishes.
 
 One build-and-publish at a time per repository, whichever process runs it: the build lock is a lease
 in the repository's row, taken with one conditional UPDATE and renewed while the build runs, so a
@@ -30,9 +32,10 @@ import socket
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -429,11 +432,9 @@ def index_repository(full_name: str, path: str | Path | None = None, commit: str
     another build of the same repository to finish."""
     owner, name = _check_source(full_name, url, commit)  # bad input creates nothing
     repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
-    live = repository.live_version
-    if (live and commit and live.commit == commit and live.manifest.get("format") == FORMAT
-            and live.directory.is_dir() and not force):
+    if not force and _live_at(repository, commit):
         log.info("%s is already indexed at %s", full_name, commit)
-        return live
+        return repository.live_version
     with build_lock(repository, wait=settings.CODESEARCH_LOCK_WAIT_SECONDS if wait is None else wait) as lock:
         sweep(repository)
         spec = spec_for(full_name, path=path, url=url, commit=commit, prefix=prefix, base_model=base_model,
@@ -442,11 +443,93 @@ def index_repository(full_name: str, path: str | Path | None = None, commit: str
         return publish(repository, result, lock)
 
 
+# 3-6 for many repositories, here or on a Ray cluster -----------------------------------------------------
+
 @dataclass
 class Outcome:
     repository: str
-    status: str  # "up to date", "updated", "skipped", "failed"
+    status: str  # "indexed", "updated", "up to date", "skipped", "failed"
     detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.repository}: {self.status}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class Source:
+    """Where to index a repository from, as `add_repository` takes it."""
+
+    full_name: str
+    path: Path | None = None
+    url: str | None = None
+    commit: str | None = None
+    prefix: str = ""
+
+    def checked(self) -> Source:
+        """This source once all of it is known to be of the right shape, its path made absolute (a Ray
+        worker does not run in this directory); raises IndexingError."""
+        _check_source(self.full_name, self.url, self.commit)
+        if self.path is None:
+            return self
+        if self.url is not None:
+            raise IndexingError("give a path or a URL, not both")
+        path = Path(self.path).expanduser().resolve()
+        if not path.is_dir():
+            raise IndexingError(f"{self.path}: not a directory")
+        return replace(self, path=path)
+
+
+@dataclass
+class Build:
+    """A build to run and publish. Its repository's build lock is held from before the build is
+    specified (the live version it may reuse cannot change under it) until it is published or failed."""
+
+    repository: Repository
+    spec: BuildSpec
+    lock: BuildLock
+    status: str         # the outcome's status once published: "indexed" or "updated"
+    detail: str = ""    # what the outcome says before the new version's counts
+    renewed: float = field(default_factory=time.monotonic)
+    lost: str = ""      # why it may no longer be published: another process took its lock over
+
+
+def index_repositories(sources: list[Source], backend: str = "local", address: str | None = None,
+                       force: bool = False, report: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
+    """Index each of `sources` as `add_repository` does one (`build_and_publish`). All of them are
+    checked first: one bad source (IndexingError) creates nothing. A repository already live at the
+    commit asked for is left as it is unless `force`; one whose build lock is taken is skipped."""
+    sources = [source.checked() for source in sources]
+    outcomes, builds = [], []
+
+    def tell(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        report(outcome)
+    for source in sources:
+        owner, name = parse_full_name(source.full_name)
+        repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
+        if not force and _live_at(repository, source.commit):
+            tell(Outcome(source.full_name, "up to date", f"already live at {source.commit}"))
+            continue
+        lock = BuildLock(repository)
+        if not lock.try_acquire():
+            tell(Outcome(source.full_name, "skipped", "another build of it is running"))
+            continue
+        try:
+            sweep(repository)
+            spec = spec_for(source.full_name, path=source.path, url=source.url, commit=source.commit,
+                            prefix=source.prefix)
+        except IndexingError as e:
+            lock.release()
+            tell(Outcome(source.full_name, "failed", str(e)))
+            continue
+        builds.append(Build(repository, spec, lock, "indexed"))
+    return outcomes + build_and_publish(builds, backend, address, report)
+
+
+def _live_at(repository: Repository, commit: str | None) -> bool:
+    live = repository.live_version
+    return bool(live and commit and live.commit == commit and live.manifest.get("format") == FORMAT
+                and live.directory.is_dir())
 
 
 def pending_update(repository: Repository) -> tuple[BuildSpec | None, str]:
@@ -469,82 +552,196 @@ def pending_update(repository: Repository) -> tuple[BuildSpec | None, str]:
     return spec, f"{live.commit[:12]} -> {head[:12]}"
 
 
-def update_repositories(repositories, backend: str = "local", address: str | None = None) -> list[Outcome]:
-    """Re-index the repositories whose source moved. Updates keep the repository's model and reuse the
-    vectors of unchanged functions (by code hash), so only changed code is embedded again. A repository
-    whose build lock is taken is skipped (another build of it is running)."""
-    outcomes, todo = [], []
+def update_repositories(repositories, backend: str = "local", address: str | None = None,
+                        report: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
+    """Re-index the repositories whose source moved (`build_and_publish`). Updates keep the
+    repository's model and reuse the vectors of unchanged functions (by code hash), so only changed
+    code is embedded again. A repository whose build lock is taken is skipped (another build of it is
+    running)."""
+    outcomes, builds = [], []
+
+    def tell(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        report(outcome)
     for repository in repositories:
         lock = BuildLock(repository)
         if not lock.try_acquire():
-            outcomes.append(Outcome(repository.full_name, "skipped", "another build of it is running"))
+            tell(Outcome(repository.full_name, "skipped", "another build of it is running"))
             continue
         try:
             spec, detail = pending_update(repository)
         except IndexingError as e:
             lock.release()
-            outcomes.append(Outcome(repository.full_name, "failed", str(e)))
+            tell(Outcome(repository.full_name, "failed", str(e)))
             continue
         if spec is None:
             lock.release()
-            outcomes.append(Outcome(repository.full_name, "up to date" if detail == "up to date" else "skipped", detail))
+            tell(Outcome(repository.full_name, "up to date" if detail == "up to date" else "skipped", detail))
         else:
-            todo.append((repository, spec, detail, lock))
+            builds.append(Build(repository, spec, lock, "updated", detail))
+    return outcomes + build_and_publish(builds, backend, address, report)
+
+
+def build_and_publish(builds: list[Build], backend: str = "local", address: str | None = None,
+                      report: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
+    """Run `builds`, here one at a time (`backend="local"`) or as Ray tasks, as many at once as the
+    cluster has CPUs (`"ray"`, on the cluster at `address`, else on a Ray instance started for the
+    run), and publish each from this process as soon as it finishes, releasing its lock right after:
+    a repository goes live without waiting for the others, and whatever fails a build (an error, a
+    crashed or killed worker, the time limit CODESEARCH_BUILD_TIMEOUT_SECONDS, a lost lock) fails that
+    repository alone. Each outcome goes to `report` once known; returns them in that order.
+
+    Only this process reaches the database; a build reaches nothing but INDEXES_DIR, where it writes
+    its version directory, which this process then publishes by its path. So on a Ray cluster of
+    several machines, INDEXES_DIR must be storage that every node and every web server sees at the
+    same path (NFS, a shared volume); a failed build's leftovers there are swept by this process."""
+    outcomes = []
+
+    def conclude(build: Build, result: BuildResult | str) -> None:
+        outcome = _conclude(build, result)
+        outcomes.append(outcome)
+        report(outcome)
     try:
-        results = _run_ray(todo, address) if backend == "ray" else _run_local(todo)
-        for (repository, _, detail, lock), result in zip(todo, results):
-            if isinstance(result, Exception):
-                outcomes.append(Outcome(repository.full_name, "failed", str(result)))
-                continue
-            try:
-                version = publish(repository, result, lock)
-            except IndexingError as e:
-                outcomes.append(Outcome(repository.full_name, "failed", str(e)))
-                continue
-            reused = sum(e.get("reused_vectors", 0) for e in version.manifest["languages"].values())
-            outcomes.append(Outcome(repository.full_name, "updated",
-                                    f"{detail}; {version.counts_text}, {reused} vectors reused"))
+        if backend == "ray":
+            _run_ray(builds, address, conclude)
+        else:
+            _run_local(builds, conclude)
     finally:
-        for _, _, _, lock in todo:
-            lock.release()
+        for build in builds:  # those never concluded (an interruption); their leftovers go in a later sweep
+            build.lock.release()
     return outcomes
 
 
-def _run_local(todo) -> list:
-    results = []
-    for repository, spec, _, lock in todo:
+def _conclude(build: Build, result: BuildResult | str) -> Outcome:
+    """Publish a finished build, or (`result` says why it failed) sweep what it left; release its lock."""
+    name = build.repository.full_name
+    try:
+        if isinstance(result, str):
+            if build.lock.try_acquire():  # still ours: no build of it is running, so the sweep is safe
+                sweep(build.repository)
+            return Outcome(name, "failed", result)
+        version = publish(build.repository, result, build.lock)
+    except IndexingError as e:
+        return Outcome(name, "failed", str(e))
+    except Exception:  # a database error, say: it fails this repository, not the others
+        log.exception("could not conclude the build of %s", name)
+        return Outcome(name, "failed", "internal error while publishing; it has been logged")
+    finally:
+        build.lock.release()
+    done = f"{version.counts_text} at {version.commit[:12]}"
+    if version.manifest.get("model", {}).get("model") == "reused":
+        done += f", {sum(e.get('reused_vectors', 0) for e in version.manifest['languages'].values())} vectors reused"
+    return Outcome(name, build.status, f"{build.detail}; {done}" if build.detail else done)
+
+
+def _renew_locks(builds: list[Build]) -> None:
+    """Renew the build locks of `builds`, each once a quarter of a lease at most (a build waits in a
+    queue or runs elsewhere, so nothing else renews them); a lock another process took over (its lease
+    lapsed) marks its build lost."""
+    now = time.monotonic()
+    for build in builds:
+        if not build.lost and now - build.renewed > settings.CODESEARCH_LEASE_SECONDS / 4:
+            try:
+                build.lock.renew()
+            except LockLost as e:
+                build.lost = str(e)
+            build.renewed = now
+
+
+def _run_local(builds: list[Build], conclude: Callable[[Build, BuildResult | str], None]) -> None:
+    """One build after the other in this process's build child (`build_process`)."""
+    for i, build in enumerate(builds):
+        waiting = builds[i + 1:]
+
+        def tick(build=build, waiting=waiting) -> None:
+            build.lock.renew()  # losing the running build's lock stops it (LockLost)
+            _renew_locks(waiting)
+        if build.lost:
+            conclude(build, build.lost)
+            continue
         try:
-            results.append(run_build(spec, tick=lock.renew, timeout=settings.CODESEARCH_BUILD_TIMEOUT_SECONDS))
+            result = run_build(build.spec, tick=tick, timeout=settings.CODESEARCH_BUILD_TIMEOUT_SECONDS)
         except IndexingError as e:
-            results.append(e)
-    return results
+            result = str(e)
+        except Exception:  # noqa: BLE001 - fails this repository, not the others
+            log.exception("the build of %s failed", build.repository.full_name)
+            result = "internal error while building; it has been logged"
+        conclude(build, result)
 
 
-def _run_ray(todo, address: str | None) -> list:
+@dataclass
+class _RayBuild:
+    build: Build
+    started: float | None = None  # when its task started running (it may wait for a free CPU first)
+    stopping: str = ""            # why this process cancelled it
+
+
+def _run_ray(builds: list[Build], address: str | None, conclude: Callable[[Build, BuildResult | str], None]) -> None:
+    """Every build as a Ray task (`ray_tasks.build_task`, one CPU each), concluded as each finishes."""
     import ray
 
-    from codesearch.repositories.build import build_version
+    from codesearch.repositories.ray_tasks import STARTED, build_task
 
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
-                 runtime_env={"working_dir": None} if address else None)
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+    # No retries: a build that crashed its worker or ran its node out of memory would most likely do
+    # it again; it fails at once, saying why.
+    task = ray.remote(num_cpus=1, max_retries=0)(build_task)
+    running = {task.remote(build.spec): _RayBuild(build) for build in builds}
     try:
-        remote_build = ray.remote(num_cpus=1)(build_version)
-        pending = {remote_build.remote(spec): i for i, (_, spec, _, _) in enumerate(todo)}
-        results: list = [None] * len(todo)
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
-            for _, _, _, lock in todo:  # the driver holds every repository's lock while its build runs
-                lock.renew()
-            for future in ready:
-                i = pending.pop(future)
+        while running:
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+            for generator in ready:
+                state = running[generator]
                 try:
-                    results[i] = ray.get(future)
-                except ray.exceptions.RayTaskError as e:
-                    cause = e.as_instanceof_cause()
-                    results[i] = cause if isinstance(cause, IndexingError) else IndexingError(str(e).splitlines()[0])
-        return results
+                    value = ray.get(next(generator))
+                except Exception as e:  # noqa: BLE001 - the task's error, or Ray's word for a dead worker or node
+                    del running[generator]
+                    conclude(state.build, _ray_failure(e, state.stopping))
+                    continue
+                if value == STARTED:
+                    state.started = state.started or time.monotonic()
+                else:
+                    del running[generator]
+                    conclude(state.build, value)
+            _renew_locks([state.build for state in running.values()])
+            limit = settings.CODESEARCH_BUILD_TIMEOUT_SECONDS
+            for generator, state in running.items():
+                if state.stopping:
+                    continue
+                if state.build.lost:
+                    state.stopping = state.build.lost
+                elif state.started is not None and time.monotonic() - state.started > limit:
+                    state.stopping = f"the build took longer than its limit of {limit:.0f} s"
+                else:
+                    continue
+                # Kills its worker wherever the build is; it is concluded once Ray reports it cancelled,
+                # so that the sweep of what it left comes after its last write.
+                ray.cancel(generator, force=True)
     finally:
+        for generator in running:
+            ray.cancel(generator, force=True)
         if started_here:
             ray.shutdown()
+
+
+def _ray_failure(error: Exception, stopping: str) -> str:
+    """One line saying why a build on Ray failed."""
+    from ray import exceptions
+
+    if stopping:  # this process cancelled it: that is the reason, whatever Ray calls the killed task
+        return stopping
+    if isinstance(error, exceptions.RayTaskError):
+        if isinstance(error.cause, IndexingError):
+            return str(error.cause)
+        log.error("a build failed on Ray: %s", error)
+        return f"the build failed unexpectedly ({type(error.cause).__name__}); the traceback is in the log"
+    if isinstance(error, exceptions.OutOfMemoryError):
+        return "Ray's memory monitor killed the build: its node was running out of memory"
+    if isinstance(error, exceptions.WorkerCrashedError):
+        return "the Ray worker running the build died: it crashed, or the system killed it (for memory, say)"
+    if isinstance(error, exceptions.NodeDiedError):
+        return "the node running the build died"
+    log.error("Ray could not run a build: %r", error)
+    return f"Ray could not run the build ({type(error).__name__}); the details are in the log"
