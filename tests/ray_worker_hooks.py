@@ -21,7 +21,7 @@ def misbehave_on_cue() -> None:
         if name == "hangs":  # never returns: only the time limit ends it
             scratch.mkdir(parents=True)
             threading.Event().wait()
-        if name == "waits":  # builds once the test says so (the driver's time limit bounds a failing test)
+        if name in ("waits", "taken"):  # build once the test says so (the driver's time limit bounds a failing test)
             while not (Path(spec.indexes_dir) / "go-on").exists():
                 time.sleep(0.1)
         return build_version(spec, progress)
