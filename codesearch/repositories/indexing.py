@@ -504,25 +504,31 @@ def index_repositories(sources: list[Source], backend: str = "local", address: s
     def tell(outcome: Outcome) -> None:
         outcomes.append(outcome)
         report(outcome)
-    for source in sources:
-        owner, name = parse_full_name(source.full_name)
-        repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
-        if not force and _live_at(repository, source.commit):
-            tell(Outcome(source.full_name, "up to date", f"already live at {source.commit}"))
-            continue
-        lock = BuildLock(repository)
-        if not lock.try_acquire():
-            tell(Outcome(source.full_name, "skipped", "another build of it is running"))
-            continue
-        try:
-            sweep(repository)
-            spec = spec_for(source.full_name, path=source.path, url=source.url, commit=source.commit,
-                            prefix=source.prefix)
-        except IndexingError as e:
-            lock.release()
-            tell(Outcome(source.full_name, "failed", str(e)))
-            continue
-        builds.append(Build(repository, spec, lock, "indexed"))
+    try:
+        for source in sources:
+            _renew_locks(builds)  # a sweep of old versions can take a while
+            owner, name = parse_full_name(source.full_name)
+            repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
+            if not force and _live_at(repository, source.commit):
+                tell(Outcome(source.full_name, "up to date", f"already live at {source.commit}"))
+                continue
+            lock = BuildLock(repository)
+            if not lock.try_acquire():
+                tell(Outcome(source.full_name, "skipped", "another build of it is running"))
+                continue
+            try:
+                sweep(repository)
+                spec = spec_for(source.full_name, path=source.path, url=source.url, commit=source.commit,
+                                prefix=source.prefix)
+            except IndexingError as e:
+                lock.release()
+                tell(Outcome(source.full_name, "failed", str(e)))
+                continue
+            builds.append(Build(repository, spec, lock, "indexed"))
+    except BaseException:  # interrupted before building: give back the locks already taken
+        for build in builds:
+            build.lock.release()
+        raise
     return outcomes + build_and_publish(builds, backend, address, report)
 
 
@@ -563,22 +569,28 @@ def update_repositories(repositories, backend: str = "local", address: str | Non
     def tell(outcome: Outcome) -> None:
         outcomes.append(outcome)
         report(outcome)
-    for repository in repositories:
-        lock = BuildLock(repository)
-        if not lock.try_acquire():
-            tell(Outcome(repository.full_name, "skipped", "another build of it is running"))
-            continue
-        try:
-            spec, detail = pending_update(repository)
-        except IndexingError as e:
-            lock.release()
-            tell(Outcome(repository.full_name, "failed", str(e)))
-            continue
-        if spec is None:
-            lock.release()
-            tell(Outcome(repository.full_name, "up to date" if detail == "up to date" else "skipped", detail))
-        else:
-            builds.append(Build(repository, spec, lock, "updated", detail))
+    try:
+        for repository in repositories:
+            _renew_locks(builds)  # asking each remote for its head takes a while
+            lock = BuildLock(repository)
+            if not lock.try_acquire():
+                tell(Outcome(repository.full_name, "skipped", "another build of it is running"))
+                continue
+            try:
+                spec, detail = pending_update(repository)
+            except IndexingError as e:
+                lock.release()
+                tell(Outcome(repository.full_name, "failed", str(e)))
+                continue
+            if spec is None:
+                lock.release()
+                tell(Outcome(repository.full_name, "up to date" if detail == "up to date" else "skipped", detail))
+            else:
+                builds.append(Build(repository, spec, lock, "updated", detail))
+    except BaseException:  # interrupted before building: give back the locks already taken
+        for build in builds:
+            build.lock.release()
+        raise
     return outcomes + build_and_publish(builds, backend, address, report)
 
 
