@@ -47,7 +47,7 @@ from codesearch.repositories.build import (BuildResult, BuildSpec, IndexingError
 from codesearch.repositories.build_process import run_build
 from codesearch.repositories.fetch import checked_address
 from codesearch.repositories.models import IndexingJob, IndexVersion, Repository, Snippet
-from codesearch.search.highlight import unit_highlighting
+from codesearch.search.highlight import record_highlighting
 from training.corpus import read_jsonl
 from training.index import FORMAT, function_doc
 
@@ -375,7 +375,7 @@ def publish(repository: Repository, result: BuildResult, lock: BuildLock) -> Ind
                         func_name=f["func_name"][:500],
                         path=f["path"][:1000], start_line=f["start_line"], end_line=f["end_line"],
                         code=f["original_string"], summary=f.get("summary", ""), tokens=f["code_tokens"],
-                        doc=function_doc(f), **unit_highlighting(f["original_string"], f["language"], f["start_line"]))
+                        doc=function_doc(f), **record_highlighting(f))
                 for f in read_jsonl(result.directory / "functions.jsonl.gz")), batch_size=2000)
             if row.live_version_id:
                 IndexVersion.objects.filter(pk=row.live_version_id).update(retired=timezone.now())

@@ -83,9 +83,9 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="re-index a repository already live at its --commit")
 
     def handle(self, *args, **options):
-        name = options["file"]
+        name = "<stdin>" if options["file"] == "-" else options["file"]
         try:
-            text = sys.stdin.read() if name == "-" else Path(name).read_text()
+            text = sys.stdin.read() if options["file"] == "-" else Path(name).read_text()
         except (OSError, UnicodeDecodeError) as e:
             raise CommandError(f"cannot read {name}: {e}") from e
         sources, errors = read_sources(text.splitlines(), name)
