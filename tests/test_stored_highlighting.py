@@ -120,3 +120,12 @@ def test_the_migration_highlights_the_live_versions_snippets(indexed_sample, fre
     migration.highlight_live_snippets(apps, None)
     for snippet in Snippet.objects.filter(version=indexed_sample):
         assert snippet.html == highlight.highlighting(snippet.code, snippet.language, snippet.start_line)["html"]
+
+
+def test_publishing_takes_the_builds_highlighting_when_it_made_it(settings):
+    record = {"original_string": "def f():\n    return 1\n" * 3, "language": "python", "start_line": 4}
+    made = highlight.record_highlighting(record)
+    assert made == highlight.highlighting(record["original_string"], "python", 4)
+    settings.RESULT_CODE_MAX_CHARS = 10
+    assert "".join(text for _, text in highlight.record_highlighting(record)["highlight"]) == "def f():\n "
+    assert highlight.record_highlighting({**record, **made}) == made  # the build's, not made again

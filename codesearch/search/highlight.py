@@ -66,6 +66,15 @@ def unit_highlighting(code: str, language: str, first_line: int) -> dict:
     return highlighting(code[:settings.RESULT_CODE_MAX_CHARS], language, first_line)
 
 
+def record_highlighting(record: dict) -> dict:
+    """What a Snippet stores for a unit record of a build (functions.jsonl.gz): the highlighting the build
+    made ("highlight" and "html", by `highlighting` of its code cut at RESULT_CODE_MAX_CHARS) when it made
+    it, so that publishing, in one transaction, does not spend seconds in Pygments; made here otherwise."""
+    if "html" in record:
+        return {"highlight": record["highlight"], "html": record["html"]}
+    return unit_highlighting(record["original_string"], record["language"], record["start_line"])
+
+
 @lru_cache(maxsize=CACHED_FUNCTIONS)
 def _highlighted_now(code: str, language: str, first_line: int) -> tuple[list, str]:
     found = highlighting(code, language, first_line)
