@@ -39,7 +39,7 @@ import torch  # noqa: E402
 from codesearch.repositories.build import BuildSpec, check_commit, parse_full_name  # noqa: E402
 from training.extract import ExtractStats, extract_path  # noqa: E402
 from training.finetune import FinetuneConfig, finetune  # noqa: E402
-from training.index import DOC_WEIGHT, build_index, vector_key, with_docs  # noqa: E402
+from training.index import DOC_WEIGHT, build_index, shared_model, vector_key, with_docs  # noqa: E402
 from training.model import CodeSearchModel  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "index_django.json"
@@ -123,10 +123,16 @@ def main() -> None:
                                        FinetuneConfig(min_documented=spec.min_documented))
         t = stage("fine_tuning", t, **model_report)
 
+        # Stored as build_version stores it: a fine-tuned model as its changes from a shared copy of the
+        # base (training.delta), a repository the base serves pointing at that copy.
+        shared = shared_model(spec.base_model, Path(tmp) / "models")
+        if model is not base:
+            model.base_dir = shared
         vectors, embedded = embed(model, functions)
         t = stage("embedding", t, functions=embedded)
 
-        manifest = build_index(model, functions, scratch, n_trees=spec.n_trees, vectors=vectors, extra={
+        manifest = build_index(model, functions, scratch, n_trees=spec.n_trees, vectors=vectors,
+                               model_dir=shared if model is base else None, extra={
             "repository": spec.full_name, "commit": commit, "extraction": stats.as_dict(), "model": model_report,
             "source": {"path": str(spec.path), "prefix": spec.prefix}})
         stage("index_build", t, n_trees=manifest["trees"],

@@ -38,8 +38,7 @@ from codesearch.repositories.build import BuildSpec, build_version  # noqa: E402
 from training.corpus import read_jsonl  # noqa: E402
 from training.hybrid import BM25_WEIGHT  # noqa: E402
 from training.index import (CLASS_PRIOR, DOC_WEIGHT, WHERE, RepositoryIndex, build_index, function_doc,  # noqa: E402
-                            model_dir_of)
-from training.model import CodeSearchModel  # noqa: E402
+                            load_index_model)
 
 DATA = ROOT / "benchmarks" / "product_eval"
 OUT = ROOT / "benchmarks" / "results" / "product_eval.json"
@@ -96,7 +95,7 @@ def evaluate_repository(entry: dict, queries: list[dict], sources: Path, model_d
     for query in queries:  # do documented functions bury undocumented ones? (see the subsets)
         query["answer_documented"] = any(key(a) in documented for a in query["answers"])
     ranks: dict[str, list] = defaultdict(list)
-    model = CodeSearchModel.load(model_dir_of(result.directory), device="cpu")
+    model = load_index_model(result.directory)
     variants = [("", result.directory, None)]  # (suffix, index directory, hybrid's BM25 weight)
     for weight in [w for w in dict.fromkeys(doc_weights) if w != DOC_WEIGHT]:
         variants.append((f"@doc{weight}", work / f"{result.directory.name}-doc{weight}", None))

@@ -8,6 +8,7 @@ DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://search.example.org
 DJANGO_SECURE_SSL_REDIRECT=1, DJANGO_HSTS_SECONDS=N   when the site is served over HTTPS
 DATABASE_URL              e.g. postgres://user:password@db:5432/codesearch (default: SQLite)
 CODESEARCH_INDEXES        where models and Annoy indexes live (default: indexes/)
+CODESEARCH_INDEXES_MEMORY_MB  how much of the repositories' indexes each process keeps loaded (default 1024)
 CODESEARCH_CACHE_URL      redis://host:6379/0: the cache shared by every process, which rate limits need
                           when more than one process serves (default: this process's memory)
 CODESEARCH_CLIENT_IP_HEADER  the request header holding the client's address when a proxy sets it
@@ -158,6 +159,9 @@ RESULTS_MAX = 50
 RESULT_CODE_MAX_CHARS = 20_000  # a longer function's `code` is cut there (and says so)
 # Bytes held by each per-process LRU cache of search results and rendered answers.
 SEARCH_CACHE_BYTES = 64 * 2**20
+# What the repositories' loaded indexes may hold in each process (their files' bytes, most of them
+# memory-mapped and shared between processes), least recently searched first out.
+SEARCH_INDEXES_MEMORY_BYTES = int(os.environ.get("CODESEARCH_INDEXES_MEMORY_MB", "1024")) * 2**20
 
 LOGGING = {
     "version": 1,

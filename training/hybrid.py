@@ -69,3 +69,13 @@ def on_cosine_scale(neural: np.ndarray, mixed: np.ndarray, mask: np.ndarray) -> 
     the cosine alone would not; clipped to [-1, 1]."""
     mean, std = _mean_std(neural, mask)
     return np.clip(mean + std * mixed, -1.0, 1.0)
+
+
+def ranked(cosines: np.ndarray, bm25: np.ndarray, demoted: np.ndarray, weight: float = BM25_WEIGHT,
+           demotion: float = 0.0, lexical_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A query's candidates in ranking order, and each one's score on the cosines' scale: the hybrid
+    (`mix`; BM25's z-scores alone with `lexical_only`), less `demotion` for the `demoted` ones."""
+    everyone = np.ones(len(cosines), bool)
+    ranking = standardise(bm25, everyone) if lexical_only else mix(cosines, bm25, everyone, weight)
+    ranking = ranking - demotion * demoted
+    return np.argsort(-ranking, kind="stable"), on_cosine_scale(cosines, ranking, everyone)

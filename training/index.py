@@ -53,7 +53,7 @@ from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.delta import PatchedModel, is_delta
 from training.evaluate import BM25
 from training.extract.base import KINDS
-from training.hybrid import BM25_WEIGHT, CANDIDATES, mix, on_cosine_scale, standardise
+from training.hybrid import BM25_WEIGHT, CANDIDATES, ranked
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import CodeSearchModel, function_name
 from training.tokenize import code_tokens, query_tokens, subtokens
@@ -173,13 +173,15 @@ def load_index_model(directory: str | Path, manifest: dict | None = None) -> Cod
     manifest = manifest or json.loads((Path(directory) / "manifest.json").read_text())
     path = model_dir_of(directory, manifest)
     if is_delta(path):
-        return PatchedModel.load(path, _shared_model(PatchedModel.base_dir_of(path)))
+        return PatchedModel.load(path, shared_base(PatchedModel.base_dir_of(path)))
     if not manifest.get("model_shared"):
         return CodeSearchModel.load(path, device="cpu")
-    return _shared_model(path)
+    return shared_base(path)
 
 
-def _shared_model(path: Path) -> CodeSearchModel:
+def shared_base(path: Path) -> CodeSearchModel:
+    """The model saved in `path`, loaded once per process (a base model, which many indexes share)."""
+    path = Path(path).resolve()
     with _shared_lock:
         if path not in _shared_models:
             _shared_models[path] = CodeSearchModel.load(path, device="cpu")
@@ -471,6 +473,30 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def explain(model: CodeSearchModel, doc_weight: float, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
+    """Why each of `units` (records with their `code_tokens`, `func_name` and doc) matched `query`:
+    the `n` tokens that gave its vector's cosine with the query the most, each with its share of
+    all the tokens' positive terms and where it came from ("name", "code" or "doc"). Exact for the
+    bag of words: the unit's vector is its code's unit vector plus doc_weight times its doc's,
+    normalised (see with_docs), so the terms of both parts, scaled alike by that norm, add up to
+    the cosine, and the norm cancels out of the shares."""
+    vector = model.encode_queries([split_path_filters(query)[0]])[0]
+    why = []
+    for unit in units:
+        name = function_name(unit) if model.config.names else ""
+        terms = [(token, "name" if in_name else "code", term) for token, in_name, term
+                 in model.contributions(vector, unit["code_tokens"], unit["language"], name)]
+        doc = function_doc(unit)
+        if doc and doc_weight:
+            terms += [(token, "doc", doc_weight * term)
+                      for token, _, term in model.contributions(vector, [doc], "query", code=False)]
+        positive = sum(term for *_, term in terms if term > 0) or 1.0
+        best = sorted((t for t in terms if t[2] > 0), key=lambda t: -t[2])[:n]
+        why.append([{"token": token, "share": round(term / positive, 3), "source": source}
+                    for token, source, term in best])
+    return why
+
+
 class RepositoryIndex:
     """A built index, loaded once: the model plus memory-mapped Annoy files and HNSW graphs.
 
@@ -507,6 +533,11 @@ class RepositoryIndex:
     @property
     def languages(self) -> list[str]:
         return sorted(self.annoy)
+
+    def footprint(self) -> int:
+        """Bytes of the files a search may read (most of them memory-mapped): what keeping this index
+        loaded can cost. A shared base model is not counted: it stays loaded for the others."""
+        return sum(p.stat().st_size for p in self.directory.rglob("*") if p.is_file() and p.name != "functions.jsonl.gz")
 
     def functions(self):
         return read_jsonl(self.directory / "functions.jsonl.gz")
@@ -654,14 +685,10 @@ class RepositoryIndex:
         cosines = np.array([cosine[key] for key in candidates])
         bm25_scores = np.array([float(lexical_scores[lang][item]) if lang in lexical_scores else 0.0
                                 for lang, item in candidates])
-        everyone = np.ones(len(candidates), bool)
-        ranking = mix(cosines, bm25_scores, everyone, self.bm25_weight) if mode == "hybrid" \
-            else standardise(bm25_scores, everyone)
-        if kind is None and self.class_prior:
-            classes = np.array([self.units[lang][0][item] == KINDS.index("class") for lang, item in candidates], bool)
-            ranking = ranking - self.class_prior * classes
-        shown = on_cosine_scale(cosines, ranking, everyone)
-        return self._one_per_group((Hit(*candidates[i], float(shown[i])) for i in np.argsort(-ranking, kind="stable")), k)
+        classes = np.array([self.units[lang][0][item] == KINDS.index("class") for lang, item in candidates], bool)
+        order, shown = ranked(cosines, bm25_scores, classes, self.bm25_weight,
+                              self.class_prior if kind is None else 0.0, lexical_only=mode == "bm25")
+        return self._one_per_group((Hit(*candidates[i], float(shown[i])) for i in order), k)
 
     def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid",
                kind: str | None = None, paths: Sequence[str] = ()) -> list[Hit]:
@@ -687,28 +714,8 @@ class RepositoryIndex:
         return self._nearest(self.model.encode_code([code], language)[0], [language], k, kind, tuple(paths))
 
     def explain(self, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
-        """Why each of `units` (records with their `code_tokens`, `func_name` and doc) matched `query`:
-        the `n` tokens that gave its vector's cosine with the query the most, each with its share of
-        all the tokens' positive terms and where it came from ("name", "code" or "doc"). Exact for the
-        bag of words: the unit's vector is its code's unit vector plus doc_weight times its doc's,
-        normalised (see with_docs), so the terms of both parts, scaled alike by that norm, add up to
-        the cosine, and the norm cancels out of the shares."""
-        model, weight = self.model, self.manifest.get("doc_weight", 0.0)
-        vector = model.encode_queries([split_path_filters(query)[0]])[0]
-        why = []
-        for unit in units:
-            name = function_name(unit) if model.config.names else ""
-            terms = [(token, "name" if in_name else "code", term) for token, in_name, term
-                     in model.contributions(vector, unit["code_tokens"], unit["language"], name)]
-            doc = function_doc(unit)
-            if doc and weight:
-                terms += [(token, "doc", weight * term)
-                          for token, _, term in model.contributions(vector, [doc], "query", code=False)]
-            positive = sum(term for *_, term in terms if term > 0) or 1.0
-            best = sorted((t for t in terms if t[2] > 0), key=lambda t: -t[2])[:n]
-            why.append([{"token": token, "share": round(term / positive, 3), "source": source}
-                        for token, source, term in best])
-        return why
+        """Why each of `units` matched `query` (see `explain`)."""
+        return explain(self.model, self.manifest.get("doc_weight", 0.0), query, units, n)
 
     def similar(self, language: str, item: int, k: int = 10, kind: str | None = None,
                 paths: Sequence[str] = ()) -> list[Hit]:

@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from codesearch.repositories.build import (BuildResult, BuildSpec, IndexingError, Progress, check_commit, check_url,
                                            checkout_commit, github_url, parse_full_name, remote_head)
+from codesearch.repositories import global_index
 from codesearch.repositories.build_process import run_build
 from codesearch.repositories.fetch import checked_address
 from codesearch.repositories.models import IndexingJob, IndexVersion, Repository, Snippet
@@ -274,6 +275,7 @@ def run_job(job: IndexingJob, stop_requested=lambda: False) -> IndexingJob:
     else:
         job.version = version
         _finish(job, Status.SUCCEEDED, f"{version.counts_text} indexed at {version.commit}")
+        refresh_global_index()
     return job
 
 
@@ -310,6 +312,10 @@ def work(once: bool = False, poll: float = 2.0) -> int:
         while not stopping:
             if time.monotonic() - last_sweep > 60:
                 sweep_all()
+                try:  # catches what changed elsewhere (a repository removed, another process's build)
+                    global_index.refresh_if_stale()
+                except Exception:  # noqa: BLE001
+                    log.exception("could not rebuild the global index")
                 last_sweep = time.monotonic()
             job = claim_next_job(worker)
             if job is None:
@@ -440,7 +446,18 @@ def index_repository(full_name: str, path: str | Path | None = None, commit: str
         spec = spec_for(full_name, path=path, url=url, commit=commit, prefix=prefix, base_model=base_model,
                         n_trees=n_trees, reuse_model=reuse_model)
         result = run_build(spec, progress=progress, tick=lock.renew, timeout=settings.CODESEARCH_BUILD_TIMEOUT_SECONDS)
-        return publish(repository, result, lock)
+        version = publish(repository, result, lock)
+    refresh_global_index()
+    return version
+
+
+def refresh_global_index() -> None:
+    """Bring the search across repositories up to date after versions went live. A failure there is
+    logged, not the publisher's: that search keeps serving the previous global index."""
+    try:
+        global_index.refresh()
+    except Exception:  # noqa: BLE001
+        log.exception("could not rebuild the global index; the search across repositories serves the previous one")
 
 
 # 3-6 for many repositories, here or on a Ray cluster -----------------------------------------------------
@@ -621,6 +638,9 @@ def build_and_publish(builds: list[Build], backend: str = "local", address: str 
     finally:
         for build in builds:  # those never concluded (an interruption); their leftovers go in a later sweep
             build.lock.release()
+    # Once for the batch: rebuilt while builds still ran, it would hold up publishing them.
+    if any(outcome.status in ("indexed", "updated") for outcome in outcomes):
+        refresh_global_index()
     return outcomes
 
 

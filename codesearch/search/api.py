@@ -228,10 +228,9 @@ def search_everywhere(request, params: Query[s.SearchParams]):
         results = engine.search_all(params.q, language=params.language, limit=params.limit, kind=params.kind,
                                     paths=params.path)
         return {"query": params.q.strip(), "results": [payloads.result(r) for r in results]}
-    versions = tuple(Repository.objects.exclude(live_version=None).order_by("pk")
-                     .values_list("live_version__path", flat=True))
-    return _cached(("all", versions, params.q, params.language, params.limit, params.kind, tuple(params.path)),
-                   answer)
+    index = engine.global_index()  # every repository's units; a new one when any version goes live
+    return _cached(("all", str(index.directory) if index else None, params.q, params.language, params.limit,
+                    params.kind, tuple(params.path)), answer)
 
 
 @api.get("/snippets/{int:snippet_id}", response={200: s.Snippet, 404: s.Error}, tags=["snippets"])

@@ -12,6 +12,7 @@ import operator
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Callable
@@ -20,19 +21,25 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q, prefetch_related_objects
 
+from codesearch.repositories import global_index as global_indexes
 from codesearch.repositories.models import IndexVersion, Repository, Snippet
 from codesearch.search.cache import LRUCache
 from training.extract import LANGUAGES
 from training.extract.base import KINDS
 from training.extract.detect import rank_languages, standalone_source
+from training.global_index import GlobalIndex
 from training.index import Hit, RepositoryIndex, split_path_filters
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-# IndexVersion.path -> its loaded index. Keyed by version, so a search that started on a version that
-# has since been superseded finishes on it (its files stay for a grace period); loading a repository's
-# new version forgets its others, which searches still running hold on to until they finish.
-_loaded: dict[str, tuple[int, RepositoryIndex]] = {}
+# IndexVersion.path -> (its repository, its loaded index, its files' bytes), least recently searched
+# first. Keyed by version, so a search that started on a version that has since been superseded
+# finishes on it (its files stay for a grace period); loading a repository's new version forgets its
+# others, and indexes beyond SEARCH_INDEXES_MEMORY_BYTES are forgotten oldest first. Searches still
+# running hold on to what they use until they finish.
+_loaded: OrderedDict[str, tuple[int, RepositoryIndex, int]] = OrderedDict()
+# The global index (codesearch.repositories.global_index) last loaded, by its directory.
+_global: dict[str, GlobalIndex] = {}
 # (language, item, score) lists, best first; keys start with the version's path, which is unique per
 # build, so a re-index never serves stale results.
 _ranked = LRUCache(settings.SEARCH_CACHE_BYTES)
@@ -68,6 +75,7 @@ class Result:
 def index_for(version: IndexVersion) -> RepositoryIndex:
     with _lock:
         if version.path in _loaded:
+            _loaded.move_to_end(version.path)
             return _loaded[version.path][1]
         try:
             index = RepositoryIndex(version.directory)
@@ -76,10 +84,31 @@ def index_for(version: IndexVersion) -> RepositoryIndex:
             raise IndexUnavailable(f"the index of {version.repository} can't be loaded and must be rebuilt "
                                    f"(manage.py add_repository ... --force)") from e
         if version.retired is None:
-            for path in [p for p, (repository, _) in _loaded.items() if repository == version.repository_id]:
+            for path in [p for p, (repository, *_) in _loaded.items() if repository == version.repository_id]:
                 del _loaded[path]
-        _loaded[version.path] = (version.repository_id, index)
+        _loaded[version.path] = (version.repository_id, index, index.footprint())
+        total = sum(size for *_, size in _loaded.values())
+        while total > settings.SEARCH_INDEXES_MEMORY_BYTES and len(_loaded) > 1:
+            total -= _loaded.popitem(last=False)[1][2]
         return index
+
+
+def global_index() -> GlobalIndex | None:
+    """The current global index (None before the first is built), loaded once per process and again
+    when a newer one is switched live; while a newer one can't be loaded, the last one serves."""
+    directory = global_indexes.current_directory()
+    if directory is None:
+        return None
+    with _lock:
+        if str(directory) not in _global:
+            try:
+                index = GlobalIndex(directory)
+            except Exception:  # noqa: BLE001 - searches go on with what was loaded before
+                log.exception("cannot load the global index in %s", directory)
+                return next(iter(_global.values()), None)
+            _global.clear()
+            _global[str(directory)] = index
+        return _global[str(directory)]
 
 
 def live_version_path(owner: str, name: str) -> str | None:
@@ -217,15 +246,33 @@ def _search(version: IndexVersion, query: str, language: str | None, limit: int,
 
 def search_all(query: str, language: str | None = None, limit: int = 10, kind: str | None = None,
                paths: list[str] | tuple[str, ...] = ()) -> list[Result]:
-    """The best units across every indexed repository, by their score (on the cosine's scale in each)."""
+    """The best units across every indexed repository: one lookup in the global index, whose units the
+    shared base model embedded, so their scores are on one scale (training.global_index)."""
     (query, paths), limit, kind = _words_and_paths(query, paths), clean_limit(limit), clean_kind(kind)
     language = language or None
     if language is not None and language not in LANGUAGES:
         raise SearchError(f"unknown language {language!r}; languages: {', '.join(LANGUAGES)}")
-    versions = [r.live_version for r in Repository.objects.exclude(live_version=None).select_related("live_version")]
-    found = [pair for version in versions if language is None or language in version.languages
-             for pair in _search(version, query, language, limit, kind, paths)]
-    return _explained(query, _results(sorted(found, key=lambda pair: -pair[1])[:limit]))
+    index = global_index()
+    if index is None:
+        return []
+    # A few more than asked for: a version superseded since the global index was built is skipped.
+    hits = _ranked.get_or_compute(
+        (str(index.directory), "all", query, language, limit, kind, paths),
+        lambda: [(h.part, h.language, h.item, h.score) for h in index.search(query, limit + 10, language, kind, paths)])
+    if not hits:
+        return []
+    wanted: dict[tuple[str, str], list[int]] = {}
+    for part, language_, item, _ in hits:
+        wanted.setdefault((part, language_), []).append(item)
+    rows = {(s.version.path, s.language, s.item): s for s in Snippet.objects.select_related("version__repository")
+            .filter(reduce(operator.or_, (Q(version__path=part, language=language_, item__in=items)
+                                          for (part, language_), items in wanted.items())),
+                    version__repository__live_version=F("version"))}
+    results = [Result(rows[(part, language_, item)], score) for part, language_, item, score in hits
+               if (part, language_, item) in rows][:limit]
+    for result, matched in zip(results, index.explain(query, [r.snippet.as_unit() for r in results])):
+        result.matched = matched
+    return results
 
 
 def search_code(repository: Repository, code: str, language: str | None = None,
