@@ -48,6 +48,37 @@ def test_evaluate_command_reports_model_bm25_and_hybrid_on_real_csn_data(trained
     assert all(0 < python[k] <= 1 for k in ("model", "bm25", "hybrid"))
     assert report["ndcg"]["queries"] == 1 and 0 < report["ndcg"]["model"]["within"] <= 1
     assert "CodeSearchNet MRR" in done.stdout
+    # The same queries mistyped: measured beside the clean ones, each system's share of its clean MRR.
+    typos = report["typos"]
+    assert typos["python"]["pairs"] == 120 and 0 < typos["python"]["model"] <= 1
+    for name in ("model", "bm25", "hybrid"):
+        assert typos["clean_ratio"][name] == pytest.approx(typos["macro"][name] / report["csn_mrr"]["macro"][name])
+    assert typos["macro"]["bm25"] < report["csn_mrr"]["macro"]["bm25"]  # mistyped words miss BM25's index
+    assert "one typo in each query word" in done.stdout
+
+
+def test_typos_edit_each_longer_word_once_the_same_way_every_time():
+    import random
+
+    from training.evaluate import typo_records, with_typos
+
+    def distance(a, b):  # Damerau-Levenshtein with adjacent swaps, small words only
+        rows = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+        for i in range(1, len(a) + 1):
+            for j in range(1, len(b) + 1):
+                rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+                if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                    rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+        return rows[-1][-1]
+
+    text = "Convert a hex string to binary data, quickly."
+    typed = with_typos(text, random.Random(3))
+    assert typed != text and typed.count(" ") == text.count(" ")
+    for clean, mistyped in zip(text.split(), typed.split()):
+        word = clean.strip(",.")
+        assert distance(word, mistyped.strip(",.")) == (1 if len(word) >= 3 else 0)
+    records = [{"summary": text}, {"summary": "send mail"}]
+    assert typo_records(records) == typo_records(records) != records
 
 
 def test_evaluate_command_on_a_beir_layout(trained_model_dir, tmp_path):

@@ -438,7 +438,8 @@ def test_indexes_built_with_a_shared_model_hold_none_and_load_it_once(trained_mo
 def test_exact_search_reads_memory_mapped_unit_vectors(built_units):
     out, index, by_item = built_units
     vectors = index._exact_vectors("python")
-    assert isinstance(vectors, np.memmap) and vectors.shape == (len(by_item), 256)
+    # A plain array over the file's mapping (the np.memmap subclass is slow to index).
+    assert isinstance(vectors.base, np.memmap) and vectors.shape == (len(by_item), 256)
     stored = np.array([index.annoy["python"].get_item_vector(i) for i in range(len(by_item))], dtype=np.float32)
     assert np.allclose(vectors, stored / np.linalg.norm(stored, axis=1, keepdims=True), atol=1e-6)
 
@@ -491,3 +492,14 @@ def test_a_class_gives_up_the_class_prior_in_a_ranking_of_every_kind(built_units
     stopwatch = ("class", "Stopwatch")
     assert with_prior[stopwatch][1] < without[stopwatch][1] and with_prior[stopwatch][0] >= without[stopwatch][0]
     assert CLASS_PRIOR > 0
+
+
+def test_best_first_is_a_stable_sort_cut_short():
+    from training.index import best_first
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        scores = rng.integers(0, 4, size=int(rng.integers(1, 120))).astype(np.float32)  # many ties
+        scores[rng.integers(0, len(scores))] = -np.inf
+        n = int(rng.integers(1, 130))
+        assert best_first(scores, n).tolist() == np.argsort(-scores, kind="stable")[:n].tolist()

@@ -27,6 +27,8 @@ def _highlighted_on_request() -> int:
 
 
 def test_indexing_stores_each_units_highlighting(indexed_sample):
+    # Made by the build, beside the index, so that publishing only copies it.
+    assert (indexed_sample.directory / "highlighting.jsonl.gz").is_file()
     snippets = Snippet.objects.filter(version=indexed_sample)
     assert snippets.count() > 10
     for snippet in snippets:

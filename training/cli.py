@@ -167,6 +167,11 @@ def cmd_evaluate(args) -> None:
             raise UsageError(f"{args.csn}: no {args.partition} records for {', '.join(languages)}")
         report["csn_mrr"] = evaluate.evaluate_csn(model, records, hybrid_weights=args.hybrid_weights)
         _print_table(f"CodeSearchNet MRR ({args.partition}, 999 distractors)", report["csn_mrr"])
+        report["typos"] = evaluate.evaluate_csn(model, evaluate.typo_records(records))
+        report["typos"]["clean_ratio"] = {name: value / report["csn_mrr"]["macro"][name] if report["csn_mrr"]["macro"][name] else 0.0
+                                          for name, value in report["typos"]["macro"].items()}
+        _print_table("The same with one typo in each query word of 3+ letters (MRR; clean_ratio: macro / clean macro)",
+                     report["typos"])
         held_out = [r for part in ("valid", "test") for r in read_corpus(args.csn, part, languages)]
         report["direction"] = evaluate.evaluate_direction(model, evaluate.direction_pairs(held_out))
         _print_table(f"Direction pairs ({report['direction']['pairs']}, valid + test): right one ranked first",

@@ -15,6 +15,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import random
+import re
+import string
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -110,6 +113,29 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
         names = [name for name in next(iter(results.values())) if name != "pairs"]
         results["macro"] = {name: float(np.mean([results[l][name] for l in results])) for name in names}
     return results
+
+
+def with_typos(text: str, rng: random.Random) -> str:
+    """`text` with one edit in each word of three letters or more: a letter dropped, added, replaced,
+    or swapped with the next one, as people mistype."""
+    def edit(match: re.Match) -> str:
+        word = match.group()
+        i, operation = rng.randrange(len(word)), rng.choice(("drop", "add", "replace", "swap"))
+        if operation == "drop":
+            return word[:i] + word[i + 1:]
+        if operation == "add":
+            return word[:i] + rng.choice(string.ascii_lowercase) + word[i:]
+        if operation == "replace":
+            return word[:i] + rng.choice(string.ascii_lowercase.replace(word[i].lower(), "")) + word[i + 1:]
+        i = min(i, len(word) - 2)
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return re.sub(r"[A-Za-z]{3,}", edit, text)
+
+
+def typo_records(records: Iterable[dict], seed: int = 0) -> list[dict]:
+    """The records with their summaries (the queries) mistyped by `with_typos`, the same at every run."""
+    rng = random.Random(seed)
+    return [{**r, "summary": with_typos(r["summary"], rng)} for r in records]
 
 
 # --- NDCG on relevance annotations ---------------------------------------------------------------

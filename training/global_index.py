@@ -40,7 +40,7 @@ from training.extract import LANGUAGES
 from training.extract.base import KINDS
 from training.hnsw import HnswGraph, build_hnsw
 from training.hybrid import BM25_WEIGHT, CANDIDATES, ranked
-from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, MIN_RECALL, _unit_rows, _widen, exact_top_10, explain,
+from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, MIN_RECALL, QueryVectors, best_first, _unit_rows, _widen, exact_top_10, explain,
                             lexical_tokens, path_matches, recall_probes, shared_base, unit_table, with_docs,
                             worst_recall)
 from training.model import CodeSearchModel
@@ -180,8 +180,9 @@ class GlobalIndex:
         if self.manifest.get("format") != FORMAT:
             raise ValueError(f"{directory}: a global index of format {self.manifest.get('format')}; rebuild it")
         self.model = shared_base(Path(self.manifest["base_model"]))
+        self.query_vector = QueryVectors(self.model)
         self.parts = [p["key"] for p in self.manifest["parts"]]
-        self.vectors = np.load(self.directory / "vectors.npy", mmap_mode="r")
+        self.vectors = np.asarray(np.load(self.directory / "vectors.npy", mmap_mode="r"))
         self.rows = np.load(self.directory / "rows.npy")
         self.paths = json.loads((self.directory / "paths.json").read_text())
         self.bm25 = bm25s.BM25.load(str(self.directory / "bm25"), mmap=True, show_progress=False) \
@@ -211,8 +212,7 @@ class GlobalIndex:
         if self.graph is None or (allowed is not None and allowed.sum() <= 2 * CANDIDATES * 10):
             rows = np.arange(len(self.vectors)) if allowed is None else np.flatnonzero(allowed)
             cosines = self.vectors[rows] @ vector if allowed is not None else self.vectors @ vector
-            top = np.argsort(-cosines, kind="stable")[:n]
-            return [(int(rows[i]), float(cosines[i])) for i in top]
+            return [(int(rows[i]), float(cosines[i])) for i in best_first(cosines, n)]
         if allowed is None:
             return self.graph.nearest(vector, n)
         wide = min(int(n * len(allowed) / max(allowed.sum(), 1)) + n, len(allowed))
@@ -220,14 +220,14 @@ class GlobalIndex:
 
     def explain(self, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
         """Why each of `units` matched `query` here, by the base model (training.index.explain)."""
-        return explain(self.model, DOC_WEIGHT, query, units, n)
+        return explain(self.model, DOC_WEIGHT, query, units, n, self.query_vector(query))
 
     def search(self, query: str, k: int = 10, language: str | None = None, kind: str | None = None,
                paths: Sequence[str] = ()) -> list[GlobalHit]:
         """The best `k` units of every repository for `query` (the hybrid ranking), one per function."""
         if not len(self.vectors):
             return []
-        vector = self.model.encode_queries([query])[0]
+        vector = self.query_vector(query)
         vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
         allowed = self._allowed(language, kind, tuple(paths))
         cosine = dict(self._nearest(vector, CANDIDATES, allowed))
@@ -237,8 +237,7 @@ class GlobalIndex:
             lexical = self.bm25.get_scores(known)
             if allowed is not None:
                 lexical = np.where(allowed, lexical, 0.0)
-        top = np.argpartition(-lexical, min(CANDIDATES, len(lexical) - 1))[:CANDIDATES]
-        others = [int(i) for i in top if lexical[i] > 0 and int(i) not in cosine]
+        others = [int(i) for i in best_first(lexical, CANDIDATES) if lexical[i] > 0 and int(i) not in cosine]
         if others:
             cosine.update(zip(others, (self.vectors[others] @ vector).tolist()))
         candidates = np.array(list(cosine), dtype=np.int64)

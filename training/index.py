@@ -112,6 +112,17 @@ def path_matches(path: str, patterns: Sequence[str]) -> bool:
     return any(fnmatchcase(path, glob) for pattern in patterns for glob in _path_globs(pattern))
 
 
+def best_first(scores: np.ndarray, n: int) -> np.ndarray:
+    """The first `n` of `np.argsort(-scores, kind="stable")` (ties in index order) without sorting all of
+    the scores: a search wants 100 of tens of thousands, and a full sort took most of its time."""
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    threshold = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th highest
+    above = np.flatnonzero(scores > threshold)
+    chosen = np.concatenate([above, np.flatnonzero(scores == threshold)[:n - len(above)]])
+    return chosen[np.lexsort((chosen, -scores[chosen]))]
+
+
 def kind_of(fn: dict) -> str:
     return fn.get("kind", "function")  # records from before units had kinds are all functions
 
@@ -473,14 +484,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def explain(model: CodeSearchModel, doc_weight: float, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
+def explain(model: CodeSearchModel, doc_weight: float, query: str, units: Sequence[dict], n: int = 5,
+            vector: np.ndarray | None = None) -> list[list[dict]]:
     """Why each of `units` (records with their `code_tokens`, `func_name` and doc) matched `query`:
     the `n` tokens that gave its vector's cosine with the query the most, each with its share of
     all the tokens' positive terms and where it came from ("name", "code" or "doc"). Exact for the
     bag of words: the unit's vector is its code's unit vector plus doc_weight times its doc's,
     normalised (see with_docs), so the terms of both parts, scaled alike by that norm, add up to
-    the cosine, and the norm cancels out of the shares."""
-    vector = model.encode_queries([split_path_filters(query)[0]])[0]
+    the cosine, and the norm cancels out of the shares. `vector`: the query's, if already encoded."""
+    if vector is None:
+        vector = model.encode_queries([split_path_filters(query)[0]])[0]
     why = []
     for unit in units:
         name = function_name(unit) if model.config.names else ""
@@ -495,6 +508,28 @@ def explain(model: CodeSearchModel, doc_weight: float, query: str, units: Sequen
         why.append([{"token": token, "share": round(term / positive, 3), "source": source}
                     for token, source, term in best])
     return why
+
+
+class QueryVectors:
+    """A query's words (without `path:` filters) through `model`'s query encoder, the last `keep` kept:
+    a search and the explanation of its results encode the query once."""
+
+    def __init__(self, model: CodeSearchModel, keep: int = 64):
+        self.model, self.keep = model, keep
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, query: str) -> np.ndarray:
+        query = split_path_filters(query)[0]
+        with self._lock:
+            if query in self._vectors:
+                return self._vectors[query]
+        vector = self.model.encode_queries([query])[0]
+        with self._lock:
+            self._vectors[query] = vector
+            if len(self._vectors) > self.keep:
+                del self._vectors[next(iter(self._vectors))]
+        return vector
 
 
 class RepositoryIndex:
@@ -518,12 +553,14 @@ class RepositoryIndex:
         self.units: dict[str, np.ndarray] = {}
         self._paths: dict[str, tuple[list[str], np.ndarray]] | None = None  # language -> (paths, each item's)
         self._path_masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self.query_vector = QueryVectors(self.model)
         for language, entry in self.manifest["languages"].items():
             ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
             ann.load(str(self.directory / entry["file"]))  # mmap: workers share the pages
             self.annoy[language] = ann
             if "units" in entry:
-                self.units[language] = np.load(self.directory / entry["units"]["file"], mmap_mode="r")
+                # A plain array over the mapping: indexing the np.memmap subclass costs far more per access.
+                self.units[language] = np.asarray(np.load(self.directory / entry["units"]["file"], mmap_mode="r"))
             else:  # built before classes and blocks: every item a function, its own group
                 items = np.arange(ann.get_n_items(), dtype=np.int32)
                 self.units[language] = np.stack([np.zeros_like(items), items])
@@ -584,13 +621,13 @@ class RepositoryIndex:
             cosines = exact @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
             if allowed is not None:
                 cosines = np.where(allowed, cosines, -np.inf)
-            top = np.argsort(-cosines, kind="stable")[:n]
+            top = best_first(cosines, n)
             return [(int(i), float(cosines[i])) for i in top if np.isfinite(cosines[i])]
         if allowed is not None:
             items = np.flatnonzero(allowed)
             if len(items) <= FEW:  # a folder of a large repository: its few units, exactly
                 cosines = self._cosines(language, vector, items.tolist())
-                return [(int(items[i]), float(cosines[i])) for i in np.argsort(-cosines, kind="stable")[:n]]
+                return [(int(items[i]), float(cosines[i])) for i in best_first(cosines, n)]
             wide = min(int(n * len(allowed) / len(items)) + n, len(allowed))  # enough, on average, to find n
             return [(i, c) for i, c in self._candidates(language, vector, wide) if allowed[i]][:n]
         if language in self.hnsw:
@@ -614,7 +651,7 @@ class RepositoryIndex:
             vectors = None
             if ann.get_n_items() <= EXACT_MAX:
                 if "vectors" in entry:
-                    vectors = np.load(self.directory / entry["vectors"]["file"], mmap_mode="r")
+                    vectors = np.asarray(np.load(self.directory / entry["vectors"]["file"], mmap_mode="r"))
                 else:
                     vectors = _unit_rows(np.array([ann.get_item_vector(i) for i in range(ann.get_n_items())]))
             self._exact[language] = vectors
@@ -669,7 +706,7 @@ class RepositoryIndex:
                 if allowed is not None:
                     scores = np.where(allowed, scores, 0.0)
                 lexical_scores[language] = scores
-                top = np.argsort(-scores, kind="stable")[:CANDIDATES]
+                top = best_first(scores, CANDIDATES)
                 lexical += [(float(scores[i]), language, int(i)) for i in top if scores[i] > 0]
         neural.sort(key=lambda hit: -hit[0])
         lexical.sort(key=lambda hit: -hit[0])
@@ -700,7 +737,7 @@ class RepositoryIndex:
         query, typed = split_path_filters(query)
         paths = tuple(dict.fromkeys([*paths, *typed]))
         languages = [language] if language else self.languages
-        vector = self.model.encode_queries([query])[0]
+        vector = self.query_vector(query)
         if mode == "neural":
             return self._nearest(vector, languages, k, kind, paths)
         return self._fused(query, vector, languages, k, mode, kind, paths)
@@ -715,7 +752,9 @@ class RepositoryIndex:
 
     def explain(self, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
         """Why each of `units` matched `query` (see `explain`)."""
-        return explain(self.model, self.manifest.get("doc_weight", 0.0), query, units, n)
+        return explain(self.model, self.manifest.get("doc_weight", 0.0), query, units, n, self.query_vector(query))
+
+
 
     def similar(self, language: str, item: int, k: int = 10, kind: str | None = None,
                 paths: Sequence[str] = ()) -> list[Hit]:

@@ -18,12 +18,15 @@ from annoy import AnnoyIndex
 
 from codesearch.repositories.fetch import (DEFAULT_HOSTS, FetchLimits, IndexingError, check_commit, check_url,
                                            checkout_commit, clone, github_url, parse_full_name, remote_head)
-from training.corpus import read_jsonl
+from codesearch.search.highlight import highlighting
+from training.corpus import read_jsonl, write_jsonl
 from training.extract import ExtractStats, extract_path
 from training.finetune import FinetuneConfig, finetune
 from training.index import (DOC_WEIGHT, IndexCheckError, build_index, load_index_model, model_dir_of, model_saved,
                             shared_model, vector_key)
 from training.model import CodeSearchModel
+
+HIGHLIGHTING = "highlighting.jsonl.gz"  # per unit (language, item): its highlighted code, for publishing
 
 # Re-exported: the Django side and the benchmarks import these from here.
 __all__ = ["BuildSpec", "BuildResult", "Progress", "build_version", "FetchLimits", "IndexingError", "check_commit",
@@ -51,6 +54,7 @@ class BuildSpec:
     hosts: tuple[str, ...] = DEFAULT_HOSTS          # where `url` may point (setting CODESEARCH_CLONE_HOSTS)
     allow_private: bool = False                     # tests only: fetch from loopback/private addresses
     limits: FetchLimits = field(default_factory=FetchLimits)
+    code_max_chars: int = 20_000    # how much of a unit results show (setting RESULT_CODE_MAX_CHARS)
 
 
 @dataclass
@@ -91,6 +95,8 @@ def build_version(spec: BuildSpec, progress: Progress = lambda stage, fraction: 
             "source": {"path": str(spec.path), "prefix": spec.prefix} if spec.path is not None
             else {"url": spec.url or github_url(spec.full_name)}})
         shutil.rmtree(scratch / "finetune", ignore_errors=True)
+        progress("highlighting the code", 0.9)
+        _highlight(scratch, spec.code_max_chars)
         final = home / f"{commit[:40]}-{uuid.uuid4().hex[:8]}"
         scratch.rename(final)
     except IndexCheckError as e:
@@ -99,6 +105,16 @@ def build_version(spec: BuildSpec, progress: Progress = lambda stage, fraction: 
         shutil.rmtree(scratch, ignore_errors=True)
     progress("checked", 0.95)
     return BuildResult(final, commit, manifest)
+
+
+def _highlight(directory: Path, max_chars: int) -> None:
+    """HIGHLIGHTING beside the index: each unit's code as results show it, highlighted once here (Pygments
+    takes tens of seconds for a large repository), so that neither publishing, which holds the
+    repository's row, nor a search does it."""
+    write_jsonl(directory / HIGHLIGHTING, (
+        {"language": f["language"], "item": f["item"],
+         **highlighting(f["original_string"][:max_chars], f["language"], f["start_line"])}
+        for f in read_jsonl(directory / "functions.jsonl.gz")))
 
 
 def _extract(spec: BuildSpec, path: Path, commit: str, stats: ExtractStats) -> list[dict]:

@@ -34,6 +34,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Callable
 
@@ -42,9 +43,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from codesearch.repositories.build import (BuildResult, BuildSpec, IndexingError, Progress, check_commit, check_url,
-                                           checkout_commit, github_url, parse_full_name, remote_head)
 from codesearch.repositories import global_index
+from codesearch.repositories.build import (HIGHLIGHTING, BuildResult, BuildSpec, IndexingError, Progress, check_commit,
+                                           check_url, checkout_commit, github_url, parse_full_name, remote_head)
 from codesearch.repositories.build_process import run_build
 from codesearch.repositories.fetch import checked_address
 from codesearch.repositories.models import IndexingJob, IndexVersion, Repository, Snippet
@@ -363,7 +364,8 @@ def spec_for(full_name: str, path: str | Path | None = None, url: str | None = N
                      base_model=Path(base_model or settings.BASE_MODEL_DIR), path=Path(path) if path else None,
                      url=url, commit=commit, prefix=prefix, n_trees=n_trees,
                      min_documented=settings.CODESEARCH_FINETUNE_MIN_DOCUMENTED,
-                     previous=previous, reuse_model=reuse_model, schemes=clone_schemes(), hosts=clone_hosts())
+                     previous=previous, reuse_model=reuse_model, schemes=clone_schemes(), hosts=clone_hosts(),
+                     code_max_chars=settings.RESULT_CODE_MAX_CHARS)
 
 
 # 5. Publishing ---------------------------------------------------------------------------------------
@@ -376,13 +378,15 @@ def publish(repository: Repository, result: BuildResult, lock: BuildLock) -> Ind
             lock.check_held(row)
             version = IndexVersion.objects.create(repository=row, commit=result.commit, manifest=result.manifest,
                                                   path=str(result.directory.relative_to(settings.INDEXES_DIR)))
+            highlighted = read_jsonl(result.directory / HIGHLIGHTING) if (result.directory / HIGHLIGHTING).is_file() \
+                else repeat({})  # a build from before builds highlighted: made here
             Snippet.objects.bulk_create((
                 Snippet(version=version, language=f["language"], item=f["item"], kind=f.get("kind", "function"),
                         func_name=f["func_name"][:500],
                         path=f["path"][:1000], start_line=f["start_line"], end_line=f["end_line"],
                         code=f["original_string"], summary=f.get("summary", ""), tokens=f["code_tokens"],
-                        doc=function_doc(f), **record_highlighting(f))
-                for f in read_jsonl(result.directory / "functions.jsonl.gz")), batch_size=2000)
+                        doc=function_doc(f), **record_highlighting({**f, **_same_unit(f, h)}))
+                for f, h in zip(read_jsonl(result.directory / "functions.jsonl.gz"), highlighted)), batch_size=2000)
             if row.live_version_id:
                 IndexVersion.objects.filter(pk=row.live_version_id).update(retired=timezone.now())
             row.live_version = version
@@ -394,6 +398,13 @@ def publish(repository: Repository, result: BuildResult, lock: BuildLock) -> Ind
     repository.refresh_from_db()
     sweep(repository)
     return version
+
+
+def _same_unit(unit: dict, highlighted: dict) -> dict:
+    """The build's highlighting of `unit` (the two files list units in the same order)."""
+    if highlighted and (highlighted["language"], highlighted["item"]) != (unit["language"], unit["item"]):
+        raise IndexingError("the build's highlighting does not match its units; rebuild it")
+    return {k: highlighted[k] for k in ("highlight", "html") if k in highlighted}
 
 
 # 6. Sweeping -----------------------------------------------------------------------------------------
