@@ -1,5 +1,6 @@
-// One repository's sidebar: asks the server whether the repository is indexed, shows the matching view,
-// and keeps the tab's sidebar state (open, last search) so it survives GitHub's full-page navigations.
+// One repository's sidebar: asks the server whether the repository is indexed, shows the matching view (its
+// search, or an offer to index it with the search across every indexed repository below), and keeps the
+// tab's sidebar state (open, last search) so it survives GitHub's full-page navigations.
 (() => {
   'use strict';
   const CodeSearch = globalThis.CodeSearch;
@@ -47,6 +48,7 @@
       if (this.sidebar.isOpen) this.view.focus();
     }
 
+    /** Not indexed: the offer to index it, and below it the search across every repository the server has. */
     showIndex(repository) {
       const { owner, name } = this.page;
       this.sidebar.setRepository(this.page.fullName, 'not-indexed');
@@ -54,7 +56,8 @@
         owner, name, job: repository?.job,
         onIndexed: () => { this.ready = this.load(); },
       });
-      this.sidebar.show(view.element);
+      this.view = new CodeSearch.SearchView(this.h, { repository: null, onSearched: (search) => this.remember({ search }) });
+      this.sidebar.show(view.element, this.view.element);
     }
 
     showError(error) {
@@ -91,7 +94,7 @@
       if (!search) return;
       this.pendingSearch = null;
       await this.ready;
-      if (search.mode === 'query') this.view?.searchByQuery(search.q, search.language, search.kind);
+      if (search.mode === 'query') this.view?.searchByQuery(search.q, search.language, search.kind, search.scope);
       else this.view?.searchByCode(search.code, search.language, search.kind);
     }
 

@@ -74,6 +74,13 @@ textarea { width: 100%; min-height: 9em; resize: vertical; white-space: pre; ove
   font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; }
 label.field { color: var(--muted); font-size: 13px; display: flex; gap: 6px; align-items: center; }
 .code-form .primary { margin-left: auto; }
+/* Above the query field, on a line of its own: this repository or every indexed one. */
+.scope { flex: 1 0 100%; display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 13px; }
+.scope-option { display: flex; gap: 5px; align-items: center; cursor: pointer; }
+.scope-option input { margin: 0; accent-color: var(--accent); }
+/* On a repository the server hasn't indexed, the search across every indexed one, under the offer to index it. */
+.search-everywhere { margin-top: 16px; padding-top: 10px; border-top: 1px solid var(--line); }
+.everywhere-title { font-size: 14px; font-weight: 600; margin: 0 0 8px; }
 /* Under the query field, on a line of its own: how to narrow a search to folders or files. */
 .hint { flex: 1 0 100%; margin: 0; color: var(--muted); font-size: 12px; }
 .hint code, .status code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--bg-code);
@@ -92,6 +99,11 @@ label.field { color: var(--muted); font-size: 13px; display: flex; gap: 6px; ali
 .kind-class, .kind-block { color: var(--fg); font-weight: 600; }
 .kind-class { border-color: #0b63ce; }
 .kind-block { border-color: #9a6700; border-style: dashed; }
+/* A result from any repository names it, linked to the repository at the indexed commit. */
+.repository { display: block; padding: 0 10px; font: 600 12px ui-monospace, SFMono-Regular, Menlo, monospace;
+  color: var(--fg); word-break: break-all; }
+a.repository { text-decoration: none; }
+a.repository:hover { text-decoration: underline; }
 .location { display: block; padding: 0 10px 6px; font: 12px ui-monospace, monospace; color: var(--accent);
   word-break: break-all; }
 .summary { margin: 0; padding: 0 10px 6px; color: var(--muted); font-size: 13px; }

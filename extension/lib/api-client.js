@@ -65,6 +65,8 @@
       // kind: "function", "class" or "block" narrows the results to that kind; empty or null means every kind.
       search: ({ q, language, kind, limit, ...args }) =>
         request('GET', `${repository(args)}/search`, { query: { q, language, kind, limit } }),
+      // Every indexed repository at once: each result names its repository. A page's owner and name, if passed, stay here.
+      searchAll: ({ q, language, kind, limit }) => request('GET', '/search', { query: { q, language, kind, limit } }),
       searchByCode: ({ code, language, kind, limit, ...args }) =>
         request('POST', `${repository(args)}/search-by-code`, {
           body: { code, language: language || null, ...(kind ? { kind } : {}), limit },

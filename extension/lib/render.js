@@ -88,8 +88,25 @@
     ];
   }
 
-  /** One result as on the site: match rating, qualified name, kind, path and lines (linked), summary, code. */
-  function resultItem(h, result, { onSimilar } = {}) {
+  /**
+   * The repository a result is in, for results from every repository: its name, linked to the repository at
+   * the indexed commit (from the result's link to its lines, ".../owner/name/blob/COMMIT/path#L1-L9").
+   */
+  function repositoryLine(h, result, href) {
+    const name = String(result.repository ?? '');
+    if (!name) return null;
+    const at = href?.match(/^([^#?]*?)\/blob\/([^/#?]+)\//);
+    const home = at ? CodeSearch.safeHref(`${at[1]}/tree/${at[2]}`) : null;
+    return home
+      ? h('a', { class: 'repository', href: home, title: `Open ${name} on GitHub`, text: name })
+      : h('span', { class: 'repository', text: name });
+  }
+
+  /**
+   * One result as on the site: match rating, qualified name, kind, path and lines (linked), summary, code.
+   * showRepository: name the result's repository too (results from every repository).
+   */
+  function resultItem(h, result, { onSimilar, showRepository = false } = {}) {
     const where = `${result.path}:${result.start_line}–${result.end_line}`;
     const href = CodeSearch.safeHref(result.url);
     return h('li', { class: 'result', 'data-kind': KINDS.includes(result.kind) ? result.kind : null }, [
@@ -98,6 +115,7 @@
         h('span', { class: 'func', text: result.func_name }),
         kindBadge(h, result),
       ]),
+      showRepository ? repositoryLine(h, result, href) : null,
       href
         ? h('a', { class: 'location', href, title: 'Open these lines on GitHub', text: where })
         : h('span', { class: 'location', text: where }),
@@ -116,12 +134,13 @@
   /**
    * What a search by query found, for the results' heading: "3 results for “send mail”", or with `path:`
    * filters in the query (read here only to say so; the server filters), "2 classes in sample/report.py or
-   * *.md for “write a report”", each pattern as code.
+   * *.md for “write a report”", each pattern as code. everywhere: the search was across every repository,
+   * "6 results across all repositories for “html banner”".
    */
-  function queryHeading(h, { count, kind = null, query }) {
+  function queryHeading(h, { count, kind = null, query, everywhere = false }) {
     const { words, paths } = CodeSearch.splitPathFilters(query);
     // The server refuses a query of path: filters alone, so words are there; if not, say the query as typed.
-    const said = `for “${words || String(query ?? '').trim()}”`;
+    const said = `${everywhere ? 'across all repositories ' : ''}for “${words || String(query ?? '').trim()}”`;
     if (!paths.length) return [`${countOf(count, kind)} ${said}`];
     return [
       `${countOf(count, kind)} in `,

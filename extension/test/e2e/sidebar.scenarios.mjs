@@ -140,7 +140,9 @@ export function sidebarScenarios(browserName) {
       const options = await openOptionsWith('footer button.link');
       await saveSettings(options, { serverUrl: `${SERVER}/`, token: '' });
       assert.equal(await options.$eval('#status', (el) => el.className), 'ok');
-      assert.match(await options.$eval('#status', (el) => el.textContent), /The server answers: 1 indexed repository\./);
+      const { repositories } = await (await fetch(`${SERVER}/api/v1/health`)).json();
+      assert.ok(repositories >= 2, `the search across repositories needs two indexed, the server has ${repositories}`);
+      assert.match(await options.$eval('#status', (el) => el.textContent), new RegExp(`The server answers: ${repositories} indexed repositories\\.`));
       assert.equal(await options.$eval('#server-url', (el) => el.value), SERVER);
       await options.screenshot({ path: path.join(screenshots, 'options.png') });
       await closeOptions(options);
@@ -368,6 +370,89 @@ export function sidebarScenarios(browserName) {
       await shot('path-filter');
     });
 
+    it('"All indexed repositories" searches the typed words again across every repository: results of both, each naming its own, linked to its lines; the scope is remembered', async () => {
+      const query = 'html banner markup';
+      const radio = (scope) => S(`.query-form input[name=scope][value=${scope}]`);
+      const headingIs = (pattern) => textMatches('.results-head .status', pattern);
+      /** Each result as the sidebar shows it: repository (if named), name, kind, location and its link. */
+      const shown = () => page.$$eval(S('.result'), (els) => els.map((el) => ({
+        repository: el.querySelector('.repository')?.textContent ?? null,
+        repositoryHref: el.querySelector('.repository')?.getAttribute('href') ?? null,
+        name: el.querySelector('.func').textContent,
+        kind: el.querySelector('.kind').textContent,
+        where: el.querySelector('.location').textContent,
+        href: el.querySelector('.location').getAttribute('href'),
+        matched: Boolean(el.querySelector('.matched')),
+      })));
+      assert.equal(await text('.query-form .scope'), 'This repositoryAll indexed repositories');
+      assert.equal(await attribute('.query-form .scope', 'role'), 'radiogroup');
+      assert.equal(await page.$eval(radio('repository'), (el) => el.checked), true);
+      if (await page.$(S('.query-form select[name=kind]'))) await page.select(S('.query-form select[name=kind]'), '');
+
+      // First in this repository, as the sidebar starts: only example/sample's code, no repository named.
+      await page.$eval(S('input[name=q]'), (el) => { el.value = ''; });
+      await page.type(S('input[name=q]'), query);
+      await page.keyboard.press('Enter');
+      await headingIs(new RegExp(`^\\d+ results? for “${query}”$`));
+      const here = await shown();
+      assert.ok(here.length > 0 && here.every(({ href, repository }) =>
+        href.startsWith('https://github.com/example/sample/blob/0123abc/') && repository === null), JSON.stringify(here));
+
+      // Choosing "All indexed repositories" searches the same words again, across every repository.
+      await page.click(radio('all'));
+      await headingIs(new RegExp(`^\\d+ results? across all repositories for “${query}”$`));
+      assert.equal(await page.$eval(radio('all'), (el) => el.checked), true);
+      const api = new URL(`${SERVER}/api/v1/search`);
+      api.search = new URLSearchParams({ q: query, limit: '10' }).toString();
+      const expected = (await (await fetch(api)).json()).results;
+      const everywhere = await shown();
+      assert.deepEqual(everywhere, expected.map((r) => ({
+        repository: r.repository,
+        repositoryHref: `https://github.com/${r.repository}/tree/${r.url.match(/\/blob\/([^/]+)\//)[1]}`,
+        name: r.func_name,
+        kind: r.kind,
+        where: `${r.path}:${r.start_line}–${r.end_line}`,
+        href: r.url,
+        matched: r.matched.length > 0,
+      })));
+      assert.deepEqual(new Set(everywhere.map(({ repository }) => repository)), new Set(['example/sample', 'example/hostile']));
+      assert.equal(await text('.results-head .status'), `${expected.length} results across all repositories for “${query}”`);
+      // example/hostile's code is markup: its lines read as the code, and none of it became elements.
+      const lines = await page.$$eval(S('.result'), (els) => els.map((el) => [...el.querySelectorAll('.line')]
+        .map((line) => [...line.childNodes].slice(1).map((node) => node.textContent).join(''))));
+      expected.forEach((r, i) => assert.deepEqual(lines[i], r.code.replace(/\n$/, '').split('\n'), r.func_name));
+      assert.ok(expected.some((r) => r.repository === 'example/hostile' && /<(script|img|div)\b/.test(r.code)), 'no markup among the results');
+      assert.equal(await page.evaluate(() => document.querySelector('codesearch-sidebar').shadowRoot
+        .querySelectorAll('script, img, iframe, .banner').length), 0);
+      assert.notEqual(await page.title(), 'pwned');
+      await shot('all-repositories');
+
+      // Every language and kind is offered there; the kind filter narrows the results across repositories.
+      assert.deepEqual(await page.$$eval(S('.query-form select[name=language] option'), (els) => els.map((el) => el.value)),
+        ['', 'go', 'java', 'javascript', 'php', 'python', 'ruby']);
+      assert.deepEqual(await page.$$eval(S('.query-form select[name=kind] option'), (els) => els.map((el) => el.textContent)),
+        ['all kinds', 'functions', 'classes', 'blocks']);
+      await page.select(S('.query-form select[name=kind]'), 'function');
+      await page.click(S('.query-form button[type=submit]'));
+      await headingIs(new RegExp(`^\\d+ functions? across all repositories for “${query}”$`));
+      const functions = await shown();
+      assert.ok(functions.length > 0 && functions.every(({ kind, repository }) => kind === 'function' && repository), JSON.stringify(functions));
+
+      // A full page load shows the search again, with its scope and kind.
+      await page.reload();
+      await visible('.panel');
+      await fieldIs('input[name=q]', query);
+      await headingIs(new RegExp(`^\\d+ functions? across all repositories for “${query}”$`));
+      assert.equal(await page.$eval(radio('all'), (el) => el.checked), true);
+      assert.deepEqual(await shown(), functions);
+
+      // Back to this repository: the same words, here only.
+      await page.click(radio('repository'));
+      await headingIs(new RegExp(`^\\d+ functions? for “${query}”$`));
+      assert.equal(await page.$(S('.result .repository')), null);
+      assert.ok((await shown()).every(({ href }) => href.startsWith('https://github.com/example/sample/')));
+    });
+
     it('the shortcut, Escape and the button close and open it', async () => {
       await driver.pressSidebarShortcut(page);
       await hidden('.panel');
@@ -454,6 +539,29 @@ export function sidebarScenarios(browserName) {
       assert.equal(await attribute('.job progress', 'value'), null, 'a queued job shows an indeterminate bar');
       assert.equal(await page.$(S('.index-view .error')), null);
       await shot('indexing-requested');
+    });
+
+    it('a repository that is not indexed can still search all indexed repositories, each result naming its own', async () => {
+      // The panel of the step before: example/unknown's job, and under it the search across every repository.
+      await visible('.index-view .job');
+      assert.equal(await text('.search-everywhere .everywhere-title'), 'Search all indexed repositories');
+      assert.equal(await page.$(S('.scope')), null);
+      assert.equal(await page.$(S('.tab')), null);
+      const query = 'send mail';
+      await page.type(S('.search-everywhere input[name=q]'), query);
+      await page.keyboard.press('Enter');
+      await textMatches('.search-everywhere .status', new RegExp(`^\\d+ results? across all repositories for “${query}”$`));
+      const api = new URL(`${SERVER}/api/v1/search`);
+      api.search = new URLSearchParams({ q: query, limit: '10' }).toString();
+      const expected = (await (await fetch(api)).json()).results;
+      assert.ok(expected.length > 0);
+      const shown = await page.$$eval(S('.search-everywhere .result'), (els) => els.map((el) => [
+        el.querySelector('.repository').textContent, el.querySelector('.func').textContent, el.querySelector('.location').getAttribute('href'),
+      ]));
+      assert.deepEqual(shown, expected.map((r) => [r.repository, r.func_name, r.url]));
+      // The job is still shown above: searching left it alone.
+      assert.equal(await text('.job-stage'), 'Waiting for a worker');
+      await shot('unindexed-all-repositories');
     });
 
     it('when the server cannot be reached, the button says so and the panel offers to try again', async () => {

@@ -34,6 +34,19 @@ test('searches build the documented URLs, escaping names and dropping empty para
   ]);
 });
 
+test('the search across every indexed repository goes to /search, whatever repository the page is', async () => {
+  const { fetch, calls } = fakeFetch(200, { query: 'send mail', results: [] });
+  const client = createClient('http://localhost:8000', fetch, { token: 's3cret' });
+  await client.searchAll({ q: 'send mail path:*.py', language: 'python', kind: 'class', limit: 10 });
+  await client.searchAll({ owner: 'o', name: 'n', q: 'send mail', language: null, kind: '' });
+  assert.deepEqual(calls.map((call) => `${call.method} ${call.url}`), [
+    'GET http://localhost:8000/api/v1/search?q=send+mail+path%3A*.py&language=python&kind=class&limit=10',
+    'GET http://localhost:8000/api/v1/search?q=send+mail',
+  ]);
+  // Searching is open to everyone: the token stays home.
+  assert.ok(calls.every((call) => call.headers.Authorization === undefined));
+});
+
 test('search by code and indexing requests POST JSON', async () => {
   const { fetch, calls } = fakeFetch(202, { id: 1, status: 'queued' });
   const client = createClient('https://cs.example.org/prefix', fetch);

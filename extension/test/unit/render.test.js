@@ -152,6 +152,33 @@ test('a search by query\'s heading counts the results and, when the query has pa
   assert.equal(heading({ count: 0, query: 'mail path:nowhere/' }).textContent, '0 results in nowhere/ for “mail”');
   // Filters alone get a 400 from the server; were they answered, the heading would say the query as typed.
   assert.equal(heading({ count: 0, query: ' path:a ' }).textContent, '0 results in a for “path:a”');
+  // Across every repository, the heading says so.
+  assert.equal(heading({ count: 6, query: 'html banner', everywhere: true }).textContent, '6 results across all repositories for “html banner”');
+  assert.equal(heading({ count: 2, kind: 'class', query: 'send mail path:mailer.py', everywhere: true }).textContent,
+    '2 classes in mailer.py across all repositories for “send mail”');
+});
+
+test('a result from any repository names its repository, linked to it at the indexed commit, when asked to', () => {
+  assert.equal(CodeSearch.resultItem(h, RESULT).find('repository'), null);
+  const item = CodeSearch.resultItem(h, RESULT, { showRepository: true });
+  const repository = item.find('repository');
+  assert.equal(repository.tagName, 'A');
+  assert.equal(repository.textContent, 'example/sample');
+  assert.equal(repository.getAttribute('href'), 'https://github.com/example/sample/tree/0123abc');
+  assert.equal(repository.getAttribute('title'), 'Open example/sample on GitHub');
+  // Its lines keep their own link, after the repository's name.
+  assert.equal(item.find('location').getAttribute('href'), RESULT.url);
+  const head = item.children;
+  assert.ok(head.indexOf(repository) < head.indexOf(item.find('location')));
+  // Without a usable link to its lines, the name is text; markup in it stays text.
+  const odd = CodeSearch.resultItem(h, { ...RESULT, repository: '<b>x</b>/y', url: 'javascript:alert(1)' }, { showRepository: true });
+  assert.equal(odd.find('repository').tagName, 'SPAN');
+  assert.equal(odd.find('repository').childNodes[0].nodeType, 3);
+  assert.equal(odd.find('repository').textContent, '<b>x</b>/y');
+  assert.equal(CodeSearch.resultItem(h, { ...RESULT, repository: '' }, { showRepository: true }).find('repository'), null);
+  // A list passes the choice on to each of its results.
+  const list = CodeSearch.resultList(h, [RESULT, { ...RESULT, id: 6, repository: 'example/hostile' }], { showRepository: true });
+  assert.deepEqual(list.findAll('repository').map((el) => el.textContent), ['example/sample', 'example/hostile']);
 });
 
 const MATCHED = {
