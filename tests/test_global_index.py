@@ -4,9 +4,11 @@ the per-process cache of repositories' loaded indexes, bounded by a memory budge
 import gzip
 import json
 import logging
+from io import StringIO
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 
 from training.corpus import read_corpus
 from training.delta import PatchedModel
@@ -84,7 +86,9 @@ def test_search_all_uses_the_global_index_and_follows_repositories(client, index
     Repository.objects.get(owner="example", name="sample").delete()
     assert {r.snippet.version.repository.full_name for r in engine.search_all("send an email")} <= {"example/hostile"}
     assert global_indexes.refresh_if_stale() is not None
-    assert global_indexes.refresh_if_stale() is None  # nothing changed since
+    out = StringIO()
+    call_command("refresh_global_index", "--if-stale", stdout=out)
+    assert out.getvalue().strip() == "the global index is up to date"  # nothing changed since
     assert [p["repository"] for p in json.loads((global_indexes.current_directory() / "manifest.json")
                                                 .read_text())["parts"]] == ["example/hostile"]
 
@@ -95,9 +99,12 @@ def test_a_broken_repository_is_left_out_of_search_all_not_failing_it(client, in
 
     broken = Repository.objects.get(owner="example", name="hostile").live_version.directory
     (broken / "manifest.json").write_text("{not json")
+    out, err = StringIO(), StringIO()
     with caplog.at_level(logging.WARNING):
-        manifest = global_indexes.refresh()
+        call_command("refresh_global_index", stdout=out, stderr=err)
+    manifest = json.loads((global_indexes.current_directory() / "manifest.json").read_text())
     assert [p["repository"] for p in manifest["left_out"]] == ["example/hostile"]
+    assert "of 1 repositories" in out.getvalue() and err.getvalue().startswith("left out example/hostile: ")
     assert "example/hostile" in caplog.text
     status, body = get_json(client, "search", q="send an email", limit=5)
     assert status == 200 and {r["repository"] for r in body["results"]} == {"example/sample"}
