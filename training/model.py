@@ -248,7 +248,10 @@ class CodeSearchModel(nn.Module):
         saved.setdefault("names", False)  # saved before names were weighed apart
         config = ModelConfig(**{**asdict(ModelConfig()), **saved})
         model = cls(config, Vocabulary.load(directory / "tokenizer"))
-        model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu", weights_only=True))
+        # Memory-mapped (copy on write) and kept so: every search process that loads a base model shares
+        # its pages, the embedding table above all, instead of holding a copy each.
+        model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu", weights_only=True, mmap=True),
+                              assign=True)
         return model.to(device or default_device()).eval()
 
 
