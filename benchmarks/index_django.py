@@ -143,7 +143,9 @@ def main() -> None:
         shutil.rmtree(scratch / "finetune", ignore_errors=True)  # as build_version does before going live
         report["size_on_disk_mb"] = {
             "total": directory_mb(scratch),
-            "annoy": round(sum(e["bytes"] for e in manifest["languages"].values()) / 1e6, 2),
+            "annoy": round(sum(e.get("bytes", 0) for e in manifest["languages"].values()) / 1e6, 2),
+            "vectors": round(sum((scratch / e["vectors"]["file"]).stat().st_size
+                                 for e in manifest["languages"].values() if "vectors" in e) / 1e6, 2),
             "bm25": round(sum(directory_mb(p) for p in scratch.glob("*.bm25")), 2),
             "model": directory_mb(scratch / "model") if (scratch / "model").is_dir() else 0.0,
             "functions_jsonl_gz": round((scratch / "functions.jsonl.gz").stat().st_size / 1e6, 2),

@@ -20,21 +20,18 @@ def built(trained_model, tmp_path_factory):
 
 def test_every_function_is_in_the_index_in_its_place(built, trained_model):
     """Each function given to the build is found at its item, with its own vector: read back from the
-    Annoy file, not from the manifest the build wrote."""
-    from annoy import AnnoyIndex
-
+    vectors file, not from the manifest the build wrote. A language this small is searched exactly:
+    no Annoy file is built for it."""
     from training.corpus import read_jsonl
 
     out, functions, manifest = built
-    ann = AnnoyIndex(manifest["dims"], manifest["metric"])
-    ann.load(str(out / "python.ann"))
-    assert ann.get_n_items() == len(functions) >= 10
+    vectors = np.load(out / "python.vectors.npy")
+    assert len(vectors) == len(functions) >= 10 and not (out / "python.ann").exists()
     rows = sorted(read_jsonl(out / "functions.jsonl.gz"), key=lambda r: r["item"])
     assert sorted(r["func_name"] for r in rows) == sorted(f["func_name"] for f in functions)
     expected = with_docs(trained_model, rows, trained_model.encode_functions(rows, "python"), manifest["doc_weight"])
-    stored = [ann.get_item_vector(r["item"]) for r in rows]
-    assert np.allclose(np.array(stored, dtype=np.float32), expected, atol=1e-5)
-    assert manifest["languages"]["python"]["recall_at_10"] >= 0.95 and manifest["dims"] == 256
+    assert np.allclose(vectors[[r["item"] for r in rows]], expected, atol=1e-5)
+    assert manifest["languages"]["python"]["recall_at_10"] == 1.0 and manifest["dims"] == 256
 
 
 def test_a_functions_documentation_takes_part_in_search(trained_model, tmp_path):
@@ -55,23 +52,28 @@ def test_a_functions_documentation_takes_part_in_search(trained_model, tmp_path)
     assert cosines[0.5] > cosines[0.0]
 
 
-def test_an_index_that_lost_an_item_fails_its_check(built, tmp_path):
+def test_an_index_that_lost_an_item_fails_its_check(built, trained_model, tmp_path):
     import shutil
 
     from annoy import AnnoyIndex
 
-    out, _, manifest = built
+    out, functions, _ = built
     broken = tmp_path / "broken"
     shutil.copytree(out, broken)
+    np.save(broken / "python.vectors.npy", np.load(out / "python.vectors.npy")[:-1])
+    with pytest.raises(IndexCheckError, match="items in the index for"):
+        check_index(broken)
+    # The same for a language searched with Annoy.
+    manifest = build_index(trained_model, functions, tmp_path / "annoy", n_trees=10, exact_max=0)
     ann = AnnoyIndex(manifest["dims"], manifest["metric"])
-    ann.load(str(out / "python.ann"))
+    ann.load(str(tmp_path / "annoy" / "python.ann"))
     short = AnnoyIndex(manifest["dims"], manifest["metric"])
     for item in range(ann.get_n_items() - 1):
         short.add_item(item, ann.get_item_vector(item))
     short.build(2)
-    short.save(str(broken / "python.ann"))
+    short.save(str(tmp_path / "annoy" / "python.ann"))
     with pytest.raises(IndexCheckError, match="items in the index for"):
-        check_index(broken)
+        check_index(tmp_path / "annoy")
 
 
 def test_recall_is_checked_with_typed_queries_and_with_code(trained_model):
@@ -181,7 +183,7 @@ def test_search_k_is_widened_until_recall_meets_the_bar(trained_model, stdlib_co
     from training.corpus import read_corpus
 
     functions = list(read_corpus(stdlib_corpus, "train"))[:2000]
-    manifest = build_index(trained_model, functions, tmp_path, n_trees=2, search_k=50)
+    manifest = build_index(trained_model, functions, tmp_path, n_trees=2, search_k=50, exact_max=1000)
     entry = manifest["languages"]["python"]
     assert entry["search_k"] > 50 and entry["recall_at_10"] >= 0.95
     assert RepositoryIndex(tmp_path).search_k == {"python": entry["search_k"]}
@@ -208,20 +210,21 @@ def test_hybrid_ranks_every_language_together(tmp_path):
     assert all(name.startswith("parse_date_") for name in names), names
 
 
-def test_small_languages_are_searched_exactly_and_large_ones_with_annoy(built, monkeypatch):
+def test_small_languages_are_searched_exactly_and_large_ones_with_annoy(built, trained_model, tmp_path, monkeypatch):
     import numpy as np
 
     import training.index
 
-    out, _, _ = built
+    out, functions, _ = built
     exact = RepositoryIndex(out)
     query = exact.model.encode_queries(["read a file in blocks"])[0]
-    vectors = np.array([exact.annoy["python"].get_item_vector(i) for i in range(exact.annoy["python"].get_n_items())])
+    vectors = exact._exact_vectors("python")
     expected = np.argsort(-(vectors @ query))[:5].tolist()
     assert [h.item for h in exact.search("read a file in blocks", k=5, mode="neural")] == expected
-    assert exact._exact_vectors("python") is not None
-    monkeypatch.setattr(training.index, "EXACT_MAX", 0)
-    approximate = RepositoryIndex(out)
+    assert exact.annoy == {}
+    build_index(trained_model, functions, tmp_path, n_trees=10, exact_max=0)  # as a large language is built
+    monkeypatch.setattr(training.index, "EXACT_MAX", 0)  # and served
+    approximate = RepositoryIndex(tmp_path)
     hits = approximate.search("read a file in blocks", k=5, mode="neural")
     assert approximate._exact_vectors("python") is None
     assert [h.item for h in hits] == expected  # 17 items: Annoy's search covers them all
@@ -241,7 +244,7 @@ def test_large_languages_are_served_by_an_hnsw_graph(trained_model, stdlib_corpu
     # A sparse graph (4 links, built keeping 16 candidates) searched narrowly (10 candidates) misses
     # neighbours: the check widens it.
     manifest = build_index(trained_model, functions, tmp_path, n_trees=5, hnsw_min=1000, hnsw_m=4,
-                           hnsw_ef_construction=16, ef_search=10)
+                           hnsw_ef_construction=16, ef_search=10, exact_max=1000)
     entry = manifest["languages"]["python"]
     assert entry["hnsw"] == {**entry["hnsw"], "file": "python.hnsw", "m": 4, "ef_construction": 16}
     assert "search_k" not in entry
@@ -364,7 +367,7 @@ def test_the_score_shown_agrees_with_the_order_in_every_mode(built_units):
             scores = [h.score for h in index.search(query, k=len(by_item), mode=mode)]
             assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores), (query, mode)
         for hit in index.search(query, k=5, mode="neural"):
-            cosine = float(vector @ index.annoy["python"].get_item_vector(hit.item) / np.linalg.norm(vector))
+            cosine = float(vector @ index._exact_vectors("python")[hit.item] / np.linalg.norm(vector))
             assert hit.score == pytest.approx(cosine, abs=1e-5)
 
 
@@ -440,8 +443,10 @@ def test_exact_search_reads_memory_mapped_unit_vectors(built_units):
     vectors = index._exact_vectors("python")
     # A plain array over the file's mapping (the np.memmap subclass is slow to index).
     assert isinstance(vectors.base, np.memmap) and vectors.shape == (len(by_item), 256)
-    stored = np.array([index.annoy["python"].get_item_vector(i) for i in range(len(by_item))], dtype=np.float32)
-    assert np.allclose(vectors, stored / np.linalg.norm(stored, axis=1, keepdims=True), atol=1e-6)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    rows = [by_item[i] for i in range(len(by_item))]
+    expected = with_docs(index.model, rows, index.model.encode_functions(rows, "python"), index.manifest["doc_weight"])
+    assert np.allclose(vectors, expected, atol=1e-5)
 
 
 def test_token_terms_add_up_to_the_cosine(trained_model):

@@ -32,7 +32,6 @@ from typing import Sequence
 
 import bm25s
 import numpy as np
-from annoy import AnnoyIndex
 
 from training.corpus import read_jsonl
 from training.evaluate import BM25
@@ -41,7 +40,7 @@ from training.extract.base import KINDS
 from training.hnsw import HnswGraph, build_hnsw
 from training.hybrid import BM25_WEIGHT, CANDIDATES, ranked
 from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, MIN_RECALL, QueryVectors, best_first, _unit_rows, _widen, exact_top_10, explain,
-                            lexical_tokens, path_matches, recall_probes, shared_base, unit_table, with_docs,
+                            lexical_tokens, path_matches, recall_probes, shared_base, stored_vectors, unit_table, with_docs,
                             worst_recall)
 from training.model import CodeSearchModel
 from training.tokenize import query_tokens
@@ -135,7 +134,7 @@ def _part(part: Part, base: CodeSearchModel, base_dir: Path, cache: Path) -> tup
             raise ValueError(f"{language}: {len(fns)} units listed for {manifest['languages'][language]['count']}")
     served_by_base = manifest.get("model_shared") and (part.directory / manifest["model_dir"]).resolve() == base_dir
     if served_by_base:  # its own vectors are the base's
-        return np.concatenate([_index_vectors(part.directory, manifest, language)
+        return np.concatenate([stored_vectors(part.directory, manifest, language)
                                for language in by_language]), by_language
     cached = cache / part_cache_name(part.key)
     if cached.is_file():
@@ -159,18 +158,6 @@ def part_cache_name(key: str) -> str:
     return f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
 
 
-def _index_vectors(directory: Path, manifest: dict, language: str) -> np.ndarray:
-    entry = manifest["languages"][language]
-    if "vectors" in entry:
-        return np.asarray(np.load(directory / entry["vectors"]["file"], mmap_mode="r"))
-    ann = AnnoyIndex(manifest["dims"], manifest["metric"])
-    ann.load(str(directory / entry["file"]))
-    try:
-        return np.array([ann.get_item_vector(i) for i in range(ann.get_n_items())], dtype=np.float32)
-    finally:
-        ann.unload()
-
-
 class GlobalIndex:
     """A built global index, loaded once per process; its vectors, graph and BM25 are memory-mapped."""
 
@@ -183,7 +170,7 @@ class GlobalIndex:
         self.query_vector = QueryVectors(self.model)
         self.parts = [p["key"] for p in self.manifest["parts"]]
         self.vectors = np.asarray(np.load(self.directory / "vectors.npy", mmap_mode="r"))
-        self.rows = np.load(self.directory / "rows.npy")
+        self.rows = np.asarray(np.load(self.directory / "rows.npy", mmap_mode="r"))
         self.paths = json.loads((self.directory / "paths.json").read_text())
         self.bm25 = bm25s.BM25.load(str(self.directory / "bm25"), mmap=True, show_progress=False) \
             if len(self.vectors) else None

@@ -1,4 +1,4 @@
-"""Annoy indexes of a repository's functions, one per language, and searching them.
+"""A repository's index (its units' vectors, BM25 and units table, per language) and searching it.
 
 A built index is a directory:
     manifest.json        counts, dimensions, metric, trees, checksums, checks
@@ -7,20 +7,21 @@ A built index is a directory:
                          when the manifest's `model_dir` names a shared copy (`shared_model`) of the
                          base that serves the repository. Every process loads a base model once
     functions.jsonl.gz   the units (functions, classes, blocks), each with its `language`, `kind` and
-                         `item` (its Annoy id)
-    {language}.ann       one Annoy file per language (memory-mapped when loaded)
-    {language}.vectors.npy for languages searched exactly, the unit vectors (float32, memory-mapped:
-                         worker processes share the pages)
+                         `item` (its row in its language's files)
+    {language}.vectors.npy for languages of up to EXACT_MAX units, searched exactly: their unit vectors
+                         (float32, memory-mapped: worker processes share the pages)
+    {language}.ann       for larger languages, an Annoy file of the vectors (memory-mapped when loaded)
+    {language}.hnsw      for languages of more than HNSW_MIN units, an HNSW graph (training.hnsw) of
+                         the same vectors, same item ids, which serves that language's searches
     {language}.units.npy each item's kind and group (int32, 2 x items): a block's group is its
                          function's item, every other unit's its own; a search shows one unit per group
-    {language}.hnsw      for languages of more than HNSW_MIN functions, an HNSW graph (training.hnsw)
-                         of the same vectors, same item ids, which serves that language's searches
     {language}.bm25      BM25 over the same functions, for hybrid and lexical search
 
 How a language's nearest neighbours are found depends on its size, from what was measured on real
 vectors (benchmarks/results/annoy_recall_real.json, hnsw_recall_real.json): up to EXACT_MAX
-functions exactly (numpy over the Annoy file's vectors), up to HNSW_MIN with Annoy, above that with
-the HNSW graph, which alone keeps recall@10 ≥ 0.95 under a millisecond at a million functions.
+functions exactly (numpy over the vectors; no Annoy file is built), up to HNSW_MIN with Annoy, above
+that with the HNSW graph, which alone keeps recall@10 ≥ 0.95 under a millisecond at a million
+functions.
 
     build_index(model, functions, "indexes/.../abc123")
     index = RepositoryIndex("indexes/.../abc123")
@@ -64,7 +65,8 @@ MODES = ("hybrid", "neural", "bm25")
 FORMAT = 4  # bumped when an index built by older code can no longer be served (4: one shared vocabulary)
 # Up to this many functions in a language, searching is exact (numpy) instead of Annoy: at 10,000
 # real vectors exact search takes 0.25 ms and Annoy 0.7 ms for recall 0.95
-# (benchmarks/results/annoy_recall_real.json); the Annoy file is still built, checked and mmapped.
+# (benchmarks/results/annoy_recall_real.json). No Annoy file is built for them: on disk it took twice
+# the vectors' room (50 trees), for searches that never read it.
 EXACT_MAX = 20_000
 # Above this many functions a language also gets an HNSW graph, which then serves it: at 100,000 real
 # vectors Annoy needs about 5 ms a query for recall 0.95, and it gets worse with size. Below it, Annoy's
@@ -210,8 +212,10 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
                 search_k: int = 20_000, n_jobs: int = -1, recall_sample: int = 1000, extra: dict | None = None,
                 vectors: dict[tuple[str, str, str], Sequence[float]] | None = None, hnsw_min: int = HNSW_MIN,
                 hnsw_m: int = 32, hnsw_ef_construction: int = EF_CONSTRUCTION, ef_search: int = 32,
-                doc_weight: float = DOC_WEIGHT, model_dir: str | Path | None = None, where: bool = WHERE) -> dict:
-    """Embed `functions`, write one Annoy file per language and a manifest; check before returning.
+                doc_weight: float = DOC_WEIGHT, model_dir: str | Path | None = None, where: bool = WHERE,
+                exact_max: int = EXACT_MAX) -> dict:
+    """Embed `functions`, write each language's vectors (exact search, up to `exact_max` units) or Annoy
+    file (and HNSW graph), its BM25 index and units table, and a manifest; check before returning.
 
     `search_k` (nodes Annoy inspects per query) is where the recall check starts: it is doubled, up to
     64 times, until recall@10 against exact search reaches MIN_RECALL, since large indexes need a
@@ -245,42 +249,24 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     rows = []
     for language, fns in sorted(by_language.items()):
         embedded, reused = _embed(model, fns, language, vectors or {}, doc_weight)
-        ann = AnnoyIndex(embedded.shape[1], METRIC)
-        for item, vector in enumerate(embedded):
-            ann.add_item(item, vector)
-        ann.build(n_trees, n_jobs=n_jobs)
-        path = out / f"{language}.ann"
-        ann.save(str(path))
         # The lexical half of hybrid search: BM25 over the same functions, item ids aligned.
         BM25([lexical_tokens(f, doc_weight > 0, where) for f in fns]).retriever.save(str(out / f"{language}.bm25"))
-        probes = recall_probes(model, fns, embedded, recall_sample)
-        exact = {kind: exact_top_10(embedded, p) for kind, p in probes.items()}  # once, whatever the width
         units_path = out / f"{language}.units.npy"
         np.save(units_path, unit_table(fns))
-        if len(fns) <= EXACT_MAX:
-            np.save(out / f"{language}.vectors.npy", _unit_rows(embedded))
-        entry = {"count": len(fns), "items": ann.get_n_items(), "file": path.name, "sha256": _sha256(path),
-                 "bytes": path.stat().st_size, "reused_vectors": reused,
+        entry = {"count": len(fns), "items": len(fns), "reused_vectors": reused,
                  "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in fns))},
                  "units": {"file": units_path.name, "sha256": _sha256(units_path)}}
-        if len(fns) <= EXACT_MAX:
-            entry["vectors"] = {"file": f"{language}.vectors.npy", "sha256": _sha256(out / f"{language}.vectors.npy")}
-        if len(fns) > hnsw_min:
-            graph_path = out / f"{language}.hnsw"
-            build_hnsw(embedded, graph_path, m=hnsw_m, ef_construction=hnsw_ef_construction)
-            graph = HnswGraph(graph_path, ef_search)
-            entry["ef_search"], entry["recall_at_10"] = _widen(
-                ef_search, lambda ef: worst_recall(lambda v, n: [i for i, _ in graph.nearest(v, n, ef)], probes, exact))
-            entry["hnsw"] = {"file": graph_path.name, "sha256": _sha256(graph_path),
-                             "bytes": graph_path.stat().st_size, "m": hnsw_m,
-                             "ef_construction": hnsw_ef_construction}
+        if len(fns) <= exact_max:  # searched exactly: the vectors are the whole index
+            vectors_path = out / f"{language}.vectors.npy"
+            np.save(vectors_path, _unit_rows(embedded))
+            entry["vectors"] = {"file": vectors_path.name, "sha256": _sha256(vectors_path)}
+            entry["recall_at_10"] = 1.0
         else:
-            entry["search_k"], entry["recall_at_10"] = _widen(
-                search_k, lambda k: worst_recall(lambda v, n: ann.get_nns_by_vector(v, n, search_k=k), probes, exact))
+            entry.update(_approximate(embedded, out / f"{language}.ann", recall_probes(model, fns, embedded, recall_sample),
+                                      n_trees, search_k, n_jobs, hnsw_min, hnsw_m, hnsw_ef_construction, ef_search))
         languages[language] = entry
         for item, fn in enumerate(fns):
             rows.append({**fn, "item": item})
-        ann.unload()
     write_jsonl(out / "functions.jsonl.gz", rows)
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
@@ -293,6 +279,46 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     check_index(out)
     return manifest
+
+
+def _approximate(embedded: np.ndarray, path: Path, probes: dict[str, np.ndarray], n_trees: int, search_k: int,
+                 n_jobs: int, hnsw_min: int, hnsw_m: int, hnsw_ef_construction: int, ef_search: int) -> dict:
+    """A language too large for exact search: its Annoy file at `path` and, above `hnsw_min` vectors, an
+    HNSW graph beside it, each searched as widely as recall@10 against exact search needs (`_widen`).
+    Returns the manifest entry's fields for them."""
+    ann = AnnoyIndex(embedded.shape[1], METRIC)
+    for item, vector in enumerate(embedded):
+        ann.add_item(item, vector)
+    ann.build(n_trees, n_jobs=n_jobs)
+    ann.save(str(path))
+    exact = {kind: exact_top_10(embedded, p) for kind, p in probes.items()}  # once, whatever the width
+    entry = {"file": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}
+    if len(embedded) > hnsw_min:
+        graph_path = path.with_suffix(".hnsw")
+        build_hnsw(embedded, graph_path, m=hnsw_m, ef_construction=hnsw_ef_construction)
+        graph = HnswGraph(graph_path, ef_search)
+        entry["ef_search"], entry["recall_at_10"] = _widen(
+            ef_search, lambda ef: worst_recall(lambda v, n: [i for i, _ in graph.nearest(v, n, ef)], probes, exact))
+        entry["hnsw"] = {"file": graph_path.name, "sha256": _sha256(graph_path), "bytes": graph_path.stat().st_size,
+                         "m": hnsw_m, "ef_construction": hnsw_ef_construction}
+    else:
+        entry["search_k"], entry["recall_at_10"] = _widen(
+            search_k, lambda k: worst_recall(lambda v, n: ann.get_nns_by_vector(v, n, search_k=k), probes, exact))
+    ann.unload()
+    return entry
+
+
+def stored_vectors(directory: Path, manifest: dict, language: str) -> np.ndarray:
+    """The unit vectors an index in `directory` holds for `language`, in item order."""
+    entry = manifest["languages"][language]
+    if "vectors" in entry:
+        return np.asarray(np.load(directory / entry["vectors"]["file"], mmap_mode="r"))
+    ann = AnnoyIndex(manifest["dims"], manifest["metric"])
+    ann.load(str(directory / entry["file"]))
+    try:
+        return np.array([ann.get_item_vector(i) for i in range(ann.get_n_items())], dtype=np.float32)
+    finally:
+        ann.unload()
 
 
 def unit_table(fns: list[dict]) -> np.ndarray:
@@ -372,10 +398,13 @@ def check_index(directory: str | Path) -> dict:
     if sum(counts.values()) != indexed or set(counts) != set(manifest["languages"]):
         raise IndexCheckError(f"{sum(counts.values())} units listed for {indexed} indexed")
     for language, entry in manifest["languages"].items():
-        ann = AnnoyIndex(manifest["dims"], manifest["metric"])
-        ann.load(str(directory / entry["file"]))
-        items = ann.get_n_items()
-        ann.unload()
+        if "file" in entry:
+            ann = AnnoyIndex(manifest["dims"], manifest["metric"])
+            ann.load(str(directory / entry["file"]))
+            items = ann.get_n_items()
+            ann.unload()
+        else:
+            items = len(np.load(directory / entry["vectors"]["file"], mmap_mode="r"))
         if items != counts[language]:
             raise IndexCheckError(f"{language}: {items} items in the index for {counts[language]} units")
         if "units" in entry and np.load(directory / entry["units"]["file"], mmap_mode="r").shape != (2, items):
@@ -386,7 +415,7 @@ def check_index(directory: str | Path) -> dict:
             remedy = "more links per vector (hnsw_m) or hnsw_ef_construction" if "hnsw" in entry else "more trees"
             raise IndexCheckError(f"{language}: recall@10 {entry['recall_at_10']:.3f} against exact search "
                                   f"is below {MIN_RECALL}; build with {remedy}")
-        for file in (entry, entry.get("hnsw"), entry.get("units"), entry.get("vectors")):
+        for file in (entry if "file" in entry else None, entry.get("hnsw"), entry.get("units"), entry.get("vectors")):
             if file and _sha256(directory / file["file"]) != file["sha256"]:
                 raise IndexCheckError(f"{language}: {file['file']} does not match its checksum")
     if not model_saved(model_dir_of(directory, manifest)):
@@ -533,7 +562,7 @@ class QueryVectors:
 
 
 class RepositoryIndex:
-    """A built index, loaded once: the model plus memory-mapped Annoy files and HNSW graphs.
+    """A built index, loaded once: the model plus memory-mapped vectors, Annoy files and HNSW graphs.
 
     Every search takes `kind` (None for all, or one of KINDS) and `paths` (patterns, see
     `path_matches`; none for all), and shows one unit per group: a block only when its function is
@@ -555,21 +584,22 @@ class RepositoryIndex:
         self._path_masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self.query_vector = QueryVectors(self.model)
         for language, entry in self.manifest["languages"].items():
-            ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
-            ann.load(str(self.directory / entry["file"]))  # mmap: workers share the pages
-            self.annoy[language] = ann
+            if "file" in entry:  # a language searched approximately
+                ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
+                ann.load(str(self.directory / entry["file"]))  # mmap: workers share the pages
+                self.annoy[language] = ann
             if "units" in entry:
                 # A plain array over the mapping: indexing the np.memmap subclass costs far more per access.
                 self.units[language] = np.asarray(np.load(self.directory / entry["units"]["file"], mmap_mode="r"))
             else:  # built before classes and blocks: every item a function, its own group
-                items = np.arange(ann.get_n_items(), dtype=np.int32)
+                items = np.arange(entry["items"], dtype=np.int32)
                 self.units[language] = np.stack([np.zeros_like(items), items])
         self.hnsw = {language: HnswGraph(self.directory / entry["hnsw"]["file"], entry["ef_search"])
                      for language, entry in self.manifest["languages"].items() if "hnsw" in entry}
 
     @property
     def languages(self) -> list[str]:
-        return sorted(self.annoy)
+        return sorted(self.manifest["languages"])
 
     def footprint(self) -> int:
         """Bytes of the files a search may read (most of them memory-mapped): what keeping this index
@@ -580,7 +610,7 @@ class RepositoryIndex:
         return read_jsonl(self.directory / "functions.jsonl.gz")
 
     def _check(self, language: str | None, kind: str | None = None) -> None:
-        if language is not None and language not in self.annoy:
+        if language is not None and language not in self.manifest["languages"]:
             raise ValueError(f"no {language} functions are indexed here; languages: {', '.join(self.languages) or 'none'}")
         if kind is not None and kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
@@ -647,15 +677,20 @@ class RepositoryIndex:
         """Unit vectors of a language small enough for exact search (None for the others): the
         memory-mapped file, or for an index built before there was one, a copy from the Annoy file."""
         if language not in self._exact:
-            ann, entry = self.annoy[language], self.manifest["languages"][language]
+            entry = self.manifest["languages"][language]
             vectors = None
-            if ann.get_n_items() <= EXACT_MAX:
-                if "vectors" in entry:
-                    vectors = np.asarray(np.load(self.directory / entry["vectors"]["file"], mmap_mode="r"))
-                else:
-                    vectors = _unit_rows(np.array([ann.get_item_vector(i) for i in range(ann.get_n_items())]))
+            if "vectors" in entry:
+                vectors = np.asarray(np.load(self.directory / entry["vectors"]["file"], mmap_mode="r"))
+            elif entry["items"] <= EXACT_MAX and language not in self.hnsw:
+                vectors = _unit_rows(stored_vectors(self.directory, self.manifest, language))
             self._exact[language] = vectors
         return self._exact[language]
+
+    def _vector(self, language: str, item: int) -> np.ndarray:
+        exact = self._exact_vectors(language)
+        if exact is not None:
+            return np.array(exact[item], dtype=np.float32)
+        return np.array(self.annoy[language].get_item_vector(item), dtype=np.float32)
 
     def _one_per_group(self, hits, k: int, exclude: tuple[str, int] | None = None) -> list[Hit]:
         """The first `k` hits (best first) whose group no hit before them had (nor `exclude`)."""
@@ -760,9 +795,8 @@ class RepositoryIndex:
                 paths: Sequence[str] = ()) -> list[Hit]:
         """Units most like indexed unit `item`, its own group (a function and its blocks) left out."""
         self._check(language, kind)
-        ann = self.annoy[language]
-        if not 0 <= item < ann.get_n_items():
+        if not 0 <= item < self.manifest["languages"][language]["items"]:
             raise ValueError(f"no {language} function {item} in this index")
-        vector = np.array(ann.get_item_vector(item), dtype=np.float32)
+        vector = self._vector(language, item)
         return self._nearest(vector, [language], k, kind, tuple(paths),
                              exclude=(language, int(self.units[language][1][item])))

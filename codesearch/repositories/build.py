@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from annoy import AnnoyIndex
+import numpy as np
 
 from codesearch.repositories.fetch import (DEFAULT_HOSTS, FetchLimits, IndexingError, check_commit, check_url,
                                            checkout_commit, clone, github_url, parse_full_name, remote_head)
@@ -23,7 +23,7 @@ from training.corpus import read_jsonl, write_jsonl
 from training.extract import ExtractStats, extract_path
 from training.finetune import FinetuneConfig, finetune
 from training.index import (DOC_WEIGHT, IndexCheckError, build_index, load_index_model, model_dir_of, model_saved,
-                            shared_model, vector_key)
+                            shared_model, stored_vectors, vector_key)
 from training.model import CodeSearchModel
 
 HIGHLIGHTING = "highlighting.jsonl.gz"  # per unit (language, item): its highlighted code, for publishing
@@ -157,17 +157,13 @@ def _choose_model(spec: BuildSpec, functions: list[dict], scratch: Path, progres
     return model, report, None, None
 
 
-def _previous_vectors(directory: Path) -> dict[tuple, list[float]]:
+def _previous_vectors(directory: Path) -> dict[tuple, np.ndarray]:
     """`vector_key` -> vector of the previous version's units."""
     manifest = json.loads((directory / "manifest.json").read_text())
-    indexes = {}
-    for language, entry in manifest["languages"].items():
-        ann = AnnoyIndex(manifest["dims"], manifest["metric"])
-        ann.load(str(directory / entry["file"]))
-        indexes[language] = ann
     if manifest.get("doc_weight", 0.0) != DOC_WEIGHT:  # built with other docs in its vectors: embed anew
         return {}
-    return {vector_key(f): indexes[f["language"]].get_item_vector(f["item"])
-            for f in read_jsonl(directory / "functions.jsonl.gz") if f["language"] in indexes}
+    vectors = {language: stored_vectors(directory, manifest, language) for language in manifest["languages"]}
+    return {vector_key(f): vectors[f["language"]][f["item"]]
+            for f in read_jsonl(directory / "functions.jsonl.gz") if f["language"] in vectors}
 
 
