@@ -79,3 +79,11 @@ product-eval: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-eval.txt
 	$(PY) benchmarks/product_eval.py --sources $(SOURCES) --doc-weights 0.25 1.0 --bm25-weights 0.5 0.7 1.0 \
 		--without class block class,block --where
+
+# Hundreds of repositories on one machine: real Debian packages of the six languages from the corpus cache
+# (make corpus) indexed in cumulative batches of 10, 30 and 100 with add_repositories --backend ray, then
+# disk, gunicorn memory (PSS) and uncached latency at 16 connections after each; writes
+# benchmarks/results/scale.{json,png}. SCALE_ARGS passes options (e.g. --base-model indexes/demo-base).
+.PHONY: scale-benchmark
+scale-benchmark: $(STAMP)
+	$(PY) benchmarks/scale.py $(SCALE_ARGS)
