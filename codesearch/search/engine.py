@@ -261,15 +261,12 @@ def search_all(query: str, language: str | None = None, limit: int = 10, kind: s
         lambda: [(h.part, h.language, h.item, h.score) for h in index.search(query, limit + 10, language, kind, paths)])
     if not hits:
         return []
-    wanted: dict[tuple[str, str], list[int]] = {}
-    for part, language_, item, _ in hits:
-        wanted.setdefault((part, language_), []).append(item)
-    rows = {(s.version.path, s.language, s.item): s for s in Snippet.objects.select_related("version__repository")
-            .filter(reduce(operator.or_, (Q(version__path=part, language=language_, item__in=items)
-                                          for (part, language_), items in wanted.items())),
-                    version__repository__live_version=F("version"))}
-    results = [Result(rows[(part, language_, item)], score) for part, language_, item, score in hits
-               if (part, language_, item) in rows][:limit]
+    # The versions first, then their rows by version id: filtering the rows by path through the join
+    # made SQLite scan every snippet of every repository.
+    live = {version.path: version for version in IndexVersion.objects.select_related("repository").filter(
+        path__in={part for part, *_ in hits}, repository__live_version=F("pk"))}
+    results = _results([((live[part], language_, item), score) for part, language_, item, score in hits
+                        if part in live])[:limit]
     for result, matched in zip(results, index.explain(query, [r.snippet.as_unit() for r in results])):
         result.matched = matched
     return results
