@@ -1,5 +1,6 @@
-"""The in-process search engine: each live index is loaded once per process and kept, and repeated
-searches are answered from a per-process LRU cache.
+"""The in-process search engine: each live index is loaded once per process and kept (within a memory
+budget, least recently searched out first), the search across repositories reads the global index,
+and repeated searches are answered from a per-process LRU cache.
 
 Views and the API call `search()`, `search_all()`, `search_code()` and `similar()`; each returns
 Snippet rows with their score (see training.index.Hit). Input a user typed is checked here, once for both, and
