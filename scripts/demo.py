@@ -45,6 +45,9 @@ def main() -> None:
              "--epochs", "15")
     else:
         print(f"using the base model in {FULL_BASE}")
+    # The site's base model (CODESEARCH_BASE_MODEL) is the demo's, for the indexing below and the server:
+    # the search across repositories embeds with it.
+    os.environ["CODESEARCH_BASE_MODEL"] = str(base)
     step("create the database", PY, "manage.py", "migrate", "--verbosity", "0")
     # The installed Django is the source of tag <version>; GitHub's django/django keeps it under django/.
     version = django.__version__
