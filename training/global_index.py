@@ -39,7 +39,7 @@ from training.extract import LANGUAGES
 from training.extract.base import KINDS
 from training.hnsw import HnswGraph, build_hnsw
 from training.hybrid import BM25_WEIGHT, CANDIDATES, ranked
-from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, MIN_RECALL, QueryVectors, best_first, _unit_rows, _widen, exact_top_10, explain,
+from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, FEW, MIN_RECALL, QueryVectors, best_first, _unit_rows, _widen, exact_top_10, explain,
                             lexical_tokens, path_matches, recall_probes, shared_base, stored_vectors, unit_table, with_docs,
                             worst_recall)
 from training.model import CodeSearchModel
@@ -196,13 +196,18 @@ class GlobalIndex:
         return allowed
 
     def _nearest(self, vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        if self.graph is None or (allowed is not None and allowed.sum() <= 2 * CANDIDATES * 10):
-            rows = np.arange(len(self.vectors)) if allowed is None else np.flatnonzero(allowed)
-            cosines = self.vectors[rows] @ vector if allowed is not None else self.vectors @ vector
-            return [(int(rows[i]), float(cosines[i])) for i in best_first(cosines, n)]
+        """The `n` rows (of the `allowed` ones) nearest to `vector`, with their cosines, best first; as in
+        RepositoryIndex._candidates, a filter that leaves at most FEW rows scores those rows exactly."""
         if allowed is None:
-            return self.graph.nearest(vector, n)
-        wide = min(int(n * len(allowed) / max(allowed.sum(), 1)) + n, len(allowed))
+            if self.graph is not None:
+                return self.graph.nearest(vector, n)
+            cosines = self.vectors @ vector
+            return [(int(i), float(cosines[i])) for i in best_first(cosines, n)]
+        rows = np.flatnonzero(allowed)
+        if self.graph is None or len(rows) <= FEW:
+            cosines = self.vectors[rows] @ vector
+            return [(int(rows[i]), float(cosines[i])) for i in best_first(cosines, n)]
+        wide = min(int(n * len(allowed) / len(rows)) + n, len(allowed))  # enough, on average, to find n
         return [(i, c) for i, c in self.graph.nearest(vector, wide) if allowed[i]][:n]
 
     def explain(self, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
