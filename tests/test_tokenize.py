@@ -1,4 +1,5 @@
-from training.tokenize import PAD_ID, UNK_ID, Vocabulary, code_tokens, query_tokens, subtokens
+from training.tokenize import (PAD_ID, UNK_ID, ExtendedVocabulary, Vocabulary, code_tokens, known_tokens, one_edit,
+                               query_tokens, subtokens)
 
 
 def test_subtokens_split_camel_snake_and_digits():
@@ -49,3 +50,32 @@ def test_a_long_string_literal_is_tokenised_but_not_kept_in_the_cache():
     before = _cached_leaf_tokens.cache_info().currsize
     assert code_tokens(["x", literal]) == ["x"] + ["payload"] * 20_000
     assert _cached_leaf_tokens.cache_info().currsize <= before + 1  # "x" at most
+
+
+def test_one_edit_covers_each_way_people_mistype():
+    edits = set(one_edit("mail"))
+    assert {"mil", "amil", "mall", "mails", "xmail"} <= edits  # dropped, swapped, replaced, added
+    assert "mail" not in edits and "lima" not in edits  # two swaps are two edits
+
+
+def test_a_mistyped_word_is_spelled_as_the_most_frequent_word_one_edit_away():
+    data = [["send", "mail", "message", "email"] * 8, ["sand", "mail"] * 3, ["email", "parse"] * 3]
+    vocab = Vocabulary.build(data, 64)
+    assert vocab.spelled("sned") == "send" and vocab.spelled("mial") == "mail"
+    assert vocab.spelled("snd") == "send"  # "send" is more frequent than "sand", one edit away too
+    assert vocab.spelled("emial") == "email"
+    # Known words, short words, digits and words with nothing near them are left as typed.
+    assert [vocab.spelled(w) for w in ("sand", "ml", "m4il", "xyzzyq")] == ["sand", "ml", "m4il", "xyzzyq"]
+    assert query_tokens("sned mial", spell=vocab.spelled) == ["send", "mail"]
+    assert query_tokens("sned mial", with_bigrams=True, spell=vocab.spelled) == ["send", "mail", "send_mail"]
+    assert known_tokens(["sned", "zzz", "mail"], {"send", "mail"}, vocab.spelled) == ["send", "mail"]
+    assert known_tokens(["sned", "mail"], {"send", "mail"}) == ["mail"]
+    # A word the lexical index holds is never corrected: it is the repository's own.
+    assert known_tokens(["sned"], {"sned", "send"}, vocab.spelled) == ["sned"]
+
+
+def test_an_extended_vocabulary_spells_with_its_added_words_too():
+    base = Vocabulary.build([["send", "mail"] * 5], 64)
+    extended = ExtendedVocabulary(base, ["smtplib"])
+    assert extended.spelled("smtplb") == "smtplib" and extended.spelled("sned") == "send"
+    assert base.spelled("smtplb") == "smtplb"

@@ -111,8 +111,9 @@ def _build_from_packages(out: Path, sources: list[str], args, languages: list[st
 
 
 def cmd_train(args) -> None:
-    from training.corpus import corpus_languages, read_corpus
+    from training.corpus import corpus_languages
     from training.model import ModelConfig
+    from training.prepare import prepare
     from training.train import TrainConfig, train
 
     out = Path(args.out)
@@ -123,28 +124,13 @@ def cmd_train(args) -> None:
     if not languages:
         raise UsageError(f"{' '.join(args.corpus)}: no CodeSearchNet-layout data "
                          "({language}/final/jsonl/train/*.jsonl.gz)")
-    train_records = [r for corpus in args.corpus for r in read_corpus(corpus, "train", languages)]
-    valid_records = [r for corpus in args.corpus for r in read_corpus(corpus, "valid", languages)]
-    if args.max_per_language:
-        train_records = _sample_per_language(train_records, args.max_per_language, args.seed)
-        valid_records = _sample_per_language(valid_records, max(args.max_per_language // 10, 1000), args.seed)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                          seed=args.seed, max_minutes=args.max_minutes, wandb=not args.no_wandb)
     model_config = ModelConfig(languages=languages, vocab_size=args.vocab_size, embedding_dim=args.embedding_dim,
                                bigrams=args.bigrams)
-    _, summary = train(train_records, valid_records, out, model_config=model_config, config=config)
+    prepared = prepare(args.corpus, languages, model_config, args.max_per_language, args.seed, config.name_queries)
+    _, summary = train(None, None, out, model_config=model_config, config=config, prepared=prepared)
     print(json.dumps(summary, indent=2))
-
-
-def _sample_per_language(records: list[dict], limit: int, seed: int) -> list[dict]:
-    """At most `limit` records per language, the same ones for the same seed."""
-    import random
-
-    by_language: dict[str, list[dict]] = {}
-    for r in records:
-        by_language.setdefault(r["language"], []).append(r)
-    rng = random.Random(seed)
-    return [r for recs in by_language.values() for r in (rng.sample(recs, limit) if len(recs) > limit else recs)]
 
 
 def cmd_evaluate(args) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from training import hybrid
-from training.tokenize import code_tokens, query_tokens
+from training.tokenize import code_tokens, known_tokens, query_tokens
 
 SYSTEMS = ("model", "bm25", "hybrid")
 
@@ -43,15 +43,16 @@ class BM25:
         self.retriever.index([tokens or ["\x00empty"] for tokens in doc_token_lists], show_progress=False)
         self.vocab = self.retriever.vocab_dict
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        known = [t for t in tokens if t in self.vocab]
+    def scores(self, tokens: list[str], spell=None) -> np.ndarray:
+        """Every document's score; `spell` corrects the words the index lacks (training.tokenize.known_tokens)."""
+        known = known_tokens(tokens, self.vocab, spell)
         return self.retriever.get_scores(known) if known else np.zeros(self.size, dtype=np.float32)
 
 
-def bm25_scores(query_token_lists: Sequence[list[str]], doc_token_lists: Sequence[list[str]]) -> np.ndarray:
-    """(queries, docs) BM25 scores."""
+def bm25_scores(query_token_lists: Sequence[list[str]], doc_token_lists: Sequence[list[str]], spell=None) -> np.ndarray:
+    """(queries, docs) BM25 scores; `spell` as in BM25.scores (the product corrects its queries' words)."""
     index = BM25(doc_token_lists)
-    return np.stack([index.scores(tokens) for tokens in query_token_lists]) if len(query_token_lists) else \
+    return np.stack([index.scores(tokens, spell) for tokens in query_token_lists]) if len(query_token_lists) else \
         np.zeros((0, len(doc_token_lists)), dtype=np.float32)
 
 
@@ -103,9 +104,10 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
         qtok = [query_tokens(r["summary"]) for r in recs]  # lists, not object arrays: numpy would make
         ctok = [code_tokens(r["code_tokens"]) for r in recs]  # a 2-d array of equally long token lists
         rr = defaultdict(list)
+        spell = model.vocabulary.spelled
         for qc, cc, qt, ct in tqdm(list(_chunks(q, c, qtok, ctok, chunk=chunk)), desc=f"evaluate {language}",
                                    unit="chunk", leave=False):
-            for name, scores in all_systems(qc @ cc.T, bm25_scores(list(qt), list(ct)), hybrid_weights).items():
+            for name, scores in all_systems(qc @ cc.T, bm25_scores(list(qt), list(ct), spell), hybrid_weights).items():
                 rr[name].append(diagonal_reciprocal_ranks(scores))
         results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
         results[language]["pairs"] = sum(len(v) for v in rr["model"])
@@ -185,7 +187,7 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
         queries_used += 1
         relevance = np.array([judged.get(key, 0.0) for key in keys])
         model_scores = model.encode_queries([query]) @ vectors.T
-        for name, scores in all_systems(model_scores, bm25.scores(query_tokens(query))[None, :]).items():
+        for name, scores in all_systems(model_scores, bm25.scores(query_tokens(query), model.vocabulary.spelled)[None, :]).items():
             order = np.argsort(-scores[0], kind="stable")
             per_system[name]["all"].append(ndcg(relevance[order], relevance[present]))
             annotated = set(present)
@@ -230,7 +232,8 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
     ids = [doc["_id"] for doc in corpus]
     query_ids = [qid for qid in qrels if qid in queries]
     q = model.encode_queries([queries[qid] for qid in query_ids])
-    bm = bm25_scores([query_tokens(queries[qid]) for qid in query_ids], [code_tokens(ls) for ls in leaves])
+    bm = bm25_scores([query_tokens(queries[qid]) for qid in query_ids], [code_tokens(ls) for ls in leaves],
+                     model.vocabulary.spelled)
     out = {"queries": len(query_ids), "documents": len(ids)}
     for name, scores in all_systems(q @ vectors.T, bm).items():
         metrics = defaultdict(list)
@@ -270,7 +273,8 @@ def evaluate_direction(model, pairs: list[tuple[dict, dict]]) -> dict:
         codes = model.encode_functions([a, b], language)
         queries = model.encode_queries([a["summary"], b["summary"]])
         bm = BM25([code_tokens(a["code_tokens"]), code_tokens(b["code_tokens"])])
-        lexical = np.stack([bm.scores(query_tokens(a["summary"])), bm.scores(query_tokens(b["summary"]))])
+        spell = model.vocabulary.spelled
+        lexical = np.stack([bm.scores(query_tokens(a["summary"]), spell), bm.scores(query_tokens(b["summary"]), spell)])
         for name, scores in all_systems(queries @ codes.T, lexical).items():
             right[name] += float(scores[0, 0] > scores[0, 1]) + float(scores[1, 1] > scores[1, 0])
     return {"pairs": len(pairs), **{name: right[name] / (2 * len(pairs)) if pairs else 0.0 for name in SYSTEMS}}

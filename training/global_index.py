@@ -38,12 +38,12 @@ from training.evaluate import BM25
 from training.extract import LANGUAGES
 from training.extract.base import KINDS
 from training.hnsw import HnswGraph, build_hnsw
-from training.hybrid import BM25_WEIGHT, CANDIDATES, ranked
-from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, FEW, MIN_RECALL, QueryVectors, best_first, _unit_rows, _widen, exact_top_10, explain,
+from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
+from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, FEW, MIN_RECALL, QueryVectors, _unit_rows, _widen, exact_top_10, explain,
                             lexical_tokens, path_matches, recall_probes, shared_base, stored_vectors, unit_table, with_docs,
                             worst_recall)
 from training.model import CodeSearchModel
-from training.tokenize import query_tokens
+from training.tokenize import known_tokens, query_tokens
 
 log = logging.getLogger(__name__)
 FORMAT = 1
@@ -195,20 +195,24 @@ class GlobalIndex:
             allowed &= self._path_masks[paths][self.rows[_ROW_PATH]]
         return allowed
 
-    def _nearest(self, vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        """The `n` rows (of the `allowed` ones) nearest to `vector`, with their cosines, best first; as in
+    def _nearest(self, vector: np.ndarray, n: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The `n` rows (of the `allowed` ones) nearest to `vector` and their cosines, best first; as in
         RepositoryIndex._candidates, a filter that leaves at most FEW rows scores those rows exactly."""
         if allowed is None:
             if self.graph is not None:
-                return self.graph.nearest(vector, n)
+                return self.graph.search(vector, n)
             cosines = self.vectors @ vector
-            return [(int(i), float(cosines[i])) for i in best_first(cosines, n)]
+            top = best_first(cosines, n)
+            return top, cosines[top]
         rows = np.flatnonzero(allowed)
         if self.graph is None or len(rows) <= FEW:
             cosines = self.vectors[rows] @ vector
-            return [(int(rows[i]), float(cosines[i])) for i in best_first(cosines, n)]
+            top = best_first(cosines, n)
+            return rows[top], cosines[top]
         wide = min(int(n * len(allowed) / len(rows)) + n, len(allowed))  # enough, on average, to find n
-        return [(i, c) for i, c in self.graph.nearest(vector, wide) if allowed[i]][:n]
+        rows, cosines = self.graph.search(vector, wide)
+        kept = allowed[rows]
+        return rows[kept][:n], cosines[kept][:n]
 
     def explain(self, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
         """Why each of `units` matched `query` here, by the base model (training.index.explain)."""
@@ -222,32 +226,21 @@ class GlobalIndex:
         vector = self.query_vector(query)
         vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
         allowed = self._allowed(language, kind, tuple(paths))
-        cosine = dict(self._nearest(vector, CANDIDATES, allowed))
-        known = [t for t in query_tokens(query) if t in self.bm25.vocab_dict]
+        known = known_tokens(query_tokens(query), self.bm25.vocab_dict, self.model.vocabulary.spelled)
         lexical = np.zeros(len(self.vectors), np.float32)
         if known:
             lexical = self.bm25.get_scores(known)
             if allowed is not None:
                 lexical = np.where(allowed, lexical, 0.0)
-        others = [int(i) for i in best_first(lexical, CANDIDATES) if lexical[i] > 0 and int(i) not in cosine]
-        if others:
-            cosine.update(zip(others, (self.vectors[others] @ vector).tolist()))
-        candidates = np.array(list(cosine), dtype=np.int64)
-        if not len(candidates):
+        rows, cosines, bm25 = gathered(*self._nearest(vector, CANDIDATES, allowed), lexical,
+                                       lambda others: self.vectors[others] @ vector)
+        if not len(rows):
             return []
-        cosines = np.array([cosine[i] for i in candidates])
-        classes = self.rows[_ROW_KIND][candidates] == KINDS.index("class")
-        order, shown = ranked(cosines, lexical[candidates], classes, self.bm25_weight,
+        table = self.rows[:, rows].astype(np.int64)
+        order, shown = ranked(cosines, bm25, table[_ROW_KIND] == KINDS.index("class"), self.bm25_weight,
                               self.class_prior if kind is None else 0.0)
-        hits, seen = [], set()
-        for i in order:
-            row = candidates[i]
-            group = (self.rows[_ROW_PART][row], self.rows[_ROW_LANGUAGE][row], self.rows[_ROW_GROUP][row])
-            if group in seen:
-                continue
-            seen.add(group)
-            hits.append(GlobalHit(self.parts[self.rows[_ROW_PART][row]], LANGUAGES[self.rows[_ROW_LANGUAGE][row]],
-                                  int(self.rows[_ROW_ITEM][row]), float(shown[i])))
-            if len(hits) == k:
-                break
-        return hits
+        table = table[:, order]
+        # One per function: a group is a function of one language of one part.
+        groups = (table[_ROW_PART] << 36) | (table[_ROW_LANGUAGE] << 32) | table[_ROW_GROUP]
+        return [GlobalHit(self.parts[table[_ROW_PART, i]], LANGUAGES[table[_ROW_LANGUAGE, i]],
+                          int(table[_ROW_ITEM, i]), float(shown[order[i]])) for i in first_per_group(groups, k)]

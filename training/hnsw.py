@@ -53,11 +53,17 @@ class HnswGraph:
     def vector(self, item: int) -> np.ndarray:
         return self.index.reconstruct(int(item))
 
-    def nearest(self, vector: np.ndarray, n: int, ef_search: int | None = None) -> list[tuple[int, float]]:
-        """The `n` items most cosine-similar to `vector`, with their cosines, best first."""
+    def search(self, vector: np.ndarray, n: int, ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The `n` items most cosine-similar to `vector` and their cosines (two arrays), best first."""
         query = unit_rows(np.asarray(vector, dtype=np.float32)[None, :])
         n = min(n, self.n_items)
         # Per-call parameters rather than setting hnsw.efSearch: concurrent searches share the index.
         params = faiss.SearchParametersHNSW(efSearch=max(ef_search or self.ef_search, n))
         cosines, items = self.index.search(query, n, params=params)
-        return [(int(i), float(c)) for i, c in zip(items[0], cosines[0]) if i >= 0]
+        found = items[0] >= 0
+        return items[0][found], cosines[0][found]
+
+    def nearest(self, vector: np.ndarray, n: int, ef_search: int | None = None) -> list[tuple[int, float]]:
+        """`search` as (item, cosine) pairs."""
+        items, cosines = self.search(vector, n, ef_search)
+        return list(zip(items.tolist(), cosines.tolist()))

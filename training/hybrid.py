@@ -10,9 +10,13 @@ rank alone throws the gap away. On an earlier base model's validation split RRF 
 RRF did not (benchmarks/results/base-model/recipe.md).
 
 The evaluation (training.evaluate) and the product's search (training.index) both rank with `mix`
-over `candidates`, so the figures measure what people are served.
+over `candidates`, so the figures measure what people are served. A repository's index and the
+global index gather a query's candidates with `gathered` and show one unit per group with
+`first_per_group`, in numpy throughout: a search handles a few hundred candidates.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -25,6 +29,43 @@ BM25_WEIGHT = 0.3
 def candidates(neural: np.ndarray, lexical: np.ndarray, n: int = CANDIDATES) -> np.ndarray:
     """Boolean mask over the last axis: each system's top `n`, together."""
     return _top(neural, n) | _top(lexical, n)
+
+
+def best_first(scores: np.ndarray, n: int) -> np.ndarray:
+    """The first `n` of `np.argsort(-scores, kind="stable")` (ties in index order) without sorting all of
+    the scores: a search wants 100 of tens of thousands, and a full sort took most of its time."""
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    threshold = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th highest
+    above = np.flatnonzero(scores > threshold)
+    chosen = np.concatenate([above, np.flatnonzero(scores == threshold)[:n - len(above)]])
+    return chosen[np.lexsort((chosen, -scores[chosen]))]
+
+
+def gathered(neural_rows: np.ndarray, neural_cosines: np.ndarray, lexical: np.ndarray,
+             cosines_of: Callable[[np.ndarray], np.ndarray], n: int = CANDIDATES
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A query's candidates in one space of rows, each with its cosine and BM25 score: the neural top `n`
+    (`neural_rows` and their cosines, best first) and then BM25's top `n` of positive score (`lexical`:
+    every row's score) that are not among them, whose cosines `cosines_of(rows)` looks up. The neural
+    ones come first, so that ties in the ranking keep their order."""
+    top = best_first(lexical, n)
+    top = top[lexical[top] > 0]
+    others = top[~np.isin(top, neural_rows)]
+    rows = np.concatenate([neural_rows, others]).astype(np.int64)
+    cosines = np.concatenate([np.asarray(neural_cosines, np.float64),
+                              np.asarray(cosines_of(others), np.float64) if len(others) else np.zeros(0)])
+    return rows, cosines, lexical[rows].astype(np.float64)
+
+
+def first_per_group(groups: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
+    """Positions of the first `k` entries of `groups` (in ranking order) whose group no entry before
+    them had, nor `exclude`."""
+    _, first = np.unique(groups, return_index=True)
+    first.sort()
+    if exclude is not None:
+        first = first[groups[first] != exclude]
+    return first[:k]
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

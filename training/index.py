@@ -54,10 +54,10 @@ from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.delta import PatchedModel, is_delta
 from training.evaluate import BM25
 from training.extract.base import KINDS
-from training.hybrid import BM25_WEIGHT, CANDIDATES, ranked
+from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import CodeSearchModel, function_name
-from training.tokenize import code_tokens, query_tokens, subtokens
+from training.tokenize import code_tokens, known_tokens, query_tokens, subtokens
 
 METRIC = "angular"
 MIN_RECALL = 0.95
@@ -112,17 +112,6 @@ def path_matches(path: str, patterns: Sequence[str]) -> bool:
     """Whether `path` is in one of `patterns` (split_path_filters): `django/core` (a folder anywhere),
     `/django/core` (from the root), `*.py`, `mail/*backend*.py`."""
     return any(fnmatchcase(path, glob) for pattern in patterns for glob in _path_globs(pattern))
-
-
-def best_first(scores: np.ndarray, n: int) -> np.ndarray:
-    """The first `n` of `np.argsort(-scores, kind="stable")` (ties in index order) without sorting all of
-    the scores: a search wants 100 of tens of thousands, and a full sort took most of its time."""
-    if n >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    threshold = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th highest
-    above = np.flatnonzero(scores > threshold)
-    chosen = np.concatenate([above, np.flatnonzero(scores == threshold)[:n - len(above)]])
-    return chosen[np.lexsort((chosen, -scores[chosen]))]
 
 
 def kind_of(fn: dict) -> str:
@@ -382,7 +371,7 @@ def with_docs(model: CodeSearchModel, fns: list[dict], code: np.ndarray, doc_wei
     vectors = unit(code)
     documented = [i for i, fn in enumerate(fns) if function_doc(fn)]
     if doc_weight and documented:
-        vectors[documented] += doc_weight * unit(model.encode_queries([function_doc(fns[i]) for i in documented]))
+        vectors[documented] += doc_weight * unit(model.encode_queries([function_doc(fns[i]) for i in documented], spell=False))
     return unit(vectors)
 
 
@@ -523,15 +512,20 @@ def explain(model: CodeSearchModel, doc_weight: float, query: str, units: Sequen
     the cosine, and the norm cancels out of the shares. `vector`: the query's, if already encoded."""
     if vector is None:
         vector = model.encode_queries([split_path_filters(query)[0]])[0]
-    why = []
+    texts, parts = [], []  # parts: per unit, where its code is in `texts` and where its doc is (or None)
     for unit in units:
-        name = function_name(unit) if model.config.names else ""
-        terms = [(token, "name" if in_name else "code", term) for token, in_name, term
-                 in model.contributions(vector, unit["code_tokens"], unit["language"], name)]
-        doc = function_doc(unit)
-        if doc and doc_weight:
-            terms += [(token, "doc", doc_weight * term)
-                      for token, _, term in model.contributions(vector, [doc], "query", code=False)]
+        code, doc = len(texts), None
+        texts.append((unit["code_tokens"], unit["language"], function_name(unit) if model.config.names else "", True))
+        if (text := function_doc(unit)) and doc_weight:
+            doc = len(texts)
+            texts.append(([text], "query", "", False))
+        parts.append((code, doc))
+    found = model.contributions_many(vector, texts)
+    why = []
+    for code, doc in parts:
+        terms = [(token, "name" if in_name else "code", term) for token, in_name, term in found[code]]
+        if doc is not None:
+            terms += [(token, "doc", doc_weight * term) for token, _, term in found[doc]]
         positive = sum(term for *_, term in terms if term > 0) or 1.0
         best = sorted((t for t in terms if t[2] > 0), key=lambda t: -t[2])[:n]
         why.append([{"token": token, "share": round(term / positive, 3), "source": source}
@@ -643,35 +637,39 @@ class RepositoryIndex:
         return self._path_masks[key]
 
     def _candidates(self, language: str, vector: np.ndarray, n: int,
-                    allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The `n` units of `language` (among the `allowed` ones, see `_allowed`) nearest to `vector`,
-        with their cosines, best first."""
+                    allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The `n` units of `language` (among the `allowed` ones, see `_allowed`) nearest to `vector`
+        and their cosines (two arrays), best first."""
         exact = None if language in self.hnsw else self._exact_vectors(language)
         if exact is not None:
             cosines = exact @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
             if allowed is not None:
                 cosines = np.where(allowed, cosines, -np.inf)
             top = best_first(cosines, n)
-            return [(int(i), float(cosines[i])) for i in top if np.isfinite(cosines[i])]
+            top = top[np.isfinite(cosines[top])]
+            return top, cosines[top]
         if allowed is not None:
             items = np.flatnonzero(allowed)
             if len(items) <= FEW:  # a folder of a large repository: its few units, exactly
-                cosines = self._cosines(language, vector, items.tolist())
-                return [(int(items[i]), float(cosines[i])) for i in best_first(cosines, n)]
+                cosines = self._cosines(language, vector, items)
+                top = best_first(cosines, n)
+                return items[top], cosines[top]
             wide = min(int(n * len(allowed) / len(items)) + n, len(allowed))  # enough, on average, to find n
-            return [(i, c) for i, c in self._candidates(language, vector, wide) if allowed[i]][:n]
+            items, cosines = self._candidates(language, vector, wide)
+            kept = allowed[items]
+            return items[kept][:n], cosines[kept][:n]
         if language in self.hnsw:
-            return self.hnsw[language].nearest(vector, n)
+            return self.hnsw[language].search(vector, n)
         items, distances = self.annoy[language].get_nns_by_vector(
             vector, n, search_k=self.search_k[language], include_distances=True)
-        return [(i, cosine_from_angular(d)) for i, d in zip(items, distances)]
+        return np.array(items, np.int64), np.array([cosine_from_angular(d) for d in distances])
 
-    def _cosines(self, language: str, vector: np.ndarray, items: list[int]) -> np.ndarray:
+    def _cosines(self, language: str, vector: np.ndarray, items) -> np.ndarray:
         """Cosines of `vector` with indexed units `items` of `language`."""
         exact = self._exact_vectors(language)
         if exact is not None:
             return exact[items] @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
-        return np.array([float(np.dot(vector, self.annoy[language].get_item_vector(i))) for i in items])
+        return np.array([float(np.dot(vector, self.annoy[language].get_item_vector(int(i)))) for i in items])
 
     def _exact_vectors(self, language: str) -> np.ndarray | None:
         """Unit vectors of a language small enough for exact search (None for the others): the
@@ -692,26 +690,42 @@ class RepositoryIndex:
             return np.array(exact[item], dtype=np.float32)
         return np.array(self.annoy[language].get_item_vector(item), dtype=np.float32)
 
-    def _one_per_group(self, hits, k: int, exclude: tuple[str, int] | None = None) -> list[Hit]:
-        """The first `k` hits (best first) whose group no hit before them had (nor `exclude`)."""
-        seen = {exclude} if exclude else set()
-        out = []
-        for hit in hits:
-            group = (hit.language, int(self.units[hit.language][1][hit.item]))
-            if group not in seen:
-                seen.add(group)
-                out.append(hit)
-                if len(out) == k:
-                    break
-        return out
+    def _starts(self, languages: list[str]) -> np.ndarray:
+        """Where each of `languages`' items starts in the one space of rows that a search ranks them in."""
+        return np.cumsum([0] + [self.manifest["languages"][language]["items"] for language in languages])
+
+    def _located(self, languages: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each of `rows` as its language (a position in `languages`), its item there, and its units-table
+        columns (kind, group; groups made distinct across languages)."""
+        starts = self._starts(languages)
+        language_of = np.searchsorted(starts[1:-1], rows, side="right")
+        items = rows - starts[language_of]
+        table = np.zeros((2, len(rows)), np.int64)
+        for i, language in enumerate(languages):
+            mine = language_of == i
+            table[:, mine] = self.units[language][:, items[mine]]
+            table[1, mine] |= i << 32
+        return language_of, items, table
 
     def _nearest(self, vector: np.ndarray, languages: list[str], k: int, kind: str | None,
                  paths: tuple[str, ...] = (), exclude: tuple[str, int] | None = None) -> list[Hit]:
         # A function's blocks lie near it: ask for more than k, so that k groups are left.
         n = 3 * k + 10
-        hits = [Hit(language, item, cosine) for language in languages
-                for item, cosine in self._candidates(language, vector, n, self._allowed(language, kind, paths))]
-        return self._one_per_group(sorted(hits, key=lambda h: -h.score), k, exclude)
+        starts = self._starts(languages)
+        found = [self._candidates(language, vector, n, self._allowed(language, kind, paths)) for language in languages]
+        rows = np.concatenate([start + items for start, (items, _) in zip(starts, found)]).astype(np.int64)
+        cosines = np.concatenate([np.asarray(c, np.float64) for _, c in found])
+        order = np.argsort(-cosines, kind="stable")
+        excluded = None if exclude is None else (languages.index(exclude[0]) << 32) | exclude[1]
+        return self._hits(languages, rows[order], cosines[order], k, excluded)
+
+    def _hits(self, languages: list[str], rows: np.ndarray, scores: np.ndarray, k: int,
+              exclude: int | None = None) -> list[Hit]:
+        """The first `k` of `rows` (ranked, with their scores) whose group no row before them had, nor
+        `exclude`: a search shows each function once."""
+        language_of, items, table = self._located(languages, rows)
+        return [Hit(languages[language_of[i]], int(items[i]), float(scores[i]))
+                for i in first_per_group(table[1], k, exclude)]
 
     def _bm25(self, language: str) -> bm25s.BM25:
         if language not in self._lexical:
@@ -726,41 +740,36 @@ class RepositoryIndex:
         Each system's candidates are its best CANDIDATES over every language together, so that a
         small language's best BM25 match does not count for as much as the whole repository's."""
         tokens = query_tokens(query)
-        neural: list[tuple[float, str, int]] = []
-        lexical: list[tuple[float, str, int]] = []
-        lexical_scores: dict[str, np.ndarray] = {}
-        for language in languages:
+        starts = self._starts(languages)
+        lexical = np.zeros(starts[-1], np.float32)
+        neural_rows, neural_cosines = [], []
+        for language, start in zip(languages, starts):
             allowed = self._allowed(language, kind, paths)
             if mode == "hybrid":
-                neural += [(cosine, language, item)
-                           for item, cosine in self._candidates(language, vector, CANDIDATES, allowed)]
+                items, cosines = self._candidates(language, vector, CANDIDATES, allowed)
+                neural_rows.append(start + items)
+                neural_cosines.append(np.asarray(cosines, np.float64))
             bm25 = self._bm25(language)
-            known = [t for t in tokens if t in bm25.vocab_dict]
+            known = known_tokens(tokens, bm25.vocab_dict, self.model.vocabulary.spelled)
             if known:
                 scores = bm25.get_scores(known)
-                if allowed is not None:
-                    scores = np.where(allowed, scores, 0.0)
-                lexical_scores[language] = scores
-                top = best_first(scores, CANDIDATES)
-                lexical += [(float(scores[i]), language, int(i)) for i in top if scores[i] > 0]
-        neural.sort(key=lambda hit: -hit[0])
-        lexical.sort(key=lambda hit: -hit[0])
-        # The neural candidates come with their cosines; only BM25's others are looked up, a language at
-        # a time. Neural candidates go first, so that ties keep their order.
-        candidates = [(language, item) for _, language, item in neural[:CANDIDATES]]
-        cosine = {key: c for key, (c, _, _) in zip(candidates, neural)}
-        others = [(language, item) for _, language, item in lexical[:CANDIDATES] if (language, item) not in cosine]
-        for language in dict.fromkeys(language for language, _ in others):
-            items = [item for lang, item in others if lang == language]
-            cosine.update(zip([(language, item) for item in items], self._cosines(language, vector, items).tolist()))
-        candidates += others
-        cosines = np.array([cosine[key] for key in candidates])
-        bm25_scores = np.array([float(lexical_scores[lang][item]) if lang in lexical_scores else 0.0
-                                for lang, item in candidates])
-        classes = np.array([self.units[lang][0][item] == KINDS.index("class") for lang, item in candidates], bool)
-        order, shown = ranked(cosines, bm25_scores, classes, self.bm25_weight,
+                lexical[start:start + len(scores)] = scores if allowed is None else np.where(allowed, scores, 0.0)
+        neural_rows = np.concatenate(neural_rows or [np.zeros(0, np.int64)]).astype(np.int64)
+        neural_cosines = np.concatenate(neural_cosines or [np.zeros(0)])
+        best = np.argsort(-neural_cosines, kind="stable")[:CANDIDATES]
+
+        def cosines_of(rows: np.ndarray) -> np.ndarray:  # BM25's other candidates, a language at a time
+            language_of, items, _ = self._located(languages, rows)
+            cosines = np.zeros(len(rows))
+            for i in np.unique(language_of):
+                cosines[language_of == i] = self._cosines(languages[i], vector, items[language_of == i])
+            return cosines
+
+        rows, cosines, bm25_scores = gathered(neural_rows[best], neural_cosines[best], lexical, cosines_of)
+        _, _, table = self._located(languages, rows)
+        order, shown = ranked(cosines, bm25_scores, table[0] == KINDS.index("class"), self.bm25_weight,
                               self.class_prior if kind is None else 0.0, lexical_only=mode == "bm25")
-        return self._one_per_group((Hit(*candidates[i], float(shown[i])) for i in order), k)
+        return self._hits(languages, rows[order], shown[order], k)
 
     def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid",
                kind: str | None = None, paths: Sequence[str] = ()) -> list[Hit]:

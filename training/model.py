@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from training.tokenize import PAD_ID, Vocabulary, code_tokens, query_tokens
+from training.tokenize import PAD_ID, Vocabulary, code_tokens, iter_code_tokens, query_tokens
 
 QUERY = "query"
 NAME_BOOST = 1.5  # a name token starts at e^1.5 (4.5) times its weight elsewhere in the code
@@ -56,6 +56,24 @@ class ModelConfig:
     bigrams: bool = False
     # The function's own name weighed apart from the rest of its code (see the module's doc).
     names: bool = True
+
+
+# A model's token ids, from its vocabulary and config alone: data preparation's worker processes
+# (training.prepare) compute them without the model's tables.
+def query_ids(vocabulary: Vocabulary, config: ModelConfig, text: str, spell: bool = False) -> list[int]:
+    """Ids of the text's words; with `spell`, mistyped words corrected (Vocabulary.spelled), as for
+    what people type (training reads documentation as written)."""
+    words = query_tokens(text, config.bigrams, vocabulary.spelled if spell else None)
+    return vocabulary.encode(words, config.max_query_len)
+
+
+def code_ids(vocabulary: Vocabulary, config: ModelConfig, leaves: Sequence[str], name: str = "") -> list[int]:
+    """Ids of the code's tokens; with `name` (the function's own), the name's ids first, negated."""
+    limit = config.max_code_len
+    ids = vocabulary.encode(code_tokens(leaves, config.bigrams), limit)
+    if name and config.names:
+        ids = [-i for i in vocabulary.encode(code_tokens([name], config.bigrams), limit)] + ids
+    return ids[:limit]
 
 
 class CodeSearchModel(nn.Module):
@@ -87,17 +105,12 @@ class CodeSearchModel(nn.Module):
         return self.embedding.weight.device
 
     # --- token ids -------------------------------------------------------------------------------
-    def query_ids(self, text: str) -> list[int]:
-        return self.vocabulary.encode(query_tokens(text, self.config.bigrams), self.config.max_query_len)
+    def query_ids(self, text: str, spell: bool = False) -> list[int]:
+        return query_ids(self.vocabulary, self.config, text, spell)
 
     def code_ids(self, leaves: Sequence[str], language: str, name: str = "") -> list[int]:
-        """Ids of the code's tokens; with `name` (the function's own), the name's ids first, negated."""
         self._check_language(language)
-        limit = self.config.max_code_len
-        ids = self.vocabulary.encode(code_tokens(leaves, self.config.bigrams), limit)
-        if name and self.config.names:
-            ids = [-i for i in self.vocabulary.encode(code_tokens([name], self.config.bigrams), limit)] + ids
-        return ids[:limit]
+        return code_ids(self.vocabulary, self.config, leaves, name)
 
     def _check_language(self, language: str) -> None:
         if language not in self.languages:
@@ -169,8 +182,9 @@ class CodeSearchModel(nn.Module):
         self.train(was_training)
         return np.concatenate(out) if out else np.zeros((0, self.config.embedding_dim), np.float32)
 
-    def encode_queries(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
-        return self._encode(QUERY, [self.query_ids(t) for t in texts], batch_size)
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 1024, spell: bool = True) -> np.ndarray:
+        """What people typed (mistyped words corrected; `spell=False` for text as written, such as docs)."""
+        return self._encode(QUERY, [self.query_ids(t, spell) for t in texts], batch_size)
 
     def encode_code(self, code: Sequence[str | list[str]], language: str, names: Sequence[str] | None = None,
                     batch_size: int = 1024) -> np.ndarray:
@@ -191,7 +205,6 @@ class CodeSearchModel(nn.Module):
                                 [function_name(f) for f in functions], batch_size)
 
     # --- why a unit matched ----------------------------------------------------------------------
-    @torch.no_grad()
     def contributions(self, query: np.ndarray, tokens: Sequence[str], encoder: str, name: str = "",
                       code: bool = True) -> list[tuple[str, bool, float]]:
         """Each token's exact term of the cosine between `query` (a vector) and the text's vector:
@@ -199,34 +212,61 @@ class CodeSearchModel(nn.Module):
         the sum over tokens of weight x (token vector . unit query) / norm. Returns (token, from the
         name, term) per distinct token; the terms add up to the cosine. `tokens`: code leaves
         (`code`) or a text's words for the query encoder."""
+        return self.contributions_many(query, [(tokens, encoder, name, code)])[0]
+
+    @torch.no_grad()
+    def contributions_many(self, query: np.ndarray, texts: Sequence[tuple[Sequence[str], str, str, bool]]
+                           ) -> list[list[tuple[str, bool, float]]]:
+        """`contributions` of each of `texts` ((tokens, encoder, name, code) each), in one pass over the
+        model's tables: a search explains ten results and their docs, and a pass each cost ten times
+        as much in tensor calls as in arithmetic."""
+        bags = [self._bag(*text) for text in texts]
+        ids = [i for _, bag_ids in bags for i in bag_ids]
+        if not ids:
+            return [[] for _ in texts]
+        index = torch.tensor(ids, device=self.device)
+        of_bag = torch.tensor([b for b, (_, bag_ids) in enumerate(bags) for _ in bag_ids], device=self.device)
+        encoders = torch.tensor([self.encoder_names.index(text[1]) for text in texts], device=self.device)[of_bag]
+        log_weights = torch.empty(len(ids), device=self.device)
+        for encoder in encoders.unique().tolist():
+            mine = encoders == encoder
+            log_weights[mine] = self._log_weights(encoder, index[mine])
+        if self.config.names:
+            named = torch.tensor([n for entries, _ in bags for _, n in entries], device=self.device)
+            log_weights = log_weights + self.name_boost[encoders] * named
+        table, rows = self._table(index)
+        weighted = log_weights.exp()[:, None] * table[rows]
+        norms = torch.zeros(len(texts), weighted.shape[1], dtype=weighted.dtype, device=self.device)
+        norms = norms.index_add_(0, of_bag, weighted).norm(dim=1).clamp_min(1e-12)
+        unit_query = torch.as_tensor(query, dtype=weighted.dtype, device=self.device)
+        terms = iter((weighted @ (unit_query / unit_query.norm().clamp_min(1e-12)) / norms[of_bag]).cpu().tolist())
+        out = []
+        for entries, _ in bags:
+            summed: dict[tuple[str, bool], float] = {}
+            for entry, term in zip(entries, terms):
+                summed[entry] = summed.get(entry, 0.0) + term
+            out.append([(token, in_name, term) for (token, in_name), term in summed.items()])
+        return out
+
+    def _bag(self, tokens: Sequence[str], encoder: str, name: str = "", code: bool = True
+             ) -> tuple[list[tuple[str, bool]], list[int]]:
+        """The text's (token, from the name) entries and their ids, one entry per id, as the encoder
+        reads them (see `contributions`)."""
         bigrams = self.config.bigrams
         entries: list[tuple[str, bool]] = []
         ids: list[int] = []
         limit = self.config.max_code_len if code else self.config.max_query_len
-        words = code_tokens(tokens, bigrams) if code else query_tokens(" ".join(tokens), bigrams)
+        # Read lazily: the encoder stops at `limit` ids, and a long function has thousands of tokens.
+        words = iter_code_tokens(tokens, bigrams) if code else query_tokens(" ".join(tokens), bigrams)
         named = code_tokens([name], bigrams) if name and code and self.config.names else []
         for in_name, stream in ((True, named), (False, words)):
             for token in stream:
-                for i in self.vocabulary.encode([token], limit):
-                    entries.append((token, in_name))
-                    ids.append(i)
-        entries, ids = entries[:limit], ids[:limit]
-        if not ids:
-            return []
-        index = torch.tensor(ids, device=self.device)
-        log_weights = self._log_weights(self.encoder_names.index(encoder), index)
-        if self.config.names:
-            boost = self.name_boost[self.encoder_names.index(encoder)]
-            log_weights = log_weights + boost * torch.tensor([n for _, n in entries], device=self.device)
-        table, rows = self._table(index)
-        weighted = log_weights.exp()[:, None] * table[rows]
-        norm = weighted.sum(0).norm().clamp_min(1e-12)
-        unit_query = torch.as_tensor(query, dtype=weighted.dtype, device=self.device)
-        terms = (weighted @ (unit_query / unit_query.norm().clamp_min(1e-12)) / norm).cpu().tolist()
-        out: dict[tuple[str, bool], float] = {}
-        for entry, term in zip(entries, terms):
-            out[entry] = out.get(entry, 0.0) + term
-        return [(token, in_name, term) for (token, in_name), term in out.items()]
+                found = self.vocabulary.ids_of(token)
+                entries += [(token, in_name)] * len(found)
+                ids += found
+                if len(ids) >= limit:
+                    return entries[:limit], ids[:limit]
+        return entries, ids
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> None:

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -28,6 +28,10 @@ _SUBTOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_a-z
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
 _MAX_WORD = 64
 MIN_WORD_COUNT = 3
+# Shorter words are left as typed by `Vocabulary.spelled`: two letters are one edit away from too many
+# words to guess which was meant.
+MIN_SPELLED = 3
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def subtokens(word: str) -> list[str]:
@@ -57,6 +61,12 @@ def code_tokens(leaves: Iterable[str], with_bigrams: bool = False) -> list[str]:
     return tokens
 
 
+def iter_code_tokens(leaves: Iterable[str], with_bigrams: bool = False) -> Iterator[str]:
+    """`code_tokens`, lazily: what reads only a function's first tokens stops early."""
+    for leaf in leaves:
+        yield from _cached_leaf_tokens(leaf, with_bigrams) if len(leaf) <= _MAX_WORD else _leaf_tokens(leaf, with_bigrams)
+
+
 def _leaf_tokens(leaf: str, with_bigrams: bool) -> tuple[str, ...]:
     if _IDENTIFIER.match(leaf):
         parts = subtokens(leaf)
@@ -74,22 +84,45 @@ def _leaf_tokens(leaf: str, with_bigrams: bool) -> tuple[str, ...]:
 _cached_leaf_tokens = lru_cache(maxsize=1 << 18)(_leaf_tokens)
 
 
-def query_tokens(text: str, with_bigrams: bool = False) -> list[str]:
+def query_tokens(text: str, with_bigrams: bool = False, spell: Callable[[str], str] | None = None) -> list[str]:
     """Lower-cased words and sub-words; with bigrams, each word pair follows its second word, so
-    that cutting a long query short keeps pairs and words alike."""
+    that cutting a long query short keeps pairs and words alike. `spell` (`Vocabulary.spelled`)
+    corrects each sub-word before pairs are made of them."""
     tokens: list[str] = []
     previous = None
     for word in _WORD.findall(text):
         parts = subtokens(word)
         if len(parts) > 1:
             tokens.append(word.lower()[:_MAX_WORD])
-        for part in parts:
+        for part in (map(spell, parts) if spell else parts):
             tokens.append(part)
             if with_bigrams and part not in _ARTICLES:
                 if previous is not None:
                     tokens.append(f"{previous}_{part}")
                 previous = part
     return tokens
+
+
+def one_edit(word: str) -> Iterable[str]:
+    """Every string one edit from `word` as people mistype: a letter dropped, swapped with the next,
+    replaced or added (Damerau-Levenshtein distance 1, lower-case ASCII letters)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    yield from (a + b[1:] for a, b in splits if b)
+    yield from (a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+    yield from (a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0])
+    yield from (a + c + b for a, b in splits for c in _LETTERS)
+
+
+def known_tokens(tokens: Iterable[str], known, spell: Callable[[str], str] | None = None) -> list[str]:
+    """The tokens that `known` (a lexical index's vocabulary) holds; with `spell`, each one it does not
+    hold is first corrected (`Vocabulary.spelled`), so a mistyped word still finds the right one."""
+    out = []
+    for token in tokens:
+        if token not in known and spell is not None:
+            token = spell(token)
+        if token in known:
+            out.append(token)
+    return out
 
 
 class Vocabulary:
@@ -102,6 +135,7 @@ class Vocabulary:
         self.size = self._offset + bpe.get_vocab_size()
         self._bpe_unk = bpe.token_to_id(UNK)
         self._pieces = lru_cache(maxsize=200_000)(self._bpe_ids)
+        self._spelled = lru_cache(maxsize=65_536)(self._nearest_word)
 
     @classmethod
     def build(cls, token_lists: Iterable[list[str]], size: int) -> "Vocabulary":
@@ -109,17 +143,25 @@ class Vocabulary:
 
     @classmethod
     def build_shared(cls, streams: Iterable[Iterable[list[str]]], size: int) -> "Vocabulary":
-        """One vocabulary for several token streams (the queries, each language's code).
+        """One vocabulary for several token streams (the queries, each language's code); see `from_counts`."""
+        counted = []
+        for token_lists in streams:
+            stream: Counter = Counter()
+            for tokens in token_lists:
+                stream.update(tokens)
+            counted.append(stream)
+        return cls.from_counts(counted, size)
+
+    @classmethod
+    def from_counts(cls, streams: Sequence[Counter], size: int) -> "Vocabulary":
+        """One vocabulary for several streams' token counts (the queries', each language's code's).
 
         A token's rank is its highest share of any one stream, so a small language's own words get
         in beside a big language's instead of being crowded out by raw counts.
         """
         counts: Counter = Counter()
         share: dict[str, float] = {}
-        for token_lists in streams:
-            stream: Counter = Counter()
-            for tokens in token_lists:
-                stream.update(tokens)
+        for stream in streams:
             total = sum(stream.values()) or 1
             for token, n in stream.items():
                 share[token] = max(share.get(token, 0.0), n / total)
@@ -150,6 +192,29 @@ class Vocabulary:
             if not (i == UNK_ID and ids and ids[-1] == UNK_ID):  # one [UNK] per run of unknown characters
                 ids.append(i)
         return tuple(ids) or (UNK_ID,)
+
+    def word_id(self, word: str) -> int | None:
+        """`word`'s id as a whole token (None when it is spelled with BPE pieces)."""
+        return self._word_ids.get(word)
+
+    def spelled(self, word: str) -> str:
+        """`word` as the vocabulary spells it: itself when it is a whole token (or too short, or not
+        plain letters, to guess at), else the most frequent whole token one edit away (ids rank tokens
+        by frequency), else itself. A query's mistyped word would otherwise fall apart into BPE pieces
+        that mean little; a rare word one edit from a common one is the price (measured in
+        `evaluate`: clean and mistyped queries side by side)."""
+        if len(word) < MIN_SPELLED or not (word.isascii() and word.isalpha()) or self.word_id(word) is not None:
+            return word
+        return self._spelled(word)
+
+    def _nearest_word(self, word: str) -> str:
+        found = [(i, w) for w in set(one_edit(word)) if (i := self.word_id(w)) is not None]
+        return min(found)[1] if found else word
+
+    def ids_of(self, token: str) -> tuple[int, ...]:
+        """The token's ids: its own, or its BPE pieces'."""
+        known = self.word_id(token)
+        return (known,) if known is not None else self._pieces(token)
 
     def encode(self, tokens: Iterable[str], max_len: int) -> list[int]:
         ids: list[int] = []
@@ -184,6 +249,17 @@ class ExtendedVocabulary(Vocabulary):
         self._added_ids = {word: base._offset + i for i, word in enumerate(self.added)}
         self._offset = base._offset + len(self.added)
         self.size = base.size + len(self.added)
+        self._spelled = lru_cache(maxsize=65_536)(self._nearest_word)
+
+    def word_id(self, word: str) -> int | None:
+        known = self.base._word_ids.get(word)
+        return known if known is not None else self._added_ids.get(word)
+
+    def ids_of(self, token: str) -> tuple[int, ...]:
+        known = self.word_id(token)
+        if known is not None:
+            return (known,)
+        return tuple(i + len(self.added) if i >= self.base._offset else i for i in self.base._pieces(token))
 
     @property
     def words(self) -> Tokenizer:

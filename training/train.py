@@ -12,10 +12,11 @@ import json
 import math
 import os
 import random
+import resource
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import torch
@@ -23,8 +24,11 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from training.evaluate import mrr
-from training.model import QUERY, CodeSearchModel, ModelConfig, default_device, function_name
+from training.model import QUERY, CodeSearchModel, ModelConfig, code_ids, default_device, function_name, query_ids
 from training.tokenize import PAD_ID, Vocabulary, code_tokens, query_tokens, subtokens
+
+if TYPE_CHECKING:
+    from training.prepare import Prepared
 
 
 @dataclass
@@ -57,37 +61,40 @@ class Pairs:
 
     @classmethod
     def from_records(cls, records: Iterable[dict], model: CodeSearchModel, name_queries: bool = False) -> "Pairs":
-        """Documentation summary -> code pairs; with `name_queries`, also function name -> code pairs.
-
-        A name pair asks for the function by the words of its name with the name itself hidden from
-        the code, the way people search for `send_mail` by typing "send mail".
-        """
+        """The pairs of each record of the model's languages (`record_pairs`)."""
         langs, codes, queries = [], [], []
         index = {lang: i for i, lang in enumerate(model.languages)}
-
-        def add(language: str, query: list[int], code: list[int]) -> None:
-            if query and code:
-                langs.append(index[language])
-                codes.append(code)
-                queries.append(query)
-
         for r in records:
             if r["language"] not in index:
                 continue
-            name = function_name(r)
-            add(r["language"], model.query_ids(r["summary"]), model.code_ids(r["code_tokens"], r["language"], name))
-            if name_queries:
-                if len(subtokens(name)) > 1:  # one-word names ("run", "get") say too little
-                    add(r["language"], model.query_ids(" ".join(subtokens(name))),
-                        model.code_ids([t for t in r["code_tokens"] if t != name], r["language"]))
+            for query, code in record_pairs(model.vocabulary, model.config, r, name_queries):
+                langs.append(index[r["language"]])
+                codes.append(code)
+                queries.append(query)
         return cls(model.languages, torch.tensor(langs, dtype=torch.long),
-                   _pad32(codes, model.config.max_code_len), _pad32(queries, model.config.max_query_len))
+                   pad32(codes, model.config.max_code_len), pad32(queries, model.config.max_query_len))
 
     def subset(self, idx: torch.Tensor) -> "Pairs":
         return Pairs(self.languages, self.language[idx], self.code[idx], self.query[idx])
 
 
-def _pad32(id_lists: list[list[int]], width: int) -> torch.Tensor:
+def record_pairs(vocabulary: Vocabulary, config: ModelConfig, record: dict,
+                 name_queries: bool = False) -> list[tuple[list[int], list[int]]]:
+    """A record's (query ids, code ids) pairs: its documentation summary -> its code; with
+    `name_queries`, also its function name's words -> its code with the name hidden.
+
+    A name pair asks for the function the way people search for `send_mail` by typing "send mail";
+    one-word names ("run", "get") say too little to make one.
+    """
+    name = function_name(record)
+    pairs = [(query_ids(vocabulary, config, record["summary"]), code_ids(vocabulary, config, record["code_tokens"], name))]
+    if name_queries and len(subtokens(name)) > 1:
+        pairs.append((query_ids(vocabulary, config, " ".join(subtokens(name))),
+                      code_ids(vocabulary, config, [t for t in record["code_tokens"] if t != name])))
+    return [(query, code) for query, code in pairs if query and code]
+
+
+def pad32(id_lists: list[list[int]], width: int) -> torch.Tensor:
     out = torch.full((len(id_lists), width), PAD_ID, dtype=torch.int32)
     for row, ids in enumerate(id_lists):
         out[row, :len(ids)] = torch.as_tensor(ids[:width], dtype=torch.int32)
@@ -357,27 +364,35 @@ def init_token_weights(model: CodeSearchModel, pairs: Pairs) -> None:
             model.init_token_weights(lang, pairs.code[pairs.language == i])
 
 
-def train(train_records: list[dict], valid_records: list[dict], out: str | Path,
+def train(train_records: list[dict] | None, valid_records: list[dict] | None, out: str | Path,
           model_config: ModelConfig | None = None, config: TrainConfig | None = None,
           model: CodeSearchModel | None = None, resume: bool = True,
-          callbacks: Iterable[Callback] = ()) -> tuple[CodeSearchModel, dict]:
-    """Train (or fine-tune `model`) and save the best epoch to `out`; returns the best model and state."""
+          callbacks: Iterable[Callback] = (), prepared: Prepared | None = None) -> tuple[CodeSearchModel, dict]:
+    """Train (or fine-tune `model`) and save the best epoch to `out`; returns the best model and state.
+    The data is `train_records` and `valid_records`, or a corpus already `prepared` (training.prepare:
+    its vocabulary and pairs) for a fresh model."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = config or TrainConfig()
     seed_everything(config.seed)
     fresh = model is None
-    if fresh:
-        languages = sorted({r["language"] for r in train_records})
-        model_config = model_config or ModelConfig(languages=languages)
-        model_config.languages = languages
-        model = build_model(train_records, model_config)
-    model.to(default_device())
     started = time.time()
-    train_pairs = Pairs.from_records(train_records, model, name_queries=config.name_queries)
+    if prepared is not None:
+        model_config = model_config or ModelConfig(languages=prepared.train.languages)
+        model = CodeSearchModel(model_config, prepared.vocabulary)
+        train_pairs, valid_pairs = prepared.train, prepared.valid
+    else:
+        if fresh:
+            languages = sorted({r["language"] for r in train_records})
+            model_config = model_config or ModelConfig(languages=languages)
+            model_config.languages = languages
+            model = build_model(train_records, model_config)
+        train_pairs = Pairs.from_records(train_records, model, name_queries=config.name_queries)
+        valid_pairs = Pairs.from_records(valid_records, model)
+    model.to(default_device())
     if fresh:
         init_token_weights(model, train_pairs)
-    valid_pairs = Pairs.from_records(valid_records, model)
+    data_seconds = time.time() - started + (prepared.seconds if prepared else 0.0)
     standard: list[Callback] = [EarlyStopping(config.patience), History(out), Checkpoint(out)]
     if config.max_minutes:
         standard.insert(0, TimeLimit(config.max_minutes))
@@ -389,8 +404,10 @@ def train(train_records: list[dict], valid_records: list[dict], out: str | Path,
     state = trainer.fit()
     summary = {"best_valid_mrr": state["best"], "best_epoch": state["best_epoch"], "epochs": state["epoch"],
                "train_pairs": len(train_pairs), "valid_pairs": len(valid_pairs),
-               "seconds": round(time.time() - started, 1),
-               "pairs_per_second": round(len(train_pairs) * state["epoch"] / max(time.time() - started, 1e-9))}
+               "data_seconds": round(data_seconds, 1), "seconds": round(time.time() - started, 1),
+               "pairs_per_second": round(len(train_pairs) * state["epoch"] / max(time.time() - started, 1e-9)),
+               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,  # Linux: kilobytes
+               "peak_worker_rss_mb": prepared.worker_rss_mb if prepared else None}
     (out / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "checkpoint.pt").unlink(missing_ok=True)
     return CodeSearchModel.load(out), summary

@@ -1,0 +1,55 @@
+"""training.prepare: the corpus read in slices by worker processes gives what reading every record
+into memory gave, the same sample for the same seed."""
+import torch
+
+from training.corpus import read_corpus, write_jsonl
+from training.model import ModelConfig
+from training.prepare import prepare
+from training.train import Pairs, TrainConfig, build_model, train
+
+from tests.test_train import synthetic
+
+
+def _corpus(root, records_by_partition):
+    for partition, records in records_by_partition.items():
+        for language in ("python", "go"):
+            write_jsonl(root / language / "final" / "jsonl" / partition / f"{language}_{partition}_0.jsonl.gz",
+                        [{**r, "language": language, "func_name": f"{language}_{r['func_name']}"} for r in records])
+
+
+def _rows(pairs: Pairs) -> list[tuple]:
+    return sorted(map(tuple, torch.cat([pairs.language[:, None].int(), pairs.query, pairs.code], 1).tolist()))
+
+
+def test_prepared_pairs_and_vocabulary_are_those_of_the_records(tmp_path, monkeypatch):
+    monkeypatch.setattr("training.prepare.SLICE", 700)  # several slices per file, spread over two workers
+    _corpus(tmp_path, {"train": synthetic(2000, 0), "valid": synthetic(300, 1)})
+    config = ModelConfig(languages=["go", "python"], vocab_size=400, embedding_dim=32, bigrams=True)
+    prepared = prepare([tmp_path], config.languages, config, workers=2)
+    records = list(read_corpus(tmp_path, "train", config.languages))
+    model = build_model(records, config)
+    assert prepared.vocabulary.words.get_vocab() == model.vocabulary.words.get_vocab()
+    assert prepared.vocabulary.bpe.get_vocab() == model.vocabulary.bpe.get_vocab()
+    assert _rows(prepared.train) == _rows(Pairs.from_records(records, model, name_queries=True))
+    assert _rows(prepared.valid) == _rows(Pairs.from_records(read_corpus(tmp_path, "valid"), model))
+    assert prepared.train.languages == ["go", "python"] and set(prepared.train.language.tolist()) == {0, 1}
+
+
+def test_a_sample_per_language_is_the_same_for_the_same_seed(tmp_path):
+    _corpus(tmp_path, {"train": synthetic(1500, 0), "valid": synthetic(200, 1)})
+    config = ModelConfig(languages=["go", "python"], vocab_size=400, embedding_dim=32)
+    one, two, other = (prepare([tmp_path], config.languages, config, max_per_language=500, seed=seed,
+                               name_queries=False, workers=2) for seed in (3, 3, 4))
+    assert [int((one.train.language == i).sum()) for i in (0, 1)] == [500, 500]
+    assert len(one.valid) == 2 * 200  # a tenth of 500 is below the 1,000 kept for validation
+    assert _rows(one.train) == _rows(two.train) and _rows(one.train) != _rows(other.train)
+
+
+def test_training_on_a_prepared_corpus_records_what_preparing_took(tmp_path):
+    _corpus(tmp_path / "corpus", {"train": synthetic(1500, 0), "valid": synthetic(200, 1)})
+    config = ModelConfig(languages=["go", "python"], vocab_size=400, embedding_dim=32)
+    prepared = prepare([tmp_path / "corpus"], config.languages, config, workers=2)
+    model, summary = train(None, None, tmp_path / "model", config, TrainConfig(epochs=2, batch_size=200, wandb=False),
+                           prepared=prepared)
+    assert model.languages == ["go", "python"] and summary["data_seconds"] >= prepared.seconds > 0
+    assert summary["peak_rss_mb"] > 0 and summary["peak_worker_rss_mb"] > 0

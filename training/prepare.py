@@ -1,0 +1,178 @@
+"""A corpus made ready for training, on every core and without holding its records: the vocabulary
+and the padded query/code id pairs of a sample of each language's records.
+
+    prepared = prepare(["indexes/corpus/full"], languages, ModelConfig(...), max_per_language=320_000)
+    train(None, None, out, model_config, config, prepared=prepared)   # training.train
+
+Reading every record into memory first, then tokenising it twice on one core (once for the
+vocabulary, once for the ids) took 9.5 minutes and 15.7 GB for the six-language base model. Here
+each language's file is read in slices by worker processes, twice: the first pass counts tokens
+(the vocabulary needs every count before any id exists), the second turns the sampled records into
+id arrays. The parent only merges counts and concatenates arrays.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import resource
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from training.corpus import corpus_files, normalise
+from training.model import ModelConfig
+from training.tokenize import Vocabulary, code_tokens, query_tokens
+from training.train import Pairs, record_pairs
+
+SLICE = 20_000  # records per task: small enough to spread over the workers, big enough to be cheap
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Records of one file, by their line numbers (ascending), of one language."""
+    path: str
+    language: str
+    lines: tuple[int, ...]
+
+
+@dataclass
+class Prepared:
+    vocabulary: Vocabulary
+    train: Pairs
+    valid: Pairs
+    seconds: float  # what preparing took
+    worker_rss_mb: int  # the largest peak resident memory of a worker process
+
+
+def prepare(corpora: Sequence[str | Path], languages: Sequence[str], config: ModelConfig,
+            max_per_language: int | None = None, seed: int = 0, name_queries: bool = True,
+            workers: int | None = None) -> Prepared:
+    """The vocabulary (from the training records) and the train/valid pairs (training.train.record_pairs)
+    of at most `max_per_language` train records per language and a tenth of that (at least 1,000) valid
+    ones, the same records for the same seed."""
+    started, workers = time.time(), workers or os.cpu_count() or 1
+    with ProcessPoolExecutor(workers, get_context("forkserver")) as pool:
+        files = {partition: [(language, path) for language in languages for corpus in corpora
+                             for path in corpus_files(corpus, language, partition)] for partition in ("train", "valid")}
+        lines = dict(zip([p for partition in files.values() for _, p in partition],
+                         pool.map(_count_lines, [str(p) for partition in files.values() for _, p in partition])))
+        valid_max = max(max_per_language // 10, 1000) if max_per_language else None
+        train = _slices(files["train"], lines, max_per_language, seed)
+        valid = _slices(files["valid"], lines, valid_max, seed)
+        streams: dict[str, Counter] = {"query": Counter(), **{language: Counter() for language in languages}}
+        rss = 0
+        for language, queries, code, worker_rss in tqdm(pool.map(_count_tokens, train, [config.bigrams] * len(train)),
+                                                        total=len(train), desc="count tokens", unit="slice"):
+            streams["query"].update(queries)
+            streams[language].update(code)
+            rss = max(rss, worker_rss)
+    vocabulary = Vocabulary.from_counts(list(streams.values()), config.vocab_size)
+    del streams
+    with tempfile.TemporaryDirectory() as saved:
+        vocabulary.save(saved)
+        with ProcessPoolExecutor(workers, get_context("forkserver"), initializer=_load_ids,
+                                 initargs=(saved, asdict(config))) as pool:
+            train_pairs, train_rss = _pairs(pool, train, languages, config, name_queries, "train pairs")
+            valid_pairs, valid_rss = _pairs(pool, valid, languages, config, False, "valid pairs")
+    return Prepared(vocabulary, train_pairs, valid_pairs, time.time() - started, max(rss, train_rss, valid_rss))
+
+
+def _slices(files: list[tuple[str, Path]], lines: dict[Path, int], limit: int | None, seed: int) -> list[Slice]:
+    """Each language's records, or a sample of `limit` of them, in slices of SLICE."""
+    rng = random.Random(seed)
+    out = []
+    for language in dict.fromkeys(language for language, _ in files):
+        paths = [path for lang, path in files if lang == language]
+        total = sum(lines[p] for p in paths)
+        chosen = sorted(rng.sample(range(total), limit)) if limit and total > limit else range(total)
+        starts = np.cumsum([0] + [lines[p] for p in paths])
+        for i, path in enumerate(paths):
+            mine = [n - starts[i] for n in chosen if starts[i] <= n < starts[i + 1]]
+            out += [Slice(str(path), language, tuple(int(n) for n in mine[j:j + SLICE]))
+                    for j in range(0, len(mine), SLICE)]
+    return sorted(out, key=lambda s: -len(s.lines))  # the big ones first: the workers finish together
+
+
+def _count_lines(path: str) -> int:
+    return sum(1 for _ in _records_lines(path))
+
+
+def _records_lines(path: str) -> Iterator[str]:
+    """The file's record lines (blank lines are not records, as in corpus.read_jsonl)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        yield from (line for line in f if line.strip())
+
+
+def _records(piece: Slice) -> Iterator[dict]:
+    wanted, last = set(piece.lines), piece.lines[-1] if piece.lines else -1
+    for n, line in enumerate(_records_lines(piece.path)):
+        if n in wanted:
+            yield normalise(json.loads(line))
+        if n >= last:
+            return
+
+
+def _count_tokens(piece: Slice, bigrams: bool) -> tuple[str, Counter, Counter, int]:
+    queries, code = Counter(), Counter()
+    for r in _records(piece):
+        queries.update(query_tokens(r["summary"], bigrams))
+        code.update(code_tokens(r["code_tokens"], bigrams))
+    return piece.language, queries, code, _peak_rss_mb()
+
+
+def _peak_rss_mb() -> int:
+    """This process's peak resident memory: each task of a worker reports its worker's."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # Linux reports kilobytes
+
+
+_worker: dict = {}
+
+
+def _load_ids(vocabulary: str, config: dict) -> None:
+    _worker.update(vocabulary=Vocabulary.load(vocabulary), config=ModelConfig(**config))
+
+
+def _slice_pairs(piece: Slice, name_queries: bool) -> tuple[str, np.ndarray, np.ndarray, int]:
+    from training.train import pad32
+
+    queries, codes = [], []
+    for r in _records(piece):
+        for query, code in record_pairs(_worker["vocabulary"], _worker["config"], r, name_queries):
+            queries.append(query)
+            codes.append(code)
+    config = _worker["config"]
+    return (piece.language, pad32(queries, config.max_query_len).numpy(), pad32(codes, config.max_code_len).numpy(),
+            _peak_rss_mb())
+
+
+def _pairs(pool: ProcessPoolExecutor, slices: list[Slice], languages: Sequence[str], config: ModelConfig,
+           name_queries: bool, what: str) -> tuple[Pairs, int]:
+    """The slices' pairs, and the largest peak memory of a worker that made them."""
+    index = {language: i for i, language in enumerate(languages)}
+    langs = [np.zeros(0, np.int64)]
+    queries = [np.zeros((0, config.max_query_len), np.int32)]
+    codes = [np.zeros((0, config.max_code_len), np.int32)]
+    rss = 0
+    for language, query, code, worker_rss in tqdm(pool.map(_slice_pairs, slices, [name_queries] * len(slices)),
+                                                  total=len(slices), desc=what, unit="slice"):
+        langs.append(np.full(len(query), index[language]))
+        queries.append(query)
+        codes.append(code)
+        rss = max(rss, worker_rss)
+    # The code ids are most of it: their slices are let go of as soon as they are joined.
+    code = torch.from_numpy(np.concatenate(codes))
+    del codes
+    return Pairs(list(languages), torch.from_numpy(np.concatenate(langs)).long(), code,
+                 torch.from_numpy(np.concatenate(queries))), rss
