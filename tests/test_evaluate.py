@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from conftest import CSN_SAMPLE, ROOT, run_cli
-from training.evaluate import all_systems, bm25_scores, diagonal_reciprocal_ranks, ndcg
+from training.evaluate import BM25, all_systems, diagonal_reciprocal_ranks, ndcg
 
 
 def test_bm25_ranks_the_document_sharing_rare_terms_first():
-    scores = bm25_scores([["send", "mail"], ["parse", "date"], ["unknown"]],
-                         [["parse", "date", "string"], ["send", "mail", "smtp"], [], ["send", "json"]])
+    index = BM25([["parse", "date", "string"], ["send", "mail", "smtp"], [], ["send", "json"]])
+    scores = np.stack([index.scores(q) for q in (["send", "mail"], ["parse", "date"], ["unknown"])])
     assert scores.shape == (3, 4)
     assert scores[0].argmax() == 1 and scores[1].argmax() == 0
     assert not scores[2].any()  # no known term: no evidence, all zero

@@ -362,7 +362,7 @@ def test_the_score_shown_agrees_with_the_order_in_every_mode(built_units):
     plain cosines."""
     _, index, by_item = built_units
     for query in ("sales report per product", "hash digest of a file", "send mail", "lap time of a stopwatch"):
-        vector = index.model.encode_queries([query])[0]
+        vector = index.query_vector(query)  # the repository's own words (here "stopwatch") left as typed
         for mode in ("hybrid", "bm25", "neural"):
             scores = [h.score for h in index.search(query, k=len(by_item), mode=mode)]
             assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores), (query, mode)
@@ -508,3 +508,12 @@ def test_best_first_is_a_stable_sort_cut_short():
         scores[rng.integers(0, len(scores))] = -np.inf
         n = int(rng.integers(1, 130))
         assert best_first(scores, n).tolist() == np.argsort(-scores, kind="stable")[:n].tolist()
+
+
+def test_a_mistyped_query_finds_what_the_right_words_find(built_units):
+    """Each mistyped word is corrected to a word one edit away, for the model and for BM25 alike."""
+    _, index, _ = built_units
+    for mode in ("hybrid", "bm25", "neural"):
+        right = index.search("send mail", k=3, mode=mode)
+        assert index.search("sned mial", k=3, mode=mode) == right, mode
+    assert np.allclose(index.query_vector("hash digset of a flie"), index.query_vector("hash digest of a file"))

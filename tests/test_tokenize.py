@@ -70,8 +70,11 @@ def test_a_mistyped_word_is_spelled_as_the_most_frequent_word_one_edit_away():
     assert query_tokens("sned mial", with_bigrams=True, spell=vocab.spelled) == ["send", "mail", "send_mail"]
     assert known_tokens(["sned", "zzz", "mail"], {"send", "mail"}, vocab.spelled) == ["send", "mail"]
     assert known_tokens(["sned", "mail"], {"send", "mail"}) == ["mail"]
-    # A word the lexical index holds is never corrected: it is the repository's own.
+    # A word of the code searched is never corrected: it is the repository's own. Among the words one
+    # edit away, one the code uses comes first.
     assert known_tokens(["sned"], {"sned", "send"}, vocab.spelled) == ["sned"]
+    assert vocab.spelled("snd", known={"sand"}) == "sand" and vocab.spelled("snd", known={"mail"}) == "send"
+    assert known_tokens(["snd"], {"sand", "mail"}, vocab.spelled) == ["sand"]
 
 
 def test_an_extended_vocabulary_spells_with_its_added_words_too():

@@ -49,13 +49,6 @@ class BM25:
         return self.retriever.get_scores(known) if known else np.zeros(self.size, dtype=np.float32)
 
 
-def bm25_scores(query_token_lists: Sequence[list[str]], doc_token_lists: Sequence[list[str]], spell=None) -> np.ndarray:
-    """(queries, docs) BM25 scores; `spell` as in BM25.scores (the product corrects its queries' words)."""
-    index = BM25(doc_token_lists)
-    return np.stack([index.scores(tokens, spell) for tokens in query_token_lists]) if len(query_token_lists) else \
-        np.zeros((0, len(doc_token_lists)), dtype=np.float32)
-
-
 def all_systems(model_scores: np.ndarray, bm25: np.ndarray, hybrid_weights: Sequence[float] = ()) -> dict[str, np.ndarray]:
     """Each system's (queries, documents) scores; the hybrid is the product's (training.hybrid), and
     `hybrid@w` the same with BM25 weighed w, for choosing that weight."""
@@ -99,15 +92,18 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
         if language not in model.languages:
             continue
         recs = [recs[i] for i in np.random.default_rng(0).permutation(len(recs))]
-        q = model.encode_queries([r["summary"] for r in recs])
+        summaries = [r["summary"] for r in recs]
         c = model.encode_functions(recs, language)
         qtok = [query_tokens(r["summary"]) for r in recs]  # lists, not object arrays: numpy would make
         ctok = [code_tokens(r["code_tokens"]) for r in recs]  # a 2-d array of equally long token lists
         rr = defaultdict(list)
-        spell = model.vocabulary.spelled
-        for qc, cc, qt, ct in tqdm(list(_chunks(q, c, qtok, ctok, chunk=chunk)), desc=f"evaluate {language}",
-                                   unit="chunk", leave=False):
-            for name, scores in all_systems(qc @ cc.T, bm25_scores(list(qt), list(ct), spell), hybrid_weights).items():
+        for texts, cc, qt, ct in tqdm(list(_chunks(summaries, c, qtok, ctok, chunk=chunk)),
+                                      desc=f"evaluate {language}", unit="chunk", leave=False):
+            # As the product searches a repository: the words of the code searched are never "corrected".
+            lexical = BM25(list(ct))
+            qc = model.encode_queries(list(texts), known=lexical.vocab)
+            bm = np.stack([lexical.scores(tokens, model.vocabulary.spelled) for tokens in qt])
+            for name, scores in all_systems(qc @ cc.T, bm, hybrid_weights).items():
                 rr[name].append(diagonal_reciprocal_ranks(scores))
         results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
         results[language]["pairs"] = sum(len(v) for v in rr["model"])
@@ -186,8 +182,9 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
             continue
         queries_used += 1
         relevance = np.array([judged.get(key, 0.0) for key in keys])
-        model_scores = model.encode_queries([query]) @ vectors.T
-        for name, scores in all_systems(model_scores, bm25.scores(query_tokens(query), model.vocabulary.spelled)[None, :]).items():
+        model_scores = model.encode_queries([query], known=bm25.vocab) @ vectors.T
+        lexical = bm25.scores(query_tokens(query), model.vocabulary.spelled)[None, :]
+        for name, scores in all_systems(model_scores, lexical).items():
             order = np.argsort(-scores[0], kind="stable")
             per_system[name]["all"].append(ndcg(relevance[order], relevance[present]))
             annotated = set(present)
@@ -231,9 +228,10 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
                                          [function_name({"func_name": read[i][1]}) for i in idx])
     ids = [doc["_id"] for doc in corpus]
     query_ids = [qid for qid in qrels if qid in queries]
-    q = model.encode_queries([queries[qid] for qid in query_ids])
-    bm = bm25_scores([query_tokens(queries[qid]) for qid in query_ids], [code_tokens(ls) for ls in leaves],
-                     model.vocabulary.spelled)
+    lexical = BM25([code_tokens(ls) for ls in leaves])
+    q = model.encode_queries([queries[qid] for qid in query_ids], known=lexical.vocab)
+    bm = np.stack([lexical.scores(query_tokens(queries[qid]), model.vocabulary.spelled) for qid in query_ids]) \
+        if query_ids else np.zeros((0, len(leaves)), np.float32)
     out = {"queries": len(query_ids), "documents": len(ids)}
     for name, scores in all_systems(q @ vectors.T, bm).items():
         metrics = defaultdict(list)
@@ -271,8 +269,8 @@ def evaluate_direction(model, pairs: list[tuple[dict, dict]]) -> dict:
     for a, b in pairs:
         language = a["language"]
         codes = model.encode_functions([a, b], language)
-        queries = model.encode_queries([a["summary"], b["summary"]])
         bm = BM25([code_tokens(a["code_tokens"]), code_tokens(b["code_tokens"])])
+        queries = model.encode_queries([a["summary"], b["summary"]], known=bm.vocab)
         spell = model.vocabulary.spelled
         lexical = np.stack([bm.scores(query_tokens(a["summary"]), spell), bm.scores(query_tokens(b["summary"]), spell)])
         for name, scores in all_systems(queries @ codes.T, lexical).items():

@@ -167,7 +167,6 @@ class GlobalIndex:
         if self.manifest.get("format") != FORMAT:
             raise ValueError(f"{directory}: a global index of format {self.manifest.get('format')}; rebuild it")
         self.model = shared_base(Path(self.manifest["base_model"]))
-        self.query_vector = QueryVectors(self.model)
         self.parts = [p["key"] for p in self.manifest["parts"]]
         self.vectors = np.asarray(np.load(self.directory / "vectors.npy", mmap_mode="r"))
         self.rows = np.asarray(np.load(self.directory / "rows.npy", mmap_mode="r"))
@@ -176,6 +175,7 @@ class GlobalIndex:
             if len(self.vectors) else None
         self.graph = HnswGraph(self.directory / "graph.hnsw", self.manifest["ef_search"]) \
             if (self.directory / "graph.hnsw").is_file() else None
+        self.query_vector = QueryVectors(self.model, self.bm25.vocab_dict if self.bm25 else ())
         self.bm25_weight, self.class_prior = BM25_WEIGHT, CLASS_PRIOR
         self._path_masks: dict[tuple[str, ...], np.ndarray] = {}
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Container, Sequence
 
 import bm25s
 import numpy as np
@@ -535,10 +535,11 @@ def explain(model: CodeSearchModel, doc_weight: float, query: str, units: Sequen
 
 class QueryVectors:
     """A query's words (without `path:` filters) through `model`'s query encoder, the last `keep` kept:
-    a search and the explanation of its results encode the query once."""
+    a search and the explanation of its results encode the query once. `known`: the words of the code
+    searched, which are never taken for typos (Vocabulary.spelled)."""
 
-    def __init__(self, model: CodeSearchModel, keep: int = 64):
-        self.model, self.keep = model, keep
+    def __init__(self, model: CodeSearchModel, known: Container[str] = (), keep: int = 64):
+        self.model, self.known, self.keep = model, known, keep
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -547,12 +548,22 @@ class QueryVectors:
         with self._lock:
             if query in self._vectors:
                 return self._vectors[query]
-        vector = self.model.encode_queries([query])[0]
+        vector = self.model.encode_queries([query], known=self.known)[0]
         with self._lock:
             self._vectors[query] = vector
             if len(self._vectors) > self.keep:
                 del self._vectors[next(iter(self._vectors))]
         return vector
+
+
+class _Words:
+    """The words of a repository: those of any of its languages' BM25 index."""
+
+    def __init__(self, index: "RepositoryIndex"):
+        self.index = index
+
+    def __contains__(self, word: object) -> bool:
+        return any(word in self.index._bm25(language).vocab_dict for language in self.index.languages)
 
 
 class RepositoryIndex:
@@ -576,7 +587,7 @@ class RepositoryIndex:
         self.units: dict[str, np.ndarray] = {}
         self._paths: dict[str, tuple[list[str], np.ndarray]] | None = None  # language -> (paths, each item's)
         self._path_masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
-        self.query_vector = QueryVectors(self.model)
+        self.query_vector = QueryVectors(self.model, _Words(self))
         for language, entry in self.manifest["languages"].items():
             if "file" in entry:  # a language searched approximately
                 ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import Container, Sequence
 
 import numpy as np
 import torch
@@ -60,10 +61,12 @@ class ModelConfig:
 
 # A model's token ids, from its vocabulary and config alone: data preparation's worker processes
 # (training.prepare) compute them without the model's tables.
-def query_ids(vocabulary: Vocabulary, config: ModelConfig, text: str, spell: bool = False) -> list[int]:
-    """Ids of the text's words; with `spell`, mistyped words corrected (Vocabulary.spelled), as for
-    what people type (training reads documentation as written)."""
-    words = query_tokens(text, config.bigrams, vocabulary.spelled if spell else None)
+def query_ids(vocabulary: Vocabulary, config: ModelConfig, text: str, spell: bool = False,
+              known: Container[str] = ()) -> list[int]:
+    """Ids of the text's words; with `spell`, mistyped words corrected (Vocabulary.spelled, which leaves
+    the `known` words of the code searched alone), as for what people type (training reads
+    documentation as written)."""
+    words = query_tokens(text, config.bigrams, partial(vocabulary.spelled, known=known) if spell else None)
     return vocabulary.encode(words, config.max_query_len)
 
 
@@ -105,8 +108,8 @@ class CodeSearchModel(nn.Module):
         return self.embedding.weight.device
 
     # --- token ids -------------------------------------------------------------------------------
-    def query_ids(self, text: str, spell: bool = False) -> list[int]:
-        return query_ids(self.vocabulary, self.config, text, spell)
+    def query_ids(self, text: str, spell: bool = False, known: Container[str] = ()) -> list[int]:
+        return query_ids(self.vocabulary, self.config, text, spell, known)
 
     def code_ids(self, leaves: Sequence[str], language: str, name: str = "") -> list[int]:
         self._check_language(language)
@@ -182,9 +185,11 @@ class CodeSearchModel(nn.Module):
         self.train(was_training)
         return np.concatenate(out) if out else np.zeros((0, self.config.embedding_dim), np.float32)
 
-    def encode_queries(self, texts: Sequence[str], batch_size: int = 1024, spell: bool = True) -> np.ndarray:
-        """What people typed (mistyped words corrected; `spell=False` for text as written, such as docs)."""
-        return self._encode(QUERY, [self.query_ids(t, spell) for t in texts], batch_size)
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 1024, spell: bool = True,
+                       known: Container[str] = ()) -> np.ndarray:
+        """What people typed, mistyped words corrected except the `known` words of the code searched
+        (see Vocabulary.spelled); `spell=False` for text as written, such as docs."""
+        return self._encode(QUERY, [self.query_ids(t, spell, known) for t in texts], batch_size)
 
     def encode_code(self, code: Sequence[str | list[str]], language: str, names: Sequence[str] | None = None,
                     batch_size: int = 1024) -> np.ndarray:

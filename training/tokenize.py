@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Container, Iterable, Iterator, Sequence
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -113,13 +113,15 @@ def one_edit(word: str) -> Iterable[str]:
     yield from (a + c + b for a, b in splits for c in _LETTERS)
 
 
-def known_tokens(tokens: Iterable[str], known, spell: Callable[[str], str] | None = None) -> list[str]:
-    """The tokens that `known` (a lexical index's vocabulary) holds; with `spell`, each one it does not
-    hold is first corrected (`Vocabulary.spelled`), so a mistyped word still finds the right one."""
+def known_tokens(tokens: Iterable[str], known: Container[str],
+                 spell: Callable[[str, Container[str]], str] | None = None) -> list[str]:
+    """The tokens that `known` (a lexical index's vocabulary) holds; with `spell` (`Vocabulary.spelled`),
+    each one it does not hold is first corrected, to one of its words where it can, so a mistyped
+    word still finds the right one."""
     out = []
     for token in tokens:
         if token not in known and spell is not None:
-            token = spell(token)
+            token = spell(token, known)
         if token in known:
             out.append(token)
     return out
@@ -135,7 +137,7 @@ class Vocabulary:
         self.size = self._offset + bpe.get_vocab_size()
         self._bpe_unk = bpe.token_to_id(UNK)
         self._pieces = lru_cache(maxsize=200_000)(self._bpe_ids)
-        self._spelled = lru_cache(maxsize=65_536)(self._nearest_word)
+        self._spelled = lru_cache(maxsize=65_536)(self._nearest_words)
 
     @classmethod
     def build(cls, token_lists: Iterable[list[str]], size: int) -> "Vocabulary":
@@ -197,19 +199,23 @@ class Vocabulary:
         """`word`'s id as a whole token (None when it is spelled with BPE pieces)."""
         return self._word_ids.get(word)
 
-    def spelled(self, word: str) -> str:
-        """`word` as the vocabulary spells it: itself when it is a whole token (or too short, or not
-        plain letters, to guess at), else the most frequent whole token one edit away (ids rank tokens
-        by frequency), else itself. A query's mistyped word would otherwise fall apart into BPE pieces
-        that mean little; a rare word one edit from a common one is the price (measured in
-        `evaluate`: clean and mistyped queries side by side)."""
-        if len(word) < MIN_SPELLED or not (word.isascii() and word.isalpha()) or self.word_id(word) is not None:
+    def spelled(self, word: str, known: Container[str] = ()) -> str:
+        """`word` as the vocabulary spells it: itself when it is a whole token, a word of the code
+        searched (`known`: a repository's own words are not typos, however rare elsewhere), or too
+        short or not plain letters to guess at; else the whole token one edit away that the code
+        searched uses, or failing that the most frequent one (ids rank tokens by frequency), else
+        itself. A mistyped word would otherwise fall apart into BPE pieces that mean little
+        (measured in `evaluate`: clean and mistyped queries side by side)."""
+        if len(word) < MIN_SPELLED or not (word.isascii() and word.isalpha()) or self.word_id(word) is not None \
+                or word in known:
             return word
-        return self._spelled(word)
+        candidates = self._spelled(word)
+        return next((c for c in candidates if c in known), candidates[0] if candidates else word)
 
-    def _nearest_word(self, word: str) -> str:
-        found = [(i, w) for w in set(one_edit(word)) if (i := self.word_id(w)) is not None]
-        return min(found)[1] if found else word
+    def _nearest_words(self, word: str) -> tuple[str, ...]:
+        """The whole tokens one edit from `word`, most frequent first."""
+        found = ((self.word_id(w), w) for w in set(one_edit(word)))
+        return tuple(w for i, w in sorted((i, w) for i, w in found if i is not None))
 
     def ids_of(self, token: str) -> tuple[int, ...]:
         """The token's ids: its own, or its BPE pieces'."""
@@ -249,7 +255,7 @@ class ExtendedVocabulary(Vocabulary):
         self._added_ids = {word: base._offset + i for i, word in enumerate(self.added)}
         self._offset = base._offset + len(self.added)
         self.size = base.size + len(self.added)
-        self._spelled = lru_cache(maxsize=65_536)(self._nearest_word)
+        self._spelled = lru_cache(maxsize=65_536)(self._nearest_words)
 
     def word_id(self, word: str) -> int | None:
         known = self.base._word_ids.get(word)
