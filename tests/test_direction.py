@@ -30,6 +30,11 @@ def test_direction_pairs_are_found():
     rng = random.Random(0)
     pairs = direction_pairs([record("alpha", "beta", rng), record("beta", "alpha", rng), record("gamma", "delta", rng)])
     assert len(pairs) == 1 and {p["summary"] for p in pairs[0]} == {"convert alpha to beta", "convert beta to alpha"}
+    # Articles do not count; the same words in the same order are no pair; a pair needs a direction word.
+    texts = ["Convert a hex string to bytes.", "Convert bytes to a hex string.", "Convert the hex string to bytes",
+             "Read the file and parse it", "Parse the file and read it"]
+    pairs = direction_pairs([{"language": "go", "summary": t} for t in texts])
+    assert [{p["summary"] for p in pair} for pair in pairs] == [{texts[0], texts[1]}]
 
 
 @pytest.mark.parametrize("bigrams", [False, True])

@@ -53,13 +53,25 @@ def test_a_long_string_literal_is_tokenised_but_not_kept_in_the_cache():
 
 
 def test_one_edit_covers_each_way_people_mistype():
-    edits = set(one_edit("mail"))
-    assert {"mil", "amil", "mall", "mails", "xmail"} <= edits  # dropped, swapped, replaced, added
+    edits = one_edit("mail")
+    assert {"mil", "amil", "mall", "mails", "xmail"} <= set(edits)  # dropped, swapped, replaced, added
     assert "mail" not in edits and "lima" not in edits  # two swaps are two edits
+    # A letter lost or two swapped explain a typo better than one replaced (any of 25) or added.
+    assert edits["mails"] > edits["mall"] and edits["amil"] > edits["mil"]
+
+
+def test_the_likeliest_slip_wins_over_the_commonest_word():
+    fillers = [f"filler{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(300)]  # ranks between
+    data = [["for"] * 400 + ["from"] * 300 + ["form"] * 200 + ["count", "out"] * 100 + fillers * 10 + ["fro"] * 3]
+    vocab = Vocabulary.build(data, 1000)
+    assert vocab.spelled("fom") == "from"  # "from" lost a letter; "for" would need one replaced
+    assert vocab.spelled("ount") == "count"
+    # A word that is a token itself stays as typed, unless a far commoner word is a likely slip away.
+    assert vocab.spelled("form") == "form" and vocab.spelled("fro") == "for"
 
 
 def test_a_mistyped_word_is_spelled_as_the_most_frequent_word_one_edit_away():
-    data = [["send", "mail", "message", "email"] * 8, ["sand", "mail"] * 3, ["email", "parse"] * 3]
+    data = [["send", "mail", "message", "email", "sendmail"] * 8, ["sand", "mail"] * 3, ["email", "parse"] * 3]
     vocab = Vocabulary.build(data, 64)
     assert vocab.spelled("sned") == "send" and vocab.spelled("mial") == "mail"
     assert vocab.spelled("snd") == "send"  # "send" is more frequent than "sand", one edit away too
@@ -68,6 +80,7 @@ def test_a_mistyped_word_is_spelled_as_the_most_frequent_word_one_edit_away():
     assert [vocab.spelled(w) for w in ("sand", "ml", "m4il", "xyzzyq")] == ["sand", "ml", "m4il", "xyzzyq"]
     assert query_tokens("sned mial", spell=vocab.spelled) == ["send", "mail"]
     assert query_tokens("sned mial", with_bigrams=True, spell=vocab.spelled) == ["send", "mail", "send_mail"]
+    assert query_tokens("sendMial", spell=vocab.spelled) == ["sendmail", "send", "mail"]  # the whole word too
     assert known_tokens(["sned", "zzz", "mail"], {"send", "mail"}, vocab.spelled) == ["send", "mail"]
     assert known_tokens(["sned", "mail"], {"send", "mail"}) == ["mail"]
     # A word of the code searched is never corrected: it is the repository's own. Among the words one

@@ -249,15 +249,18 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
 
 
 # --- direction pairs -------------------------------------------------------------------------------
-def direction_pairs(records: Iterable[dict], max_words: int = 12) -> list[tuple[dict, dict]]:
-    """Pairs of functions whose summaries hold the same words in another order, with a direction
-    ("Convert a hex string to binary data." / "Convert binary data to a hex string.")."""
-    import re
+_ARTICLES = frozenset({"a", "an", "the"})
+_DIRECTIONS = frozenset({"to", "from", "into"})
 
+
+def direction_pairs(records: Iterable[dict], max_words: int = 16) -> list[tuple[dict, dict]]:
+    """Pairs of functions whose summaries hold the same words in another order, with a direction
+    ("Convert a hex string to binary data." / "Convert binary data to a hex string."); articles do
+    not count, so "to a string" and "to string" are the same words."""
     groups: dict[tuple, dict[tuple, dict]] = defaultdict(dict)
     for r in records:
-        words = tuple(re.findall(r"[a-z0-9]+", r["summary"].lower()))
-        if len(words) <= max_words and ("to" in words or "from" in words):
+        words = tuple(w for w in re.findall(r"[a-z0-9]+", r["summary"].lower()) if w not in _ARTICLES)
+        if len(words) <= max_words and _DIRECTIONS & set(words):
             groups[(r["language"], tuple(sorted(words)))].setdefault(words, r)
     return [tuple(list(g.values())[:2]) for g in groups.values() if len(g) >= 2]
 

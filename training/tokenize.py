@@ -32,6 +32,9 @@ MIN_WORD_COUNT = 3
 # words to guess which was meant.
 MIN_SPELLED = 3
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# How often a typed word is a slip for another (`Vocabulary.spelled`): the prior odds against a word
+# that is a token itself being meant as typed.
+TYPO_RATE = 0.05
 
 
 def subtokens(word: str) -> list[str]:
@@ -93,7 +96,8 @@ def query_tokens(text: str, with_bigrams: bool = False, spell: Callable[[str], s
     for word in _WORD.findall(text):
         parts = subtokens(word)
         if len(parts) > 1:
-            tokens.append(word.lower()[:_MAX_WORD])
+            whole = word.lower()[:_MAX_WORD]
+            tokens.append(spell(whole) if spell else whole)
         for part in (map(spell, parts) if spell else parts):
             tokens.append(part)
             if with_bigrams and part not in _ARTICLES:
@@ -103,14 +107,22 @@ def query_tokens(text: str, with_bigrams: bool = False, spell: Callable[[str], s
     return tokens
 
 
-def one_edit(word: str) -> Iterable[str]:
-    """Every string one edit from `word` as people mistype: a letter dropped, swapped with the next,
-    replaced or added (Damerau-Levenshtein distance 1, lower-case ASCII letters)."""
+def one_edit(word: str) -> dict[str, float]:
+    """Every string one edit from `word` (Damerau-Levenshtein distance 1, lower-case ASCII letters), with
+    how likely `word` is as a mistyping of it: a noisy channel in which a typo is a letter added,
+    dropped, replaced or swapped with the next, at any of the intended word's positions alike, and
+    an added or replacing letter is any of 26. So a dropped or swapped letter explains a typo 25 times
+    better than a replaced one, which had 25 letters to choose from."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    yield from (a + b[1:] for a, b in splits if b)
-    yield from (a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
-    yield from (a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0])
-    yield from (a + c + b for a, b in splits for c in _LETTERS)
+    likely: dict[str, float] = {}
+    for candidates, odds in (((a + b[1:] for a, b in splits if b), 1 / 26),  # `word` has a letter added
+                             ((a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0]), 1 / 25),
+                             ((a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1), 1.0),
+                             ((a + c + b for a, b in splits for c in _LETTERS), 1.0)):  # `word` lost one
+        for candidate in candidates:
+            if candidate:
+                likely[candidate] = max(likely.get(candidate, 0.0), odds / len(candidate))
+    return likely
 
 
 def known_tokens(tokens: Iterable[str], known: Container[str],
@@ -200,22 +212,27 @@ class Vocabulary:
         return self._word_ids.get(word)
 
     def spelled(self, word: str, known: Container[str] = ()) -> str:
-        """`word` as the vocabulary spells it: itself when it is a whole token, a word of the code
-        searched (`known`: a repository's own words are not typos, however rare elsewhere), or too
-        short or not plain letters to guess at; else the whole token one edit away that the code
-        searched uses, or failing that the most frequent one (ids rank tokens by frequency), else
-        itself. A mistyped word would otherwise fall apart into BPE pieces that mean little
-        (measured in `evaluate`: clean and mistyped queries side by side)."""
-        if len(word) < MIN_SPELLED or not (word.isascii() and word.isalpha()) or self.word_id(word) is not None \
-                or word in known:
+        """`word` as meant, if it looks mistyped: of the whole tokens one edit away, the one the code
+        searched uses (`known`), else the likeliest (`_nearest_words`). A word that is a token itself
+        is taken as typed unless a far commoner one is a likely slip away (`TYPO_RATE`); a word of the
+        code searched (a repository's own words are not typos, however rare elsewhere), or one too
+        short or not plain letters to guess at, always is. A mistyped word would otherwise fall apart
+        into BPE pieces that mean little (measured in `evaluate`: clean and mistyped queries side by side)."""
+        if len(word) < MIN_SPELLED or not (word.isascii() and word.isalpha()) or word in known:
             return word
         candidates = self._spelled(word)
-        return next((c for c in candidates if c in known), candidates[0] if candidates else word)
+        if not candidates:
+            return word
+        meant, likelihood = next(((c, p) for c, p in candidates if c in known), candidates[0])
+        own = self.word_id(word)
+        return meant if own is None or TYPO_RATE * likelihood > 1 / own else word
 
-    def _nearest_words(self, word: str) -> tuple[str, ...]:
-        """The whole tokens one edit from `word`, most frequent first."""
-        found = ((self.word_id(w), w) for w in set(one_edit(word)))
-        return tuple(w for i, w in sorted((i, w) for i, w in found if i is not None))
+    def _nearest_words(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The whole tokens one edit from `word`, each with how likely it was meant, likeliest first:
+        how likely the edit is (`one_edit`) times how common the token is, taken as Zipf's 1 / rank
+        from its id (ids rank tokens by frequency)."""
+        found = [(w, odds / i) for w, odds in one_edit(word).items() if (i := self.word_id(w)) is not None]
+        return tuple(sorted(found, key=lambda found: -found[1]))
 
     def ids_of(self, token: str) -> tuple[int, ...]:
         """The token's ids: its own, or its BPE pieces'."""
