@@ -115,13 +115,15 @@ def one_edit(word: str) -> dict[str, float]:
     better than a replaced one, which had 25 letters to choose from."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     likely: dict[str, float] = {}
-    for candidates, odds in (((a + b[1:] for a, b in splits if b), 1 / 26),  # `word` has a letter added
-                             ((a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0]), 1 / 25),
-                             ((a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1), 1.0),
-                             ((a + c + b for a, b in splits for c in _LETTERS), 1.0)):  # `word` lost one
+    n = len(word)
+    # Likeliest first, so that a string two kinds of edit reach keeps the likelier one's odds.
+    for candidates, odds in (((a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1), 1 / n),
+                             ((a + c + b for a, b in splits for c in _LETTERS), 1 / (n + 1)),  # `word` lost one
+                             ((a + b[1:] for a, b in splits if b), 1 / 26 / max(n - 1, 1)),  # `word` has one added
+                             ((a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0]), 1 / 25 / n)):
         for candidate in candidates:
-            if candidate:
-                likely[candidate] = max(likely.get(candidate, 0.0), odds / len(candidate))
+            likely.setdefault(candidate, odds)
+    likely.pop("", None)
     return likely
 
 
@@ -231,8 +233,13 @@ class Vocabulary:
         """The whole tokens one edit from `word`, each with how likely it was meant, likeliest first:
         how likely the edit is (`one_edit`) times how common the token is, taken as Zipf's 1 / rank
         from its id (ids rank tokens by frequency)."""
-        found = [(w, odds / i) for w, odds in one_edit(word).items() if (i := self.word_id(w)) is not None]
-        return tuple(sorted(found, key=lambda found: -found[1]))
+        likely = one_edit(word)
+        found = [(w, likely[w] / self.word_id(w)) for w in self._whole_tokens(likely.keys())]
+        return tuple(sorted(found, key=lambda found: (-found[1], found[0])))
+
+    def _whole_tokens(self, words) -> set[str]:
+        """Which of `words` (a set view) are whole tokens: one set operation, not a lookup each."""
+        return words & self._word_ids.keys()
 
     def ids_of(self, token: str) -> tuple[int, ...]:
         """The token's ids: its own, or its BPE pieces'."""
@@ -277,6 +284,9 @@ class ExtendedVocabulary(Vocabulary):
     def word_id(self, word: str) -> int | None:
         known = self.base._word_ids.get(word)
         return known if known is not None else self._added_ids.get(word)
+
+    def _whole_tokens(self, words) -> set[str]:
+        return (words & self.base._word_ids.keys()) | (words & self._added_ids.keys())
 
     def ids_of(self, token: str) -> tuple[int, ...]:
         known = self.word_id(token)
