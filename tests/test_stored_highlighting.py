@@ -1,6 +1,5 @@
 """What a search request does and does not do: highlighting is made when a repository is indexed and
-only read afterwards; a new search reads its results' rows in one database query; the API says when
-an answer came from its cache."""
+only read afterwards (what a search costs the database: test_query_count.py)."""
 import importlib
 import re
 
@@ -10,8 +9,6 @@ from django.apps import apps
 from codesearch.repositories.models import Snippet
 from codesearch.search import highlight
 from web_support import get_json
-
-SEARCH = "/api/v1/repositories/example/sample/search"
 
 
 @pytest.fixture
@@ -58,33 +55,6 @@ def test_code_cut_for_showing_is_highlighted_on_request_and_the_page_says_so(cli
     assert _highlighted_on_request() > 0
     result = get_json(client, "repositories/example/sample/search", q="send an email", limit=1)[1]["results"][0]
     assert "".join(text for _, text in result["highlight"]) == result["code"] and len(result["code"]) == 40
-
-
-def test_a_new_search_reads_its_rows_in_one_query(client, indexed_sample, django_assert_num_queries):
-    client.get(SEARCH, {"q": "warm up"})  # this process learns the live version once
-    # The live version (which keys the answer cache), then every result's row.
-    with django_assert_num_queries(2):
-        response = client.get(SEARCH, {"q": "read a csv file", "limit": 10})
-    assert response["X-Cache"] == "miss" and len(response.json()["results"]) == 10
-    with django_assert_num_queries(1):
-        again = client.get(SEARCH, {"q": "read a csv file", "limit": 10})
-    assert again["X-Cache"] == "hit" and again.content == response.content
-    with django_assert_num_queries(2):
-        page = client.get("/example/sample/", {"q": "parse the command line"})
-    assert page.content.decode().count('class="result"') == 10
-
-
-def test_a_reindex_is_searched_at_once(client, indexed_sample):
-    """The repository kept per live version gives way to the new version as soon as it is live."""
-    from codesearch.repositories.indexing import index_repository
-    from conftest import SAMPLE_REPO
-
-    first = client.get(SEARCH, {"q": "send an email"}).json()
-    index_repository("example/sample", SAMPLE_REPO, commit="4567def")
-    second = client.get(SEARCH, {"q": "send an email"}).json()
-    assert first["commit"] == "0123abc" and second["commit"] == "4567def"
-    assert all("/4567def/" in r["url"] for r in second["results"])
-    assert {r["id"] for r in first["results"]}.isdisjoint(r["id"] for r in second["results"])
 
 
 TRICKY = ('<div class="hl"><pre><span></span><code><span class="linenos">7</span><span class="k">def</span> '

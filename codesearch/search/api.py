@@ -2,9 +2,10 @@
 
 Every error is JSON `{"error": "..."}` with a 4xx status that says what to fix (503 when an index
 can't be loaded, which is the service's fault, not the request's). Search answers are
-kept, encoded, in a per-process LRU cache keyed by the index version and the request, so a repeated
-search costs one database query, and a new one two (its repository's live version, then its results'
-rows); the `response=` schemas document them (tests check they match).
+kept, encoded, in a per-process LRU cache keyed by the index version and the request. A search costs
+one database query once the process has seen its repository: a repeated one checks that the version
+of its cached answer is still live, and a new one reads its results' rows in a query that proves it
+(engine.on_live_version). The `response=` schemas document the answers (tests check they match).
 """
 from __future__ import annotations
 
@@ -95,11 +96,14 @@ def not_found(request, path: str = ""):
     return JsonResponse({"error": f"no API endpoint at {request.path}; see /api/v1/docs"}, status=404)
 
 
-def _cached(key: tuple, answer: Callable[[], dict]) -> HttpResponse:
-    """The JSON of `answer()`, built once per key; errors are raised, never cached. The X-Cache header
-    says which (hit: answered from this process's cache; miss: searched), for load tests and operators."""
+def _cached(key: tuple, answer: Callable[[], dict], check: Callable[[], None] = lambda: None) -> HttpResponse:
+    """The JSON of `answer()`, built once per key; errors are raised, never cached. `check()` runs before
+    an answer built earlier is served, and raises to refuse it. The X-Cache header says which (hit:
+    answered from this process's cache; miss: searched), for load tests and operators."""
     built = []
     body = _answers.get_or_compute(key, lambda: built.append(True) or json.dumps(answer(), ensure_ascii=False).encode())
+    if not built:
+        check()
     response = HttpResponse(body, content_type="application/json")
     response["X-Cache"] = "miss" if built else "hit"
     return response
@@ -112,9 +116,11 @@ def _repository(owner: str, name: str) -> Repository:
     return repo
 
 
-def _searchable(owner: str, name: str) -> Repository:
-    """owner/name with its live version: one query once this process knows that version (a 404 if unknown)."""
-    return engine.live_repository(owner, name) or _repository(owner, name)
+def _live_answer(owner: str, name: str, key: tuple, answer: Callable[[Repository], dict]) -> HttpResponse:
+    """`answer(repository)` for owner/name's live version, cached by that version's path and `key`, and
+    served from the cache only while that version is live (engine.on_live_version)."""
+    return engine.on_live_version(owner, name, lambda repo: _cached(
+        (engine.live_version(repo).path, *key), lambda: answer(repo), lambda: engine.check_live(repo)))
 
 
 def _snippet(pk: int):
@@ -192,16 +198,13 @@ def job_detail(request, job_id: int):
 def search(request, owner: str, name: str, params: Query[s.SearchParams]):
     """Functions, classes and blocks of the repository that do what the query says, best first (`kind`
     narrows them to one kind, `path` or `path:` in the query to folders, files or globs)."""
-    repo = _searchable(owner, name)
-
-    def answer():
+    def answer(repo):
         results = engine.search(repo, params.q, language=params.language, limit=params.limit, kind=params.kind,
                                 paths=params.path)
         return {"repository": repo.full_name, "commit": repo.live_version.commit, "query": params.q.strip(),
                 "results": [payloads.result(r) for r in results]}
-    version = repo.live_version.path if repo.live_version else None
-    return _cached(("search", owner, name, version, params.q, params.language, params.limit, params.kind,
-                    tuple(params.path)), answer)
+    return _live_answer(owner, name, ("search", params.q, params.language, params.limit, params.kind,
+                                      tuple(params.path)), answer)
 
 
 @api.post("/repositories/{owner}/{name}/search-by-code",
@@ -210,15 +213,13 @@ def search_by_code(request, owner: str, name: str, body: s.CodeSearchRequest):
     """Units like the code given (a function, a class or a few lines), in its language (detected when
     `language` is null)."""
     check_rate(request, "code-search", settings.RATE_CODE_SEARCH, "code searches")
-    repo = _searchable(owner, name)
 
-    def answer():
+    def answer(repo):
         language, results = engine.search_code(repo, body.code, language=body.language, limit=body.limit,
                                                kind=body.kind)
         return {"repository": repo.full_name, "commit": repo.live_version.commit, "language": language,
                 "results": [payloads.result(r) for r in results]}
-    version = repo.live_version.path if repo.live_version else None
-    return _cached(("code", version, body.code, body.language, body.limit, body.kind), answer)
+    return _live_answer(owner, name, ("code", body.code, body.language, body.limit, body.kind), answer)
 
 
 @api.get("/search", response={200: s.GlobalSearchResults, 400: s.Error}, tags=["search"])

@@ -3,8 +3,11 @@ budget, least recently searched out first), the search across repositories reads
 and repeated searches are answered from a per-process LRU cache.
 
 Views and the API call `search()`, `search_all()`, `search_code()` and `similar()`; each returns
-Snippet rows with their score (see training.index.Hit). Input a user typed is checked here, once for both, and
-anything unusable raises SearchError with a message meant for that user.
+Snippet rows with their score (see training.index.Hit). Input a user typed is checked here, once for
+both, and anything unusable raises SearchError with a message meant for that user. A repository's
+searches run in `on_live_version()`, which hands them the repository as this process remembers it:
+the one query that reads the results' rows proves its version still live, so a new search costs one
+database query.
 """
 from __future__ import annotations
 
@@ -14,13 +17,16 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Callable
+from typing import Callable, Iterator, TypeVar
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q, prefetch_related_objects
+from django.db.models.expressions import RawSQL
+from django.http import Http404
 
 from codesearch.repositories import global_index as global_indexes
 from codesearch.repositories.models import IndexVersion, Repository, Snippet
@@ -32,6 +38,7 @@ from training.global_index import GlobalIndex
 from training.index import Hit, RepositoryIndex, split_path_filters
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _lock = threading.Lock()
 # IndexVersion.path -> (its repository, its loaded index, its files' bytes), least recently searched
 # first. Keyed by version, so a search that started on a version that has since been superseded
@@ -112,44 +119,83 @@ def global_index() -> GlobalIndex | None:
         return _global[str(directory)]
 
 
-def live_version_path(owner: str, name: str) -> str | None:
-    """The path of owner/name's live version (None if unknown or not indexed): what keys cached answers.
-
-    Every repeated search asks this first, so the one indexed query is written out: building it with
-    the ORM takes ten times as long as running it.
-    """
+def _live_version_sql(column: str, path: bool = False) -> str:
+    """SQL selecting `column` of the live version of the repository whose owner and name are its first
+    two parameters; with `path`, only if that version's path is the third. Written out, as searches ask
+    it every time: building it with the ORM takes ten times as long as running it."""
     q = connection.ops.quote_name
     repo = {f: q(Repository._meta.get_field(f).column) for f in ("owner", "name", "live_version")}
     version = {f: q(IndexVersion._meta.get_field(f).column) for f in ("id", "path")}
-    sql = (f"SELECT v.{version['path']} FROM {q(Repository._meta.db_table)} r "
+    sql = (f"SELECT v.{version[column]} FROM {q(Repository._meta.db_table)} r "
            f"JOIN {q(IndexVersion._meta.db_table)} v ON v.{version['id']} = r.{repo['live_version']} "
            f"WHERE r.{repo['owner']} = %s AND r.{repo['name']} = %s")
+    return (sql + f" AND v.{version['path']} = %s") if path else sql
+
+
+def live_version_path(owner: str, name: str) -> str | None:
+    """The path of owner/name's live version (None if unknown or not indexed): what keys cached answers,
+    asked before one is served."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [owner, name])
+        cursor.execute(_live_version_sql("path"), [owner, name])
         row = cursor.fetchone()
     return row[0] if row else None
 
 
-# Live version path -> its repository row, with that version: read once per version and process, since a
-# path names one build (the repository's other fields can change, but no search reads them).
-_repositories: dict[str, Repository] = {}
+# (owner, name) -> that repository with its live version, as this process last looked it up (one entry
+# per repository searched here). A new search trusts it instead of asking the database first: the query
+# that reads its results' rows also proves that version is still live (see on_live_version).
+_remembered: dict[tuple[str, str], Repository] = {}
+
+
+class Superseded(Exception):
+    """The version searched is no longer its repository's live one (re-indexed, or the repository deleted)."""
+
+
+def _look_up(owner: str, name: str) -> Repository | None:
+    """owner/name with its live version (None if unknown), in one query; remembered if it has one."""
+    repository = Repository.objects.select_related("live_version").filter(owner=owner, name=name).first()
+    if repository is None or repository.live_version is None:
+        _remembered.pop((owner, name), None)
+    else:
+        repository.live_version.repository = repository  # what results link to
+        _remembered[(owner, name)] = repository
+    return repository
 
 
 def live_repository(owner: str, name: str) -> Repository | None:
-    """owner/name with its live version (None if unknown or not indexed), in one indexed query once
-    this process has seen that version."""
-    path = live_version_path(owner, name)
-    if path is None:
-        return None
-    if path not in _repositories:
-        repository = Repository.objects.select_related("live_version").filter(owner=owner, name=name).first()
-        if repository is None or repository.live_version is None or repository.live_version.path != path:
-            return repository  # re-indexed in between: not kept
-        if len(_repositories) >= 1024:  # paths of versions long retired
-            _repositories.clear()
-        repository.live_version.repository = repository  # what results link to
-        _repositories[path] = repository
-    return _repositories[path]
+    """owner/name with its live version as it is now (None if unknown): one query once this process
+    remembers that version."""
+    remembered = _remembered.get((owner, name))
+    if remembered is not None and live_version_path(owner, name) == remembered.live_version.path:
+        return remembered
+    return _look_up(owner, name)
+
+
+def check_live(repository: Repository) -> None:
+    """Raise Superseded unless the repository's version is still its live one: one query."""
+    if live_version_path(repository.owner, repository.name) != repository.live_version.path:
+        raise Superseded(f"{repository.live_version} is no longer live")
+
+
+def on_live_version(owner: str, name: str, answer: Callable[[Repository], T]) -> T:
+    """`answer(repository)` for owner/name with its live version (Http404 if unknown).
+
+    The repository is handed over as this process remembers it, unchecked: `search()` and `search_code()`
+    prove its version still live in the query that reads their results' rows (with a query of their own
+    when there are no rows to read, or an error to report), and an `answer` that serves something kept
+    from that version calls check_live() first. When it is not live they raise Superseded; then the
+    repository is looked up (one more query) and answered again. So once the repository is remembered,
+    a new search costs one query, and a repeated one answered from a cache one too."""
+    repository = _remembered.get((owner, name))
+    while True:  # a version just looked up is superseded only by one going live during the answer
+        if repository is None:
+            repository = _look_up(owner, name)
+            if repository is None:
+                raise Http404(f"repository {owner}/{name} is not known here")
+        try:
+            return answer(repository)
+        except Superseded:
+            repository = None
 
 
 def live_version(repository: Repository) -> IndexVersion:
@@ -231,12 +277,15 @@ def _words_and_paths(query: str | None, paths) -> tuple[str, tuple[str, ...]]:
 def search(repository: Repository, query: str, language: str | None = None, limit: int = 10,
            kind: str | None = None, paths: list[str] | tuple[str, ...] = ()) -> list[Result]:
     """Functions, classes and blocks (or those of `kind`) of `repository` that do what `query` says,
-    best first; `path:` filters in the query and `paths` narrow them to folders or files."""
+    best first; `path:` filters in the query and `paths` narrow them to folders or files. Its version
+    needn't be checked first: Superseded if it is no longer live (see on_live_version)."""
     version = live_version(repository)
-    (query, paths), limit, kind = _words_and_paths(query, paths), clean_limit(limit), clean_kind(kind)
-    language = language or None
-    _check_language(language, repository)
-    return _explained(query, _results(_search(version, query, language, limit, kind, paths)))
+    with _reported_if_live(repository):
+        (query, paths), limit, kind = _words_and_paths(query, paths), clean_limit(limit), clean_kind(kind)
+        language = language or None
+        _check_language(language, repository)
+        ranked = _search(version, query, language, limit, kind, paths)
+    return _explained(query, _live_results(repository, ranked))
 
 
 def _search(version: IndexVersion, query: str, language: str | None, limit: int, kind: str | None,
@@ -276,17 +325,18 @@ def search_all(query: str, language: str | None = None, limit: int = 10, kind: s
 def search_code(repository: Repository, code: str, language: str | None = None,
                 limit: int = 10, kind: str | None = None) -> tuple[str, list[Result]]:
     """Units like `code` (a function, a class or a few lines); the language is detected when not given.
-    Returns (language, results)."""
+    Returns (language, results). Like search(), Superseded if the repository's version is no longer live."""
     version = live_version(repository)
-    code, limit, kind = clean_code(code), clean_limit(limit), clean_kind(kind)
-    language = language or detect_language(code, repository)
-    _check_language(language, repository)
-    try:
-        ranked = _rank(version, ("code", code, language, limit, kind), lambda: index_for(version).search_code(
-            standalone_source(code, language), language, k=limit, kind=kind))
-    except ValueError as e:  # e.g. the model has no encoder for that language
-        raise SearchError(str(e)) from e
-    return language, _results(ranked)
+    with _reported_if_live(repository):
+        code, limit, kind = clean_code(code), clean_limit(limit), clean_kind(kind)
+        language = language or detect_language(code, repository)
+        _check_language(language, repository)
+        try:
+            ranked = _rank(version, ("code", code, language, limit, kind), lambda: index_for(version).search_code(
+                standalone_source(code, language), language, k=limit, kind=kind))
+        except ValueError as e:  # e.g. the model has no encoder for that language
+            raise SearchError(str(e)) from e
+    return language, _live_results(repository, ranked)
 
 
 def detect_language(code: str, repository: Repository) -> str:
@@ -314,6 +364,26 @@ def similar(snippet: Snippet, limit: int = 10, kind: str | None = None) -> list[
                           lambda: index_for(version).similar(snippet.language, snippet.item, k=limit, kind=kind)))
 
 
+@contextmanager
+def _reported_if_live(repository: Repository) -> Iterator[None]:
+    """A search's errors are reported only for a live version: they may be its own (its languages, its
+    files gone), and a repository deleted since is a 404 whatever was asked."""
+    try:
+        yield
+    except (SearchError, IndexUnavailable):
+        check_live(repository)
+        raise
+
+
+def _live_results(repository: Repository, ranked: Ranked) -> list[Result]:
+    """The rows of the ranked units of `repository`'s version, read in one query that proves that
+    version still live (Superseded if it is not)."""
+    results = _results(ranked, live=repository)
+    if not results or len(results) < len(ranked):  # no rows to prove it, or a row left out: asked apart
+        check_live(repository)
+    return results
+
+
 def _rank(version: IndexVersion, key: tuple, find: Callable[[], list[Hit]]) -> Ranked:
     """The hits `find()` returns, as (version, language, item) with their scores; cached per version and
     `key`. No database query: `_results` reads every result's row at once."""
@@ -333,9 +403,10 @@ def _explained(query: str, results: list[Result]) -> list[Result]:
     return results
 
 
-def _results(ranked: Ranked) -> list[Result]:
+def _results(ranked: Ranked, live: Repository | None = None) -> list[Result]:
     """The ranked units' rows, in one database query: their versions are the ranked ones (and so are
-    their repositories, where a version has its own loaded)."""
+    their repositories, where a version has its own loaded). `live`: the repository whose version the
+    units are all of; their rows are read only while that version is its live one."""
     versions = {version.pk: version for (version, _, _), _ in ranked}
     unloaded = [version for version in versions.values() if not IndexVersion.repository.is_cached(version)]
     if unloaded:
@@ -343,9 +414,13 @@ def _results(ranked: Ranked) -> list[Result]:
     items: dict[tuple[int, str], list[int]] = {}
     for (version, language, item), _ in ranked:
         items.setdefault((version.pk, language), []).append(item)
-    rows = {(s.version_id, s.language, s.item): s for s in Snippet.objects.filter(reduce(operator.or_, (
+    where = reduce(operator.or_, (
         Q(version_id=version, language=language, item__in=found) for (version, language), found in items.items()),
-        Q(pk__in=[])))}
+        Q(pk__in=[]))
+    if live is not None:  # by path too: a database made anew (as in tests) gives its pk to another build
+        where &= Q(version_id=RawSQL(_live_version_sql("id", path=True),
+                                    [live.owner, live.name, live.live_version.path]))
+    rows = {(s.version_id, s.language, s.item): s for s in Snippet.objects.filter(where)}
     results = []
     for (version, language, item), score in ranked:
         if (row := rows.get((version.pk, language, item))) is not None:

@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from codesearch.repositories import indexing
@@ -19,10 +19,12 @@ CODE_EXAMPLE = ("def checksum(path):\n    with open(path, 'rb') as f:\n"
 
 
 def _repository(owner: str, name: str) -> Repository:
-    """owner/name with its live version (a 404 if unknown): one query once this process knows that version.
-    The search pages show nothing of it that a new version would not change."""
-    return engine.live_repository(owner, name) or get_object_or_404(
-        Repository.objects.select_related("live_version"), owner=owner, name=name)
+    """owner/name with its live version (a 404 if unknown), for a page that searches nothing: one query
+    once this process knows that version."""
+    repository = engine.live_repository(owner, name)
+    if repository is None:
+        raise Http404(f"repository {owner}/{name} is not known here")
+    return repository
 
 
 def _home_context(request, **extra) -> dict:
@@ -86,40 +88,50 @@ def search_everywhere(request):
 
 @require_GET
 def repository_search(request, owner: str, name: str):
-    repository = _repository(owner, name)
     query = request.GET.get("q")
     language = request.GET.get("language") or None
     kind = request.GET.get("kind") or None
-    context = {"repository": repository, "query": (query or "").strip(), "language": language, "kind": kind,
-               "kinds": KINDS, "examples": EXAMPLES, "results": None, "error": None,
-               "languages": repository.live_version.languages if repository.live_version else []}
-    status = 200
-    if query is not None:
-        status = _search_into(context, lambda: {
-            "results": engine.search(repository, query, language=language, limit=settings.RESULTS_DEFAULT,
-                                     kind=kind)})
-    return render(request, "search/repository.html", context, status=status)
+
+    def page(repository: Repository):
+        context = {"repository": repository, "query": (query or "").strip(), "language": language, "kind": kind,
+                   "kinds": KINDS, "examples": EXAMPLES, "results": None, "error": None,
+                   "languages": repository.live_version.languages if repository.live_version else []}
+        status = 200
+        if query is not None:
+            status = _search_into(context, lambda: {
+                "results": engine.search(repository, query, language=language, limit=settings.RESULTS_DEFAULT,
+                                         kind=kind)})
+        return render(request, "search/repository.html", context, status=status)
+    if query is None:
+        return page(_repository(owner, name))
+    return engine.on_live_version(owner, name, page)  # one query in all, once this process knows owner/name
 
 
 @require_http_methods(["GET", "POST"])
 def code_search(request, owner: str, name: str):
     """Paste code, get the functions like it. A POST, because pasted code outgrows a URL."""
-    repository = _repository(owner, name)
     code = request.POST.get("code", "")
     language = request.POST.get("language") or None
-    context = {"repository": repository, "code": code, "language": language, "detected": None,
-               "results": None, "error": None, "example": CODE_EXAMPLE, "code_max_chars": settings.CODE_MAX_CHARS,
-               "languages": repository.live_version.languages if repository.live_version else []}
-    status = 200
-    if request.method == "POST":
-        try:
-            check_rate(request, "code-search", settings.RATE_CODE_SEARCH, "code searches")
-        except RateLimited as e:
-            context["error"] = str(e)
-            return render(request, "search/code.html", context, status=429)
-        status = _search_into(context, lambda: dict(zip(("detected", "results"), engine.search_code(
+
+    def page(repository: Repository, search=None, error: str | None = None, status: int = 200):
+        context = {"repository": repository, "code": code, "language": language, "detected": None,
+                   "results": None, "error": error, "example": CODE_EXAMPLE,
+                   "code_max_chars": settings.CODE_MAX_CHARS,
+                   "languages": repository.live_version.languages if repository.live_version else []}
+        if search is not None:
+            status = _search_into(context, search)
+        return render(request, "search/code.html", context, status=status)
+    if request.method == "GET":
+        return page(_repository(owner, name))
+    try:  # before the search, which may run twice (engine.on_live_version)
+        check_rate(request, "code-search", settings.RATE_CODE_SEARCH, "code searches")
+    except RateLimited as e:
+        return page(_repository(owner, name), error=str(e), status=429)
+
+    def searched(repository: Repository):
+        return page(repository, lambda: dict(zip(("detected", "results"), engine.search_code(
             repository, code, language=language, limit=settings.RESULTS_DEFAULT))))
-    return render(request, "search/code.html", context, status=status)
+    return engine.on_live_version(owner, name, searched)
 
 
 @require_GET
