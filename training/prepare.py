@@ -8,7 +8,8 @@ Reading every record into memory first, then tokenising it twice on one core (on
 vocabulary, once for the ids) took 9.5 minutes and 15.7 GB for the six-language base model. Here
 each language's file is read in slices by worker processes, twice: the first pass counts tokens
 (the vocabulary needs every count before any id exists), the second turns the sampled records into
-id arrays. The parent only merges counts and concatenates arrays.
+id arrays. A child process merges the counts and builds the vocabulary; the caller only joins the
+arrays.
 """
 from __future__ import annotations
 
@@ -62,6 +63,24 @@ def prepare(corpora: Sequence[str | Path], languages: Sequence[str], config: Mod
     of at most `max_per_language` train records per language and a tenth of that (at least 1,000) valid
     ones, the same records for the same seed."""
     started, workers = time.time(), workers or os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as saved:
+        # Counted and built in a child process: every slice's counts merged take gigabytes, which a
+        # process gives back to the machine when it exits (freed here, they would stay this one's size).
+        with ProcessPoolExecutor(1, get_context("forkserver")) as child:
+            train, valid, rss = child.submit(_vocabulary, list(map(str, corpora)), list(languages), asdict(config),
+                                             max_per_language, seed, workers, saved).result()
+        vocabulary = Vocabulary.load(saved)
+        with ProcessPoolExecutor(workers, get_context("forkserver"), initializer=_load_ids,
+                                 initargs=(saved, asdict(config))) as pool:
+            train_pairs, train_rss = _pairs(pool, train, languages, config, name_queries, "train pairs")
+            valid_pairs, valid_rss = _pairs(pool, valid, languages, config, False, "valid pairs")
+    return Prepared(vocabulary, train_pairs, valid_pairs, time.time() - started, max(rss, train_rss, valid_rss))
+
+
+def _vocabulary(corpora: list[str], languages: list[str], config: dict, max_per_language: int | None, seed: int,
+                workers: int, out: str) -> tuple[list[Slice], list[Slice], int]:
+    """Save to `out` the vocabulary of the sampled train records' tokens, counted by `workers`
+    processes; returns the train and valid slices, and the largest peak memory of a process here."""
     with ProcessPoolExecutor(workers, get_context("forkserver")) as pool:
         files = {partition: [(language, path) for language in languages for corpus in corpora
                              for path in corpus_files(corpus, language, partition)] for partition in ("train", "valid")}
@@ -72,20 +91,13 @@ def prepare(corpora: Sequence[str | Path], languages: Sequence[str], config: Mod
         valid = _slices(files["valid"], lines, valid_max, seed)
         streams: dict[str, Counter] = {"query": Counter(), **{language: Counter() for language in languages}}
         rss = 0
-        for language, queries, code, worker_rss in tqdm(pool.map(_count_tokens, train, [config.bigrams] * len(train)),
+        for language, queries, code, worker_rss in tqdm(pool.map(_count_tokens, train, [config["bigrams"]] * len(train)),
                                                         total=len(train), desc="count tokens", unit="slice"):
             streams["query"].update(queries)
             streams[language].update(code)
             rss = max(rss, worker_rss)
-    vocabulary = Vocabulary.from_counts(list(streams.values()), config.vocab_size)
-    del streams
-    with tempfile.TemporaryDirectory() as saved:
-        vocabulary.save(saved)
-        with ProcessPoolExecutor(workers, get_context("forkserver"), initializer=_load_ids,
-                                 initargs=(saved, asdict(config))) as pool:
-            train_pairs, train_rss = _pairs(pool, train, languages, config, name_queries, "train pairs")
-            valid_pairs, valid_rss = _pairs(pool, valid, languages, config, False, "valid pairs")
-    return Prepared(vocabulary, train_pairs, valid_pairs, time.time() - started, max(rss, train_rss, valid_rss))
+    Vocabulary.from_counts(list(streams.values()), config["vocab_size"]).save(out)
+    return train, valid, max(rss, _peak_rss_mb())
 
 
 def _slices(files: list[tuple[str, Path]], lines: dict[Path, int], limit: int | None, seed: int) -> list[Slice]:
