@@ -5,7 +5,8 @@ and the padded query/code id pairs of a sample of each language's records.
     train(None, None, out, model_config, config, prepared=prepared)   # training.train
 
 Reading every record into memory first, then tokenising it twice on one core (once for the
-vocabulary, once for the ids) took 9.5 minutes and 15.7 GB for the six-language base model. Here
+vocabulary, once for the ids) took 6.9 minutes and 12.6 GB for the six-language base model; this
+takes 5.3 minutes, no process above 5.3 GB (benchmarks/results/base-model/training.json). Here
 each language's file is read in slices by worker processes, twice: the first pass counts tokens
 (the vocabulary needs every count before any id exists), the second turns the sampled records into
 id arrays. A child process merges the counts and builds the vocabulary; the caller only joins the
@@ -34,7 +35,7 @@ from tqdm import tqdm
 from training.corpus import corpus_files, normalise
 from training.model import ModelConfig
 from training.tokenize import Vocabulary, code_tokens, query_tokens
-from training.train import Pairs, record_pairs
+from training.train import Pairs, pad32, record_pairs
 
 SLICE = 20_000  # records per task: small enough to spread over the workers, big enough to be cheap
 
@@ -53,7 +54,7 @@ class Prepared:
     train: Pairs
     valid: Pairs
     seconds: float  # what preparing took
-    worker_rss_mb: int  # the largest peak resident memory of a worker process
+    worker_rss_mb: int  # the largest peak resident memory of a process it started
 
 
 def prepare(corpora: Sequence[str | Path], languages: Sequence[str], config: ModelConfig,
@@ -157,8 +158,6 @@ def _load_ids(vocabulary: str, config: dict) -> None:
 
 
 def _slice_pairs(piece: Slice, name_queries: bool) -> tuple[str, np.ndarray, np.ndarray, int]:
-    from training.train import pad32
-
     queries, codes = [], []
     for r in _records(piece):
         for query, code in record_pairs(_worker["vocabulary"], _worker["config"], r, name_queries):

@@ -90,7 +90,7 @@ _cached_leaf_tokens = lru_cache(maxsize=1 << 18)(_leaf_tokens)
 def query_tokens(text: str, with_bigrams: bool = False, spell: Callable[[str], str] | None = None) -> list[str]:
     """Lower-cased words and sub-words; with bigrams, each word pair follows its second word, so
     that cutting a long query short keeps pairs and words alike. `spell` (`Vocabulary.spelled`)
-    corrects each sub-word before pairs are made of them."""
+    corrects each word and sub-word before pairs are made of them."""
     tokens: list[str] = []
     previous = None
     for word in _WORD.findall(text):
