@@ -371,7 +371,8 @@ def with_docs(model: CodeSearchModel, fns: list[dict], code: np.ndarray, doc_wei
     vectors = unit(code)
     documented = [i for i, fn in enumerate(fns) if function_doc(fn)]
     if doc_weight and documented:
-        vectors[documented] += doc_weight * unit(model.encode_queries([function_doc(fns[i]) for i in documented], spell=False))
+        docs = [function_doc(fns[i]) for i in documented]
+        vectors[documented] += doc_weight * unit(model.encode_queries(docs, spell=False))  # as written
     return unit(vectors)
 
 
@@ -728,15 +729,15 @@ class RepositoryIndex:
         cosines = np.concatenate([np.asarray(c, np.float64) for _, c in found])
         order = np.argsort(-cosines, kind="stable")
         excluded = None if exclude is None else (languages.index(exclude[0]) << 32) | exclude[1]
-        return self._hits(languages, rows[order], cosines[order], k, excluded)
+        return self._hits(languages, self._located(languages, rows), order, cosines, k, excluded)
 
-    def _hits(self, languages: list[str], rows: np.ndarray, scores: np.ndarray, k: int,
-              exclude: int | None = None) -> list[Hit]:
-        """The first `k` of `rows` (ranked, with their scores) whose group no row before them had, nor
-        `exclude`: a search shows each function once."""
-        language_of, items, table = self._located(languages, rows)
+    def _hits(self, languages: list[str], located: tuple[np.ndarray, np.ndarray, np.ndarray], order: np.ndarray,
+              scores: np.ndarray, k: int, exclude: int | None = None) -> list[Hit]:
+        """The first `k` rows in `order` (the rows `_located`, each with its score) whose group no row
+        before them had, nor `exclude`: a search shows each function once."""
+        language_of, items, table = located
         return [Hit(languages[language_of[i]], int(items[i]), float(scores[i]))
-                for i in first_per_group(table[1], k, exclude)]
+                for i in order[first_per_group(table[1][order], k, exclude)]]
 
     def _bm25(self, language: str) -> bm25s.BM25:
         if language not in self._lexical:
@@ -777,10 +778,10 @@ class RepositoryIndex:
             return cosines
 
         rows, cosines, bm25_scores = gathered(neural_rows[best], neural_cosines[best], lexical, cosines_of)
-        _, _, table = self._located(languages, rows)
-        order, shown = ranked(cosines, bm25_scores, table[0] == KINDS.index("class"), self.bm25_weight,
+        located = self._located(languages, rows)
+        order, shown = ranked(cosines, bm25_scores, located[2][0] == KINDS.index("class"), self.bm25_weight,
                               self.class_prior if kind is None else 0.0, lexical_only=mode == "bm25")
-        return self._hits(languages, rows[order], shown[order], k)
+        return self._hits(languages, located, order, shown, k)
 
     def search(self, query: str, language: str | None = None, k: int = 10, mode: str = "hybrid",
                kind: str | None = None, paths: Sequence[str] = ()) -> list[Hit]:
