@@ -35,7 +35,7 @@ test: $(STAMP) node_modules/.installed /usr/bin/chromium /usr/bin/firefox-esr
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest tests/test_api.py tests/test_web_api.py tests/test_pages.py \
 		tests/test_browser_pages.py tests/test_end_to_end.py tests/test_repositories.py tests/test_jobs.py \
 		tests/test_access.py tests/test_chaos.py tests/test_api_fuzz.py \
-		tests/test_extension_e2e.py
+		tests/test_extension_e2e.py tests/test_migrations.py
 
 serve: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000

@@ -5,7 +5,7 @@ import pytest
 
 from training.extract import extract_path
 from training.index import (IndexCheckError, RepositoryIndex, build_index, check_index, cosine_from_angular,
-                            recall_probes, with_docs)
+                            explained_tokens, recall_probes, with_docs)
 from conftest import SAMPLE_REPO
 from training.tokenize import subtokens
 
@@ -461,6 +461,16 @@ def test_token_terms_add_up_to_the_cosine(trained_model):
     doc = trained_model.encode_queries(["Send a mail to someone."], spell=False)[0]
     terms = trained_model.contributions(query, ["Send a mail to someone."], "query", code=False)
     assert sum(t for *_, t in terms) == pytest.approx(float(query @ doc / np.linalg.norm(query)), abs=1e-5)
+
+
+def test_each_unit_is_stored_with_the_tokens_explaining_it_reads(built_units):
+    _, index, by_item = built_units
+    for unit in by_item.values():
+        raw = {k: v for k, v in unit.items() if k != "explained"}
+        assert unit["explained"] == explained_tokens(index.model.config, raw)
+    units = list(by_item.values())[:20]
+    assert index.explain("revenue of each product", units) == index.explain(
+        "revenue of each product", [{k: v for k, v in u.items() if k != "explained"} for u in units])
 
 
 def test_explain_names_the_tokens_a_unit_matched_by(built_units):

@@ -56,7 +56,7 @@ from training.evaluate import BM25
 from training.extract.base import KINDS
 from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
-from training.model import CodeSearchModel, function_name
+from training.model import QUERY, CodeSearchModel, ModelConfig, function_name, read_tokens
 from training.tokenize import code_tokens, known_tokens, query_tokens, subtokens
 
 METRIC = "angular"
@@ -255,7 +255,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
                                       n_trees, search_k, n_jobs, hnsw_min, hnsw_m, hnsw_ef_construction, ef_search))
         languages[language] = entry
         for item, fn in enumerate(fns):
-            rows.append({**fn, "item": item})
+            rows.append({**fn, "item": item, "explained": explained_tokens(model.config, fn)})
     write_jsonl(out / "functions.jsonl.gz", rows)
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
@@ -503,23 +503,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def explained_tokens(config: ModelConfig, unit: dict) -> dict[str, list[str]]:
+    """What `explain` reads of a unit (training.model.read_tokens): stored with it in the index's units,
+    and by the web service with each snippet."""
+    return read_tokens(config, unit["code_tokens"], function_name(unit), function_doc(unit))
+
+
 def explain(model: CodeSearchModel, doc_weight: float, query: str, units: Sequence[dict], n: int = 5,
             vector: np.ndarray | None = None) -> list[list[dict]]:
-    """Why each of `units` (records with their `code_tokens`, `func_name` and doc) matched `query`:
-    the `n` tokens that gave its vector's cosine with the query the most, each with its share of
-    all the tokens' positive terms and where it came from ("name", "code" or "doc"). Exact for the
-    bag of words: the unit's vector is its code's unit vector plus doc_weight times its doc's,
-    normalised (see with_docs), so the terms of both parts, scaled alike by that norm, add up to
-    the cosine, and the norm cancels out of the shares. `vector`: the query's, if already encoded."""
+    """Why each of `units` matched `query`: the `n` tokens that gave its vector's cosine with the query
+    the most, each with its share of all the tokens' positive terms and where it came from ("name",
+    "code" or "doc"). Exact for the bag of words: the unit's vector is its code's unit vector plus
+    doc_weight times its doc's, normalised (see with_docs), so the terms of both parts, scaled alike
+    by that norm, add up to the cosine, and the norm cancels out of the shares. A unit is a record
+    of the index's units with its `explained` tokens (`explained_tokens`, made now for a record
+    without them). `vector`: the query's, if already encoded."""
     if vector is None:
         vector = model.encode_queries([split_path_filters(query)[0]])[0]
     texts, parts = [], []  # parts: per unit, where its code is in `texts` and where its doc is (or None)
     for unit in units:
+        read = unit.get("explained") or explained_tokens(model.config, unit)
         code, doc = len(texts), None
-        texts.append((unit["code_tokens"], unit["language"], function_name(unit) if model.config.names else "", True))
-        if (text := function_doc(unit)) and doc_weight:
+        texts.append((unit["language"], read["name"], read["code"]))
+        if read["doc"] and doc_weight:
             doc = len(texts)
-            texts.append(([text], "query", "", False))
+            texts.append((QUERY, (), read["doc"]))
         parts.append((code, doc))
     found = model.contributions_many(vector, texts)
     why = []

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Container, Sequence
 
@@ -77,6 +78,17 @@ def code_ids(vocabulary: Vocabulary, config: ModelConfig, leaves: Sequence[str],
     if name and config.names:
         ids = [-i for i in vocabulary.encode(code_tokens([name], config.bigrams), limit)] + ids
     return ids[:limit]
+
+
+def read_tokens(config: ModelConfig, leaves: Sequence[str], name: str = "", doc: str = "") -> dict[str, list[str]]:
+    """A unit's tokens as its model's encoders read them, before the vocabulary splits them into ids:
+    its name's and its code's (those of `code_ids`, in order) and its documentation's (the query
+    encoder's); what `CodeSearchModel.contributions_many` splits a score among. Cut where the encoders
+    stop reading, since every token has at least one id: an index stores them with each unit, so that
+    explaining a result tokenises nothing."""
+    named = code_tokens([name], config.bigrams)[:config.max_code_len] if name and config.names else []
+    return {"name": named, "code": list(islice(iter_code_tokens(leaves, config.bigrams), config.max_code_len - len(named))),
+            "doc": query_tokens(doc, config.bigrams)[:config.max_query_len] if doc else []}
 
 
 class CodeSearchModel(nn.Module):
@@ -217,61 +229,58 @@ class CodeSearchModel(nn.Module):
         the sum over tokens of weight x (token vector . unit query) / norm. Returns (token, from the
         name, term) per distinct token; the terms add up to the cosine. `tokens`: code leaves
         (`code`) or a text's words for the query encoder."""
-        return self.contributions_many(query, [(tokens, encoder, name, code)])[0]
+        read = read_tokens(self.config, tokens, name) if code else read_tokens(self.config, (), doc=" ".join(tokens))
+        return self.contributions_many(query, [(encoder, read["name"], read["code"] if code else read["doc"])])[0]
 
     @torch.no_grad()
-    def contributions_many(self, query: np.ndarray, texts: Sequence[tuple[Sequence[str], str, str, bool]]
+    def contributions_many(self, query: np.ndarray, texts: Sequence[tuple[str, Sequence[str], Sequence[str]]]
                            ) -> list[list[tuple[str, bool, float]]]:
-        """`contributions` of each of `texts` ((tokens, encoder, name, code) each), in one pass over the
-        model's tables: a search explains ten results and their docs, and a pass each cost ten times
-        as much in tensor calls as in arithmetic."""
-        bags = [self._bag(*text) for text in texts]
-        ids = [i for _, bag_ids in bags for i in bag_ids]
+        """`contributions` of each of `texts`, (encoder, the name's tokens, the other tokens) each as
+        `read_tokens` gives them, in one pass over the model's tables: a search explains ten results
+        and their docs, and a pass each cost ten times as much in tensor calls as in arithmetic."""
+        keys, of_key, ids, of_bag, named = [], [], [], [], []
+        for b, text in enumerate(texts):
+            self._bag(b, *text, keys, of_key, ids)
+            of_bag += [b] * (len(ids) - len(of_bag))
         if not ids:
             return [[] for _ in texts]
-        index = torch.tensor(ids, device=self.device)
-        of_bag = torch.tensor([b for b, (_, bag_ids) in enumerate(bags) for _ in bag_ids], device=self.device)
-        encoders = torch.tensor([self.encoder_names.index(text[1]) for text in texts], device=self.device)[of_bag]
+        index, of_bag = torch.tensor(ids, device=self.device), torch.tensor(of_bag, device=self.device)
+        of_key = torch.tensor(of_key, device=self.device)
+        encoders = torch.tensor([self.encoder_names.index(text[0]) for text in texts], device=self.device)[of_bag]
         log_weights = torch.empty(len(ids), device=self.device)
         for encoder in encoders.unique().tolist():
             mine = encoders == encoder
             log_weights[mine] = self._log_weights(encoder, index[mine])
         if self.config.names:
-            named = torch.tensor([n for entries, _ in bags for _, n in entries], device=self.device)
+            named = torch.tensor([in_name for _, _, in_name in keys], device=self.device)[of_key]
             log_weights = log_weights + self.name_boost[encoders] * named
         table, rows = self._table(index)
         weighted = log_weights.exp()[:, None] * table[rows]
         norms = torch.zeros(len(texts), weighted.shape[1], dtype=weighted.dtype, device=self.device)
         norms = norms.index_add_(0, of_bag, weighted).norm(dim=1).clamp_min(1e-12)
         unit_query = torch.as_tensor(query, dtype=weighted.dtype, device=self.device)
-        terms = iter((weighted @ (unit_query / unit_query.norm().clamp_min(1e-12)) / norms[of_bag]).cpu().tolist())
-        out = []
-        for entries, _ in bags:
-            summed: dict[tuple[str, bool], float] = {}
-            for entry, term in zip(entries, terms):
-                summed[entry] = summed.get(entry, 0.0) + term
-            out.append([(token, in_name, term) for (token, in_name), term in summed.items()])
+        terms = weighted @ (unit_query / unit_query.norm().clamp_min(1e-12)) / norms[of_bag]
+        summed = torch.zeros(len(keys), dtype=terms.dtype, device=self.device).index_add_(0, of_key, terms)
+        out: list[list[tuple[str, bool, float]]] = [[] for _ in texts]
+        for (b, token, in_name), term in zip(keys, summed.cpu().tolist()):
+            out[b].append((token, in_name, term))
         return out
 
-    def _bag(self, tokens: Sequence[str], encoder: str, name: str = "", code: bool = True
-             ) -> tuple[list[tuple[str, bool]], list[int]]:
-        """The text's (token, from the name) entries and their ids, one entry per id, as the encoder
-        reads them (see `contributions`)."""
-        bigrams = self.config.bigrams
-        entries: list[tuple[str, bool]] = []
-        ids: list[int] = []
-        limit = self.config.max_code_len if code else self.config.max_query_len
-        # Read lazily: the encoder stops at `limit` ids, and a long function has thousands of tokens.
-        words = iter_code_tokens(tokens, bigrams) if code else query_tokens(" ".join(tokens), bigrams)
-        named = code_tokens([name], bigrams) if name and code and self.config.names else []
-        for in_name, stream in ((True, named), (False, words)):
-            for token in stream:
-                found = self.vocabulary.ids_of(token)
-                entries += [(token, in_name)] * len(found)
-                ids += found
-                if len(ids) >= limit:
-                    return entries[:limit], ids[:limit]
-        return entries, ids
+    def _bag(self, text: int, encoder: str, named: Sequence[str], tokens: Sequence[str], keys: list, of_key: list,
+             ids: list) -> None:
+        """Append to `ids` the ids of text number `text`, as far as its encoder reads, to `keys` its
+        distinct (text, token, from the name), and to `of_key` each id's position in `keys`."""
+        limit, read = (self.config.max_query_len if encoder == QUERY else self.config.max_code_len), 0
+        seen: dict[tuple[str, bool], int] = {}
+        for token, in_name in chain(zip(named, repeat(True)), zip(tokens, repeat(False))):
+            if read >= limit:
+                break
+            found = self.vocabulary.ids_of(token)[:limit - read]
+            key = seen.setdefault((token, in_name), len(keys) + len(seen))
+            of_key += [key] * len(found)
+            ids += found
+            read += len(found)
+        keys += [(text, token, in_name) for token, in_name in seen]
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> None:
@@ -289,15 +298,19 @@ class CodeSearchModel(nn.Module):
         if not (directory / "tokenizer").is_dir():
             raise FileNotFoundError(f"{directory} holds a model of an older format (one vocabulary per encoder); "
                                     "train it again")
-        saved = json.loads((directory / "config.json").read_text())
-        saved.setdefault("names", False)  # saved before names were weighed apart
-        config = ModelConfig(**{**asdict(ModelConfig()), **saved})
-        model = cls(config, Vocabulary.load(directory / "tokenizer"))
+        model = cls(load_config(directory), Vocabulary.load(directory / "tokenizer"))
         # Memory-mapped (copy on write) and kept so: every search process that loads a base model shares
         # its pages, the embedding table above all, instead of holding a copy each.
         model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu", weights_only=True, mmap=True),
                               assign=True)
         return model.to(device or default_device()).eval()
+
+
+def load_config(directory: str | Path) -> ModelConfig:
+    """The config of the model saved in `directory`."""
+    saved = json.loads((Path(directory) / "config.json").read_text())
+    saved.setdefault("names", False)  # saved before names were weighed apart
+    return ModelConfig(**{**asdict(ModelConfig()), **saved})
 
 
 def function_name(record: dict) -> str:

@@ -51,7 +51,7 @@ from codesearch.repositories.fetch import checked_address
 from codesearch.repositories.models import IndexingJob, IndexVersion, Repository, Snippet
 from codesearch.search.highlight import record_highlighting
 from training.corpus import read_jsonl
-from training.index import FORMAT, function_doc
+from training.index import FORMAT
 
 log = logging.getLogger(__name__)
 Status = IndexingJob.Status
@@ -384,8 +384,9 @@ def publish(repository: Repository, result: BuildResult, lock: BuildLock) -> Ind
                 Snippet(version=version, language=f["language"], item=f["item"], kind=f.get("kind", "function"),
                         func_name=f["func_name"][:500],
                         path=f["path"][:1000], start_line=f["start_line"], end_line=f["end_line"],
-                        code=f["original_string"], summary=f.get("summary", ""), tokens=f["code_tokens"],
-                        doc=function_doc(f), **record_highlighting({**f, **_same_unit(f, h)}))
+                        code=f["original_string"], summary=f.get("summary", ""),
+                        explained=f["explained"],
+                        **record_highlighting({**f, **_same_unit(f, h)}))
                 for f, h in zip(read_jsonl(result.directory / "functions.jsonl.gz"), highlighted)), batch_size=2000)
             if row.live_version_id:
                 IndexVersion.objects.filter(pk=row.live_version_id).update(retired=timezone.now())

@@ -94,9 +94,9 @@ class Snippet(models.Model):
     end_line = models.PositiveIntegerField()
     code = models.TextField()
     summary = models.TextField(blank=True)
-    # What its vector was made of, to say why it matched a query (RepositoryIndex.explain).
-    tokens = models.JSONField(default=list, help_text="its code tokens (a class's outline) as embedded")
-    doc = models.TextField(blank=True, help_text="its documentation as embedded")
+    # What its vector was made of, to say why it matched a query (training.index.explain).
+    explained = models.JSONField(default=dict, help_text="its name's, code's and doc's tokens as its model's "
+                                                         "encoders read them (training.model.read_tokens)")
     # Its code as results show it (cut at RESULT_CODE_MAX_CHARS), highlighted once when it is indexed, so
     # that no request runs Pygments (codesearch.search.highlight).
     highlight = models.JSONField(default=list, help_text="its shown code as [css class, text] pairs (the API's)")
@@ -111,7 +111,7 @@ class Snippet(models.Model):
     def as_unit(self) -> dict:
         """The record the index was built from, as far as explaining a match needs it."""
         return {"language": self.language, "kind": self.kind, "func_name": self.func_name,
-                "code_tokens": self.tokens, "docstring": self.doc}
+                "explained": self.explained}
 
     @property
     def github_url(self) -> str:
