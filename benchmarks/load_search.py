@@ -165,7 +165,7 @@ def base_model(scratch: Path) -> Path:
     subprocess.run([PY, "-m", "training", "corpus", "build", "--out", str(corpus), "--source", "local",
                     "--path", sysconfig.get_paths()["stdlib"], "--languages", "python"], cwd=ROOT, check=True)
     subprocess.run([PY, "-m", "training", "train", "--corpus", str(corpus), "--out", str(model), "--epochs", "5",
-                    "--no-wandb"], cwd=ROOT, check=True)
+                    "--no-wandb", "--no-prepared-cache"], cwd=ROOT, check=True)
     return model
 
 

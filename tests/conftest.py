@@ -63,7 +63,7 @@ def trained_model_dir(request) -> Path:
                     "--path", sysconfig.get_paths()["stdlib"], "--path", sysconfig.get_paths()["purelib"],
                     "--exclude", "django")
             run_cli("train", "--corpus", str(corpus), "--out", str(out), "--epochs", "6", "--patience", "2",
-                    "--no-wandb", "--force")
+                    "--no-wandb", "--no-prepared-cache", "--force")
             shutil.rmtree(corpus)
     return out
 

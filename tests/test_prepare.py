@@ -1,10 +1,14 @@
 """training.prepare: the corpus read in slices by worker processes gives what reading every record
 into memory gave, the same sample for the same seed."""
+from dataclasses import asdict
+
+import pytest
 import torch
 
+from training import prepare as prepare_module
 from training.corpus import read_corpus, write_jsonl
 from training.model import ModelConfig
-from training.prepare import prepare
+from training.prepare import prepare, prepare_cached
 from training.train import Pairs, TrainConfig, build_model, train
 
 from tests.test_train import synthetic
@@ -18,7 +22,7 @@ def _corpus(root, records_by_partition):
 
 
 def _rows(pairs: Pairs) -> list[tuple]:
-    return sorted(map(tuple, torch.cat([pairs.language[:, None].int(), pairs.query, pairs.code], 1).tolist()))
+    return sorted(map(tuple, torch.cat([pairs.language[:, None].int(), pairs.query, pairs.code, pairs.reversed], 1).tolist()))
 
 
 def test_prepared_pairs_and_vocabulary_are_those_of_the_records(tmp_path, monkeypatch):
@@ -53,3 +57,22 @@ def test_training_on_a_prepared_corpus_records_what_preparing_took(tmp_path):
                            prepared=prepared)
     assert model.languages == ["go", "python"] and summary["data_seconds"] >= round(prepared.seconds, 1) > 0  # the summary keeps tenths
     assert summary["peak_rss_mb"] > 0 and summary["peak_worker_rss_mb"] > 0
+
+
+def test_prepared_data_is_kept_for_the_next_run_on_the_same_data(tmp_path, monkeypatch):
+    _corpus(tmp_path / "corpus", {"train": synthetic(1500, 0), "valid": synthetic(200, 1)})
+    config = ModelConfig(languages=["go", "python"], vocab_size=400, embedding_dim=32, bigrams=True)
+    cache = tmp_path / "cache"
+    first = prepare_cached(cache, [tmp_path / "corpus"], config.languages, config, workers=2)
+    monkeypatch.setattr(prepare_module, "prepare", lambda *a, **k: pytest.fail("prepared again"))
+    again = prepare_cached(cache, [tmp_path / "corpus"], config.languages, config, workers=2)
+    assert _rows(again.train) == _rows(first.train) and _rows(again.valid) == _rows(first.valid)
+    assert again.vocabulary.size == first.vocabulary.size and again.train.languages == ["go", "python"]
+    monkeypatch.undo()
+    # Other settings or other data: prepared anew, and only the latest KEEP kept.
+    prepare_cached(cache, [tmp_path / "corpus"], config.languages, ModelConfig(**{**asdict(config), "bigrams": False}),
+                   workers=2)
+    _corpus(tmp_path / "corpus", {"train": synthetic(1400, 0), "valid": synthetic(200, 1)})
+    changed = prepare_cached(cache, [tmp_path / "corpus"], config.languages, config, workers=2)
+    assert len(changed.train) != len(first.train)
+    assert len([f for f in cache.iterdir() if f.is_dir()]) == prepare_module.KEEP

@@ -113,7 +113,7 @@ def _build_from_packages(out: Path, sources: list[str], args, languages: list[st
 def cmd_train(args) -> None:
     from training.corpus import corpus_languages
     from training.model import ModelConfig
-    from training.prepare import prepare
+    from training.prepare import prepare, prepare_cached
     from training.train import TrainConfig, train
 
     out = Path(args.out)
@@ -125,10 +125,15 @@ def cmd_train(args) -> None:
         raise UsageError(f"{' '.join(args.corpus)}: no CodeSearchNet-layout data "
                          "({language}/final/jsonl/train/*.jsonl.gz)")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
-                         seed=args.seed, max_minutes=args.max_minutes, wandb=not args.no_wandb)
+                         seed=args.seed, max_minutes=args.max_minutes, wandb=not args.no_wandb,
+                         reversal_weight=args.reversal_weight)
     model_config = ModelConfig(languages=languages, vocab_size=args.vocab_size, embedding_dim=args.embedding_dim,
                                bigrams=args.bigrams)
-    prepared = prepare(args.corpus, languages, model_config, args.max_per_language, args.seed, config.name_queries)
+    if args.no_prepared_cache:
+        prepared = prepare(args.corpus, languages, model_config, args.max_per_language, args.seed, config.name_queries)
+    else:
+        prepared = prepare_cached(args.prepared_cache, args.corpus, languages, model_config, args.max_per_language,
+                                  args.seed, config.name_queries)
     _, summary = train(None, None, out, model_config=model_config, config=config, prepared=prepared)
     print(json.dumps(summary, indent=2))
 
@@ -243,10 +248,15 @@ def parser() -> argparse.ArgumentParser:
                    help="entries of the one vocabulary shared by queries and code (half words, half BPE)")
     t.add_argument("--embedding-dim", type=int, default=256)
     t.add_argument("--bigrams", action="store_true", help="ordered word pairs as extra tokens (order-aware)")
+    t.add_argument("--reversal-weight", type=float, default=0.0,
+                   help="with --bigrams: weight of the loss ranking each query above its reversed direction")
     t.add_argument("--max-per-language", type=int, help="train on at most this many pairs per language")
     t.add_argument("--max-minutes", type=float, help="stop after the epoch in which this much time has passed")
     t.add_argument("--no-wandb", action="store_true")
     t.add_argument("--force", action="store_true")
+    t.add_argument("--prepared-cache", default="indexes/prepared",
+                   help="where prepared data (vocabulary and id pairs) is kept for the next run with the same data")
+    t.add_argument("--no-prepared-cache", action="store_true")
     t.set_defaults(func=cmd_train)
 
     v = sub.add_parser("evaluate", help="MRR / NDCG / recall of a model, BM25 and their hybrid, in one run")

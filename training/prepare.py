@@ -15,10 +15,13 @@ arrays.
 from __future__ import annotations
 
 import gzip
+import hashlib
+import inspect
 import json
 import os
 import random
 import resource
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -34,6 +37,7 @@ from tqdm import tqdm
 
 from training.corpus import corpus_files, normalise
 from training.model import ModelConfig
+from training import tokenize as tokenize_module
 from training.tokenize import Vocabulary, code_tokens, query_tokens
 from training.train import Pairs, pad32, record_pairs
 
@@ -150,6 +154,55 @@ def _peak_rss_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # Linux reports kilobytes
 
 
+# --- a cache of prepared data --------------------------------------------------------------------
+KEEP = 2  # prepared corpora kept: each is about 1.7 GB for the base model
+
+
+def prepare_cached(cache: str | Path, corpora: Sequence[str | Path], languages: Sequence[str], config: ModelConfig,
+                   max_per_language: int | None = None, seed: int = 0, name_queries: bool = True,
+                   workers: int | None = None) -> Prepared:
+    """`prepare`, kept in a folder of `cache` named by all that decides its result: the corpus files
+    (path, size, time), the arguments, the model config and the source of the code that turns records
+    into ids. A second training run on the same data (an A/B of the loop, the loss or the learning
+    rate) starts training at once instead of after minutes of preparing."""
+    started, cache = time.time(), Path(cache)
+    folder = cache / _cache_key(corpora, languages, config, max_per_language, seed, name_queries)
+    if (folder / "pairs.pt").is_file():
+        tqdm.write(f"prepared data from {folder}")
+        folder.touch()
+        saved = torch.load(folder / "pairs.pt", mmap=True, weights_only=True)
+        train, valid = (Pairs(saved["languages"], *(saved[f"{part}_{field}"] for field in _FIELDS)) for part in ("train", "valid"))
+        return Prepared(Vocabulary.load(folder / "tokenizer"), train, valid, time.time() - started, 0)
+    prepared = prepare(corpora, languages, config, max_per_language, seed, name_queries, workers)
+    cache.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=cache))
+    prepared.vocabulary.save(scratch / "tokenizer")
+    torch.save({"languages": prepared.train.languages,
+                **{f"{part}_{field}": getattr(pairs, field) for part, pairs in (("train", prepared.train), ("valid", prepared.valid))
+                   for field in _FIELDS}}, scratch / "pairs.pt")
+    scratch.rename(folder)  # whole or not at all: a run killed while saving leaves only a scratch folder
+    for old in sorted((f for f in cache.iterdir() if f.is_dir()), key=lambda f: f.stat().st_mtime)[:-KEEP]:
+        shutil.rmtree(old, ignore_errors=True)
+    return prepared
+
+
+_FIELDS = ("language", "code", "query", "reversed")
+
+
+def _cache_key(corpora, languages, config: ModelConfig, max_per_language, seed, name_queries) -> str:
+    from training import corpus, model, train
+
+    files = sorted((str(path), path.stat().st_size, path.stat().st_mtime_ns) for corpus_dir in corpora
+                   for language in languages for partition in ("train", "valid")
+                   for path in corpus_files(corpus_dir, language, partition))
+    code = [Path(__file__).read_text(), inspect.getsource(tokenize_module), inspect.getsource(corpus.normalise),
+            *(inspect.getsource(f) for f in (model.query_ids, model.code_ids, model.function_name,
+                                               train.record_pairs, train.reversed_direction, train.pad32)),
+            train._DIRECTED.pattern]
+    described = json.dumps([files, list(languages), asdict(config), max_per_language, seed, name_queries, code])
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
 _worker: dict = {}
 
 
@@ -157,15 +210,16 @@ def _load_ids(vocabulary: str, config: dict) -> None:
     _worker.update(vocabulary=Vocabulary.load(vocabulary), config=ModelConfig(**config))
 
 
-def _slice_pairs(piece: Slice, name_queries: bool) -> tuple[str, np.ndarray, np.ndarray, int]:
-    queries, codes = [], []
+def _slice_pairs(piece: Slice, name_queries: bool) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, int]:
+    queries, codes, reversals = [], [], []
     for r in _records(piece):
-        for query, code in record_pairs(_worker["vocabulary"], _worker["config"], r, name_queries):
+        for query, code, reversal in record_pairs(_worker["vocabulary"], _worker["config"], r, name_queries):
             queries.append(query)
             codes.append(code)
+            reversals.append(reversal)
     config = _worker["config"]
     return (piece.language, pad32(queries, config.max_query_len).numpy(), pad32(codes, config.max_code_len).numpy(),
-            _peak_rss_mb())
+            pad32(reversals, config.max_query_len).numpy(), _peak_rss_mb())
 
 
 def _pairs(pool: ProcessPoolExecutor, slices: list[Slice], languages: Sequence[str], config: ModelConfig,
@@ -174,16 +228,18 @@ def _pairs(pool: ProcessPoolExecutor, slices: list[Slice], languages: Sequence[s
     index = {language: i for i, language in enumerate(languages)}
     langs = [np.zeros(0, np.int64)]
     queries = [np.zeros((0, config.max_query_len), np.int32)]
+    reversals = [np.zeros((0, config.max_query_len), np.int32)]
     codes = [np.zeros((0, config.max_code_len), np.int32)]
     rss = 0
-    for language, query, code, worker_rss in tqdm(pool.map(_slice_pairs, slices, [name_queries] * len(slices)),
-                                                  total=len(slices), desc=what, unit="slice"):
+    for language, query, code, reversal, worker_rss in tqdm(pool.map(_slice_pairs, slices, [name_queries] * len(slices)),
+                                                            total=len(slices), desc=what, unit="slice"):
         langs.append(np.full(len(query), index[language]))
         queries.append(query)
         codes.append(code)
+        reversals.append(reversal)
         rss = max(rss, worker_rss)
     # The code ids are most of it: their slices are let go of as soon as they are joined.
     code = torch.from_numpy(np.concatenate(codes))
     del codes
     return Pairs(list(languages), torch.from_numpy(np.concatenate(langs)).long(), code,
-                 torch.from_numpy(np.concatenate(queries))), rss
+                 torch.from_numpy(np.concatenate(queries)), torch.from_numpy(np.concatenate(reversals))), rss

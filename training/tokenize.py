@@ -76,8 +76,8 @@ def _leaf_tokens(leaf: str, with_bigrams: bool) -> tuple[str, ...]:
         whole = leaf.strip("_$").lower()
         tokens = [whole[:_MAX_WORD]] if len(parts) > 1 and whole else []
         tokens += parts
-        if with_bigrams and len(parts) > 2:  # two parts: the bigram is the whole identifier
-            tokens += bigrams(parts)
+        if with_bigrams:  # `to_string` is its own pair; `toString`'s pair must be spelled as a query's is
+            tokens += [pair for pair in bigrams(parts) if pair != whole]
         return tuple(tokens)
     if leaf[:1].isalnum() or leaf[:1] in "\"'`" or len(leaf) > 3:
         return tuple(subtokens(leaf))
@@ -152,6 +152,7 @@ class Vocabulary:
         self._bpe_unk = bpe.token_to_id(UNK)
         self._pieces = lru_cache(maxsize=200_000)(self._bpe_ids)
         self._spelled = lru_cache(maxsize=65_536)(self._nearest_words)
+        self.ids_of = lru_cache(maxsize=1 << 17)(self.ids_of)  # explaining a search looks up ~600 tokens
 
     @classmethod
     def build(cls, token_lists: Iterable[list[str]], size: int) -> "Vocabulary":
@@ -280,6 +281,7 @@ class ExtendedVocabulary(Vocabulary):
         self._offset = base._offset + len(self.added)
         self.size = base.size + len(self.added)
         self._spelled = lru_cache(maxsize=65_536)(self._nearest_words)
+        self.ids_of = lru_cache(maxsize=1 << 17)(self.ids_of)
 
     def word_id(self, word: str) -> int | None:
         known = self.base._word_ids.get(word)
