@@ -9,7 +9,8 @@ from training import prepare as prepare_module
 from training.corpus import read_corpus, write_jsonl
 from training.model import ModelConfig
 from training.prepare import prepare, prepare_cached
-from training.train import Pairs, TrainConfig, build_model, train
+from training.evaluate import direction_pairs, direction_records
+from training.train import Pairs, TrainConfig, build_model, pad32, train
 
 from tests.test_train import synthetic
 
@@ -22,7 +23,7 @@ def _corpus(root, records_by_partition):
 
 
 def _rows(pairs: Pairs) -> list[tuple]:
-    return sorted(map(tuple, torch.cat([pairs.language[:, None].int(), pairs.query, pairs.code, pairs.reversed], 1).tolist()))
+    return sorted(map(tuple, torch.cat([pairs.language[:, None].int(), pairs.query, pairs.code], 1).tolist()))
 
 
 def test_prepared_pairs_and_vocabulary_are_those_of_the_records(tmp_path, monkeypatch):
@@ -76,3 +77,24 @@ def test_prepared_data_is_kept_for_the_next_run_on_the_same_data(tmp_path, monke
     changed = prepare_cached(cache, [tmp_path / "corpus"], config.languages, config, workers=2)
     assert len(changed.train) != len(first.train)
     assert len([f for f in cache.iterdir() if f.is_dir()]) == prepare_module.KEEP
+
+
+def test_functions_whose_summaries_are_direction_pairs_anywhere_are_held_out_of_training(tmp_path):
+    def directed(summary: str, name: str) -> dict:
+        return {"summary": summary, "code_tokens": ["def", name, "(", "x", ")"], "func_name": name}
+
+    train = [*synthetic(600, 0), directed("Convert a hex string to bytes.", "hex_to_bytes"),
+             directed("Send a message to the server.", "send")]
+    test = [directed("Convert bytes to a hex string.", "bytes_to_hex")]
+    _corpus(tmp_path, {"train": train, "valid": synthetic(100, 1), "test": test})
+    config = ModelConfig(languages=["go", "python"], vocab_size=400, embedding_dim=32, bigrams=True)
+    prepared = prepare([tmp_path], config.languages, config, workers=2, name_queries=False)
+    model = build_model(list(read_corpus(tmp_path, "train", config.languages)), config)
+    kept = {tuple(row) for row in prepared.train.query.tolist()}
+    # Its pair lies in the test split, yet the train function is left out; an unpaired direction stays.
+    assert len(prepared.train) == 2 * 601
+    left_out, unpaired = (tuple(pad32([model.query_ids(text)], config.max_query_len)[0].tolist())
+                          for text in ("Convert a hex string to bytes.", "Send a message to the server."))
+    assert left_out not in kept and unpaired in kept
+    assert [{r["summary"] for r in pair} for pair in direction_pairs(direction_records(tmp_path, config.languages))] == [
+        {"Convert a hex string to bytes.", "Convert bytes to a hex string."}] * 2  # in each language

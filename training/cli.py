@@ -125,8 +125,7 @@ def cmd_train(args) -> None:
         raise UsageError(f"{' '.join(args.corpus)}: no CodeSearchNet-layout data "
                          "({language}/final/jsonl/train/*.jsonl.gz)")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
-                         seed=args.seed, max_minutes=args.max_minutes, wandb=not args.no_wandb,
-                         reversal_weight=args.reversal_weight)
+                         seed=args.seed, max_minutes=args.max_minutes, wandb=not args.no_wandb)
     model_config = ModelConfig(languages=languages, vocab_size=args.vocab_size, embedding_dim=args.embedding_dim,
                                bigrams=args.bigrams)
     if args.no_prepared_cache:
@@ -163,9 +162,10 @@ def cmd_evaluate(args) -> None:
                                           for name, value in report["typos"]["macro"].items()}
         _print_table("The same with one typo in each query word of 3+ letters (MRR; clean_ratio: macro / clean macro)",
                      report["typos"])
-        held_out = [r for part in ("valid", "test") for r in read_corpus(args.csn, part, languages)]
-        report["direction"] = evaluate.evaluate_direction(model, evaluate.direction_pairs(held_out))
-        _print_table(f"Direction pairs ({report['direction']['pairs']}, valid + test): right one ranked first",
+        pairs = evaluate.direction_pairs(evaluate.direction_records(args.csn, languages))
+        report["direction"] = evaluate.evaluate_direction(model, pairs)
+        _print_table(f"Direction pairs ({report['direction']['pairs']}, every partition, held out of training): "
+                     "right one ranked first",
                      {"accuracy": {k: v for k, v in report["direction"].items() if k != "pairs"}})
         if args.annotations:
             annotations = evaluate.read_annotations(args.annotations)
@@ -248,8 +248,6 @@ def parser() -> argparse.ArgumentParser:
                    help="entries of the one vocabulary shared by queries and code (half words, half BPE)")
     t.add_argument("--embedding-dim", type=int, default=256)
     t.add_argument("--bigrams", action="store_true", help="ordered word pairs as extra tokens (order-aware)")
-    t.add_argument("--reversal-weight", type=float, default=0.0,
-                   help="with --bigrams: weight of the loss ranking each query above its reversed direction")
     t.add_argument("--max-per-language", type=int, help="train on at most this many pairs per language")
     t.add_argument("--max-minutes", type=float, help="stop after the epoch in which this much time has passed")
     t.add_argument("--no-wandb", action="store_true")

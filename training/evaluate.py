@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import math
 import random
@@ -20,13 +21,14 @@ import re
 import string
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import bm25s
 import numpy as np
 from tqdm import tqdm
 
 from training import hybrid
+from training.corpus import corpus_files, normalise
 from training.tokenize import code_tokens, known_tokens, query_tokens
 
 SYSTEMS = ("model", "bm25", "hybrid")
@@ -251,61 +253,64 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
 # --- direction pairs -------------------------------------------------------------------------------
 _ARTICLES = frozenset({"a", "an", "the"})
 _DIRECTIONS = frozenset({"to", "from", "into"})
-# Words either side of a direction word that say nothing of what goes where ("how to", "is to be").
-_FILLER = _ARTICLES | _DIRECTIONS | frozenset(
-    "and or of in on at for with by as is are be been it its this that these those if not no we you i "
-    "how what which when where who there here one some all any each".split())
+MAX_DIRECTION_WORDS = 16
 
 
-class DirectionPair(NamedTuple):
-    """Two functions and the queries that ask for each; the queries hold the same words in another order."""
-    first: dict
-    second: dict
-    first_query: str
-    second_query: str
+def direction_key(summary: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(its words in sorted order, its words in order) for a summary of at most MAX_DIRECTION_WORDS words
+    with a direction word, articles left out (so "to a string" and "to string" are the same words);
+    None for any other. Two summaries of one language with the same sorted words in another order
+    say opposite things."""
+    words = tuple(w for w in re.findall(r"[a-z0-9]+", summary.lower()) if w not in _ARTICLES)
+    if len(words) <= MAX_DIRECTION_WORDS and _DIRECTIONS & set(words):
+        return tuple(sorted(words)), words
+    return None
 
 
-def direction_pairs(records: Iterable[dict], max_words: int = 16) -> list[DirectionPair]:
-    """Pairs of functions of one language that only word order tells apart, of two kinds:
-    - summaries with the same words in another order, with a direction ("Convert a hex string to binary
-      data." / "Convert binary data to a hex string."), asked with those summaries; articles do not
-      count, so "to a string" and "to string" are the same words;
-    - summaries that say "x to y" and "y to x" (a word either side of a direction word: "Convert a
-      string to an int." / "Cast int to string, or fail."), asked with those three words ("string to
-      int" / "int to string"): one pair per two words and direction, so no one common phrase weighs
-      much, and none of two functions already paired by their summaries.
-    """
-    records = list(records)
-    same_words: dict[tuple, dict[tuple, dict]] = defaultdict(dict)
-    phrases: dict[tuple, dict] = {}
+_SUMMARY = re.compile(r'"summary":\s*("(?:[^"\\]|\\.)*")')
+
+
+def line_direction_key(line: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """`direction_key` of a corpus file's line (a JSON record), parsing only its summary."""
+    found = _SUMMARY.search(line)
+    if found:
+        return direction_key(json.loads(found[1]))
+    return direction_key(normalise(json.loads(line))["summary"])  # made from the docstring (CodeSearchNet's own)
+
+
+def direction_records(corpus: str | Path, languages: Iterable[str]) -> Iterator[dict]:
+    """The records of every partition of `corpus` whose summaries have a direction key, without parsing
+    the others (most of a corpus)."""
+    for partition in ("train", "valid", "test"):
+        for language in languages:
+            for path in corpus_files(corpus, language, partition):
+                with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8") as f:
+                    yield from (normalise(json.loads(line)) for line in f if line.strip() and line_direction_key(line))
+
+
+def direction_pairs(records: Iterable[dict]) -> list[tuple[dict, dict]]:
+    """Pairs of functions of one language whose summaries hold the same words in another order, with a
+    direction ("Convert a hex string to binary data." / "Convert binary data to a hex string."). Training
+    leaves out every function of a summary that has such a pair anywhere in the corpus
+    (training.prepare), so all of them, in every partition, test a trained model."""
+    groups: dict[tuple, dict[tuple, dict]] = defaultdict(dict)
     for r in records:
-        words = tuple(w for w in re.findall(r"[a-z0-9]+", r["summary"].lower()) if w not in _ARTICLES)
-        if len(words) <= max_words and _DIRECTIONS & set(words):
-            same_words[(r["language"], tuple(sorted(words)))].setdefault(words, r)
-        for x, direction, y in zip(words, words[1:], words[2:]):
-            if direction in _DIRECTIONS and x != y and not {x, y} & _FILLER and not (x + y).isdigit():
-                phrases.setdefault((r["language"], x, direction, y), r)
-    pairs = [DirectionPair(a, b, a["summary"], b["summary"])
-             for a, b in (list(g.values())[:2] for g in same_words.values() if len(g) >= 2)]
-    paired = {frozenset((id(p.first), id(p.second))) for p in pairs}
-    for (language, x, direction, y), first in phrases.items():
-        second = phrases.get((language, y, direction, x))
-        if second is not None and x < y and frozenset((id(first), id(second))) not in paired and second is not first:
-            pairs.append(DirectionPair(first, second, f"{x} {direction} {y}", f"{y} {direction} {x}"))
-    return pairs
+        if key := direction_key(r["summary"]):
+            groups[(r["language"], key[0])].setdefault(key[1], r)
+    return [tuple(list(g.values())[:2]) for g in groups.values() if len(g) >= 2]
 
 
-def evaluate_direction(model, pairs: list[DirectionPair]) -> dict:
+def evaluate_direction(model, pairs: list[tuple[dict, dict]]) -> dict:
     """How often each system ranks the right function of a direction pair above the other one,
-    asking with each of the two queries (a bag of words can get at most one of the two right)."""
+    asking with each of the two summaries (a bag of words can get at most one of the two right)."""
     right = defaultdict(float)
-    for a, b, query_a, query_b in tqdm(pairs, desc="direction pairs", unit="pair", leave=False):
+    for a, b in tqdm(pairs, desc="direction pairs", unit="pair", leave=False):
         language = a["language"]
         codes = model.encode_functions([a, b], language)
         bm = BM25([code_tokens(a["code_tokens"]), code_tokens(b["code_tokens"])])
-        queries = model.encode_queries([query_a, query_b], known=bm.vocab)
+        queries = model.encode_queries([a["summary"], b["summary"]], known=bm.vocab)
         spell = model.vocabulary.spelled
-        lexical = np.stack([bm.scores(query_tokens(query_a), spell), bm.scores(query_tokens(query_b), spell)])
+        lexical = np.stack([bm.scores(query_tokens(a["summary"]), spell), bm.scores(query_tokens(b["summary"]), spell)])
         for name, scores in all_systems(queries @ codes.T, lexical).items():
             right[name] += float(scores[0, 0] > scores[0, 1]) + float(scores[1, 1] > scores[1, 0])
     return {"pairs": len(pairs), **{name: right[name] / (2 * len(pairs)) if pairs else 0.0 for name in SYSTEMS}}

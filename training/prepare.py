@@ -24,7 +24,7 @@ import resource
 import shutil
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -36,6 +36,7 @@ import torch
 from tqdm import tqdm
 
 from training.corpus import corpus_files, normalise
+from training.evaluate import direction_key, line_direction_key
 from training.model import ModelConfig
 from training import tokenize as tokenize_module
 from training.tokenize import Vocabulary, code_tokens, query_tokens
@@ -72,25 +73,32 @@ def prepare(corpora: Sequence[str | Path], languages: Sequence[str], config: Mod
         # Counted and built in a child process: every slice's counts merged take gigabytes, which a
         # process gives back to the machine when it exits (freed here, they would stay this one's size).
         with ProcessPoolExecutor(1, get_context("forkserver")) as child:
-            train, valid, rss = child.submit(_vocabulary, list(map(str, corpora)), list(languages), asdict(config),
-                                             max_per_language, seed, workers, saved).result()
+            train, valid, paired, rss = child.submit(_vocabulary, list(map(str, corpora)), list(languages), asdict(config),
+                                                     max_per_language, seed, workers, saved).result()
         vocabulary = Vocabulary.load(saved)
         with ProcessPoolExecutor(workers, get_context("forkserver"), initializer=_load_ids,
-                                 initargs=(saved, asdict(config))) as pool:
+                                 initargs=(saved, asdict(config), paired)) as pool:
             train_pairs, train_rss = _pairs(pool, train, languages, config, name_queries, "train pairs")
             valid_pairs, valid_rss = _pairs(pool, valid, languages, config, False, "valid pairs")
     return Prepared(vocabulary, train_pairs, valid_pairs, time.time() - started, max(rss, train_rss, valid_rss))
 
 
 def _vocabulary(corpora: list[str], languages: list[str], config: dict, max_per_language: int | None, seed: int,
-                workers: int, out: str) -> tuple[list[Slice], list[Slice], int]:
+                workers: int, out: str) -> tuple[list[Slice], list[Slice], set[tuple], int]:
     """Save to `out` the vocabulary of the sampled train records' tokens, counted by `workers`
-    processes; returns the train and valid slices, and the largest peak memory of a process here."""
+    processes; returns the train and valid slices, the direction pairs' keys (`_read_file`), and the
+    largest peak memory of a process here."""
     with ProcessPoolExecutor(workers, get_context("forkserver")) as pool:
         files = {partition: [(language, path) for language in languages for corpus in corpora
-                             for path in corpus_files(corpus, language, partition)] for partition in ("train", "valid")}
-        lines = dict(zip([p for partition in files.values() for _, p in partition],
-                         pool.map(_count_lines, [str(p) for partition in files.values() for _, p in partition])))
+                             for path in corpus_files(corpus, language, partition)]
+                 for partition in ("train", "valid", "test")}
+        everything = [(language, path) for partition in files.values() for language, path in partition]
+        lines, orders = {}, defaultdict(set)
+        for (language, path), (count, directions) in zip(everything, pool.map(_read_file, [str(p) for _, p in everything])):
+            lines[path] = count
+            for key, words in directions:
+                orders[(language, key)].add(words)
+        paired = {key for key, words in orders.items() if len(words) >= 2}
         valid_max = max(max_per_language // 10, 1000) if max_per_language else None
         train = _slices(files["train"], lines, max_per_language, seed)
         valid = _slices(files["valid"], lines, valid_max, seed)
@@ -102,7 +110,7 @@ def _vocabulary(corpora: list[str], languages: list[str], config: dict, max_per_
             streams[language].update(code)
             rss = max(rss, worker_rss)
     Vocabulary.from_counts(list(streams.values()), config["vocab_size"]).save(out)
-    return train, valid, max(rss, _peak_rss_mb())
+    return train, valid, paired, max(rss, _peak_rss_mb())
 
 
 def _slices(files: list[tuple[str, Path]], lines: dict[Path, int], limit: int | None, seed: int) -> list[Slice]:
@@ -121,8 +129,16 @@ def _slices(files: list[tuple[str, Path]], lines: dict[Path, int], limit: int | 
     return sorted(out, key=lambda s: -len(s.lines))  # the big ones first: the workers finish together
 
 
-def _count_lines(path: str) -> int:
-    return sum(1 for _ in _records_lines(path))
+def _read_file(path: str) -> tuple[int, list[tuple[tuple, tuple]]]:
+    """The file's record count, and the direction key of each summary that has one
+    (training.evaluate.direction_key): functions whose summaries pair up anywhere in the corpus are
+    held out of training, since every such pair tests a model's sense of word order."""
+    count, directions = 0, []
+    for line in _records_lines(path):
+        count += 1
+        if key := line_direction_key(line):
+            directions.append(key)
+    return count, directions
 
 
 def _records_lines(path: str) -> Iterator[str]:
@@ -186,19 +202,18 @@ def prepare_cached(cache: str | Path, corpora: Sequence[str | Path], languages: 
     return prepared
 
 
-_FIELDS = ("language", "code", "query", "reversed")
+_FIELDS = ("language", "code", "query")
 
 
 def _cache_key(corpora, languages, config: ModelConfig, max_per_language, seed, name_queries) -> str:
     from training import corpus, model, train
 
     files = sorted((str(path), path.stat().st_size, path.stat().st_mtime_ns) for corpus_dir in corpora
-                   for language in languages for partition in ("train", "valid")
+                   for language in languages for partition in ("train", "valid", "test")
                    for path in corpus_files(corpus_dir, language, partition))
     code = [Path(__file__).read_text(), inspect.getsource(tokenize_module), inspect.getsource(corpus.normalise),
-            *(inspect.getsource(f) for f in (model.query_ids, model.code_ids, model.function_name,
-                                               train.record_pairs, train.reversed_direction, train.pad32)),
-            train._DIRECTED.pattern]
+            *(inspect.getsource(f) for f in (model.query_ids, model.code_ids, model.function_name, direction_key,
+                                               train.record_pairs, train.pad32))]
     described = json.dumps([files, list(languages), asdict(config), max_per_language, seed, name_queries, code])
     return hashlib.sha256(described.encode()).hexdigest()[:16]
 
@@ -206,20 +221,21 @@ def _cache_key(corpora, languages, config: ModelConfig, max_per_language, seed, 
 _worker: dict = {}
 
 
-def _load_ids(vocabulary: str, config: dict) -> None:
-    _worker.update(vocabulary=Vocabulary.load(vocabulary), config=ModelConfig(**config))
+def _load_ids(vocabulary: str, config: dict, paired: set[tuple]) -> None:
+    _worker.update(vocabulary=Vocabulary.load(vocabulary), config=ModelConfig(**config), paired=paired)
 
 
-def _slice_pairs(piece: Slice, name_queries: bool) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, int]:
-    queries, codes, reversals = [], [], []
+def _slice_pairs(piece: Slice, name_queries: bool) -> tuple[str, np.ndarray, np.ndarray, int]:
+    queries, codes = [], []
     for r in _records(piece):
-        for query, code, reversal in record_pairs(_worker["vocabulary"], _worker["config"], r, name_queries):
+        if (key := direction_key(r["summary"])) and (piece.language, key[0]) in _worker["paired"]:
+            continue
+        for query, code in record_pairs(_worker["vocabulary"], _worker["config"], r, name_queries):
             queries.append(query)
             codes.append(code)
-            reversals.append(reversal)
     config = _worker["config"]
     return (piece.language, pad32(queries, config.max_query_len).numpy(), pad32(codes, config.max_code_len).numpy(),
-            pad32(reversals, config.max_query_len).numpy(), _peak_rss_mb())
+            _peak_rss_mb())
 
 
 def _pairs(pool: ProcessPoolExecutor, slices: list[Slice], languages: Sequence[str], config: ModelConfig,
@@ -228,18 +244,16 @@ def _pairs(pool: ProcessPoolExecutor, slices: list[Slice], languages: Sequence[s
     index = {language: i for i, language in enumerate(languages)}
     langs = [np.zeros(0, np.int64)]
     queries = [np.zeros((0, config.max_query_len), np.int32)]
-    reversals = [np.zeros((0, config.max_query_len), np.int32)]
     codes = [np.zeros((0, config.max_code_len), np.int32)]
     rss = 0
-    for language, query, code, reversal, worker_rss in tqdm(pool.map(_slice_pairs, slices, [name_queries] * len(slices)),
-                                                            total=len(slices), desc=what, unit="slice"):
+    for language, query, code, worker_rss in tqdm(pool.map(_slice_pairs, slices, [name_queries] * len(slices)),
+                                                  total=len(slices), desc=what, unit="slice"):
         langs.append(np.full(len(query), index[language]))
         queries.append(query)
         codes.append(code)
-        reversals.append(reversal)
         rss = max(rss, worker_rss)
     # The code ids are most of it: their slices are let go of as soon as they are joined.
     code = torch.from_numpy(np.concatenate(codes))
     del codes
     return Pairs(list(languages), torch.from_numpy(np.concatenate(langs)).long(), code,
-                 torch.from_numpy(np.concatenate(queries)), torch.from_numpy(np.concatenate(reversals))), rss
+                 torch.from_numpy(np.concatenate(queries))), rss

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import random
-import re
 import resource
 import time
 from dataclasses import asdict, dataclass, field
@@ -43,9 +42,6 @@ class TrainConfig:
     patience: int = 3
     seed: int = 0
     name_queries: bool = True
-    # Weight of the loss that ranks a query above its own reversal ("int to string" above "string to
-    # int") for its code: only the order-aware features (bigrams) can tell the two apart.
-    reversal_weight: float = 0.0
     max_minutes: float | None = None
     wandb: bool = True
 
@@ -59,7 +55,6 @@ class Pairs:
     language: torch.Tensor  # (n,) index into `languages`
     code: torch.Tensor      # (n, max_code_len)
     query: torch.Tensor     # (n, max_query_len)
-    reversed: torch.Tensor  # (n, max_query_len): the query with its direction reversed, all padding if none
 
     def __len__(self) -> int:
         return len(self.language)
@@ -67,59 +62,36 @@ class Pairs:
     @classmethod
     def from_records(cls, records: Iterable[dict], model: CodeSearchModel, name_queries: bool = False) -> "Pairs":
         """The pairs of each record of the model's languages (`record_pairs`)."""
-        langs, codes, queries, reversals = [], [], [], []
+        langs, codes, queries = [], [], []
         index = {lang: i for i, lang in enumerate(model.languages)}
         for r in records:
             if r["language"] not in index:
                 continue
-            for query, code, reversal in record_pairs(model.vocabulary, model.config, r, name_queries):
+            for query, code in record_pairs(model.vocabulary, model.config, r, name_queries):
                 langs.append(index[r["language"]])
                 codes.append(code)
                 queries.append(query)
-                reversals.append(reversal)
-        width = model.config.max_query_len
         return cls(model.languages, torch.tensor(langs, dtype=torch.long),
-                   pad32(codes, model.config.max_code_len), pad32(queries, width), pad32(reversals, width))
+                   pad32(codes, model.config.max_code_len), pad32(queries, model.config.max_query_len))
 
     def subset(self, idx: torch.Tensor) -> "Pairs":
-        return Pairs(self.languages, self.language[idx], self.code[idx], self.query[idx], self.reversed[idx])
+        return Pairs(self.languages, self.language[idx], self.code[idx], self.query[idx])
 
 
 def record_pairs(vocabulary: Vocabulary, config: ModelConfig, record: dict,
-                 name_queries: bool = False) -> list[tuple[list[int], list[int], list[int]]]:
-    """A record's (query ids, code ids, reversed query ids) triples: its documentation summary -> its
-    code; with `name_queries`, also its function name's words -> its code with the name hidden. The
-    reversed query (`reversed_direction`; empty if the query has no direction) is the pair's negative.
+                 name_queries: bool = False) -> list[tuple[list[int], list[int]]]:
+    """A record's (query ids, code ids) pairs: its documentation summary -> its code; with
+    `name_queries`, also its function name's words -> its code with the name hidden.
 
     A name pair asks for the function the way people search for `send_mail` by typing "send mail";
     one-word names ("run", "get") say too little to make one.
     """
     name = function_name(record)
-    texts = [(record["summary"], code_ids(vocabulary, config, record["code_tokens"], name))]
+    pairs = [(query_ids(vocabulary, config, record["summary"]), code_ids(vocabulary, config, record["code_tokens"], name))]
     if name_queries and len(subtokens(name)) > 1:
-        texts.append((" ".join(subtokens(name)), code_ids(vocabulary, config, [t for t in record["code_tokens"] if t != name])))
-    triples = []
-    for text, code in texts:
-        query = query_ids(vocabulary, config, text)
-        reversal = reversed_direction(text) if config.bigrams else ""
-        if query and code:
-            triples.append((query, code, query_ids(vocabulary, config, reversal) if reversal else []))
-    return triples
-
-
-# A direction word and the words either side of it, articles between them kept in place.
-_DIRECTED = re.compile(r"\b([a-z][a-z0-9]*)(\s+(?:(?:a|an|the)\s+)?)(to|from|into)(\s+(?:(?:a|an|the)\s+)?)([a-z][a-z0-9]*)\b",
-                       re.IGNORECASE)
-
-
-def reversed_direction(text: str) -> str:
-    """`text` with the words either side of its first direction word swapped ("Convert an int to a
-    string" -> "Convert an string to a int"), or "" if it has none: the same bag of words, saying the
-    opposite, which only the ordered word pairs can tell from the original."""
-    found = _DIRECTED.search(text)
-    if not found or found[1].lower() == found[5].lower():
-        return ""
-    return text[:found.start()] + found[5] + found[2] + found[3] + found[4] + found[1] + text[found.end():]
+        pairs.append((query_ids(vocabulary, config, " ".join(subtokens(name))),
+                      code_ids(vocabulary, config, [t for t in record["code_tokens"] if t != name])))
+    return [(query, code) for query, code in pairs if query and code]
 
 
 def pad32(id_lists: list[list[int]], width: int) -> torch.Tensor:
@@ -362,8 +334,6 @@ class Trainer:
         codes = _encode_codes(self.model, batch, self.device)
         logits = self.model.config.logit_scale * queries @ codes.T
         loss = F.cross_entropy(logits, torch.arange(len(batch), device=self.device))
-        if self.config.reversal_weight:
-            loss = loss + self.config.reversal_weight * self._reversal_loss(batch, queries, codes)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
@@ -371,16 +341,6 @@ class Trainer:
         self.scheduler.step()
         self.state["step"] += 1
         return loss.item()
-
-    def _reversal_loss(self, batch: Pairs, queries: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """Each code's own query against its reversal: the softmax loss of the pair, (0 if none has one).
-        A plain bag scores the two alike; this is what teaches the ordered pairs' weights and vectors."""
-        has = (batch.reversed != PAD_ID).any(1).to(self.device)
-        if not has.any():
-            return queries.new_zeros(())
-        reversals = self.model(QUERY, _trim(batch.reversed[has.cpu()], self.device))
-        own, other = (queries[has] * codes[has]).sum(-1), (reversals * codes[has]).sum(-1)
-        return F.softplus(self.model.config.logit_scale * (other - own)).mean()
 
 
 def seed_everything(seed: int) -> None:
