@@ -87,8 +87,8 @@ def read_tokens(config: ModelConfig, leaves: Sequence[str], name: str = "", doc:
     stop reading, since every token has at least one id: an index stores them with each unit, so that
     explaining a result tokenises nothing."""
     named = code_tokens([name], config.bigrams)[:config.max_code_len] if name and config.names else []
-    return {"name": named, "code": list(islice(iter_code_tokens(leaves, config.bigrams), config.max_code_len - len(named))),
-            "doc": query_tokens(doc, config.bigrams)[:config.max_query_len] if doc else []}
+    code = islice(iter_code_tokens(leaves, config.bigrams), config.max_code_len - len(named))
+    return {"name": named, "code": list(code), "doc": query_tokens(doc, config.bigrams)[:config.max_query_len] if doc else []}
 
 
 class CodeSearchModel(nn.Module):
@@ -238,7 +238,7 @@ class CodeSearchModel(nn.Module):
         """`contributions` of each of `texts`, (encoder, the name's tokens, the other tokens) each as
         `read_tokens` gives them, in one pass over the model's tables: a search explains ten results
         and their docs, and a pass each cost ten times as much in tensor calls as in arithmetic."""
-        keys, of_key, ids, of_bag, named = [], [], [], [], []
+        keys, of_key, ids, of_bag = [], [], [], []
         for b, text in enumerate(texts):
             self._bag(b, *text, keys, of_key, ids)
             of_bag += [b] * (len(ids) - len(of_bag))

@@ -10,7 +10,9 @@ takes 5.3 minutes, no process above 5.3 GB (benchmarks/results/base-model/traini
 each language's file is read in slices by worker processes, twice: the first pass counts tokens
 (the vocabulary needs every count before any id exists), the second turns the sampled records into
 id arrays. A child process merges the counts and builds the vocabulary; the caller only joins the
-arrays.
+arrays. The first pass also finds the direction pairs (training.evaluate.direction_pairs) anywhere
+in the corpus, whose functions are left out. `prepare_cached` keeps the result for the next run on
+the same data and settings.
 """
 from __future__ import annotations
 
@@ -35,10 +37,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from training import tokenize as tokenize_module
 from training.corpus import corpus_files, normalise
 from training.evaluate import direction_key, line_direction_key
 from training.model import ModelConfig
-from training import tokenize as tokenize_module
 from training.tokenize import Vocabulary, code_tokens, query_tokens
 from training.train import Pairs, pad32, record_pairs
 
@@ -187,15 +189,17 @@ def prepare_cached(cache: str | Path, corpora: Sequence[str | Path], languages: 
         tqdm.write(f"prepared data from {folder}")
         folder.touch()
         saved = torch.load(folder / "pairs.pt", mmap=True, weights_only=True)
-        train, valid = (Pairs(saved["languages"], *(saved[f"{part}_{field}"] for field in _FIELDS)) for part in ("train", "valid"))
+        train, valid = (Pairs(saved["languages"], *(saved[f"{part}_{field}"] for field in _FIELDS))
+                        for part in ("train", "valid"))
         return Prepared(Vocabulary.load(folder / "tokenizer"), train, valid, time.time() - started, 0)
     prepared = prepare(corpora, languages, config, max_per_language, seed, name_queries, workers)
     cache.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=cache))
     prepared.vocabulary.save(scratch / "tokenizer")
+    parts = (("train", prepared.train), ("valid", prepared.valid))
     torch.save({"languages": prepared.train.languages,
-                **{f"{part}_{field}": getattr(pairs, field) for part, pairs in (("train", prepared.train), ("valid", prepared.valid))
-                   for field in _FIELDS}}, scratch / "pairs.pt")
+                **{f"{part}_{field}": getattr(pairs, field) for part, pairs in parts for field in _FIELDS}},
+               scratch / "pairs.pt")
     scratch.rename(folder)  # whole or not at all: a run killed while saving leaves only a scratch folder
     for old in sorted((f for f in cache.iterdir() if f.is_dir()), key=lambda f: f.stat().st_mtime)[:-KEEP]:
         shutil.rmtree(old, ignore_errors=True)
