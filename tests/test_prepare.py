@@ -1,5 +1,6 @@
 """training.prepare: the corpus read in slices by worker processes gives what reading every record
-into memory gave, the same sample for the same seed."""
+into memory gave, the same sample for the same seed, without the functions of direction pairs;
+prepared data is kept for the next run on the same data."""
 from dataclasses import asdict
 
 import pytest
@@ -7,9 +8,9 @@ import torch
 
 from training import prepare as prepare_module
 from training.corpus import read_corpus, write_jsonl
+from training.evaluate import direction_pairs, direction_records
 from training.model import ModelConfig
 from training.prepare import prepare, prepare_cached
-from training.evaluate import direction_pairs, direction_records
 from training.train import Pairs, TrainConfig, build_model, pad32, train
 
 from tests.test_train import synthetic
