@@ -36,12 +36,15 @@ _INHERIT_DOC = re.compile(r"\{?@inheritdoc\s*\}?", re.IGNORECASE)
 
 
 # --- reading and writing -------------------------------------------------------------------------
-def read_jsonl(path: str | Path) -> Iterator[dict]:
+def read_lines(path: str | Path) -> Iterator[str]:
+    """The record lines of a jsonl file, gzipped or not (blank lines are not records)."""
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield normalise(json.loads(line))
+        yield from (line for line in f if line.strip())
+
+
+def read_jsonl(path: str | Path) -> Iterator[dict]:
+    return (normalise(json.loads(line)) for line in read_lines(path))
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict]) -> int:

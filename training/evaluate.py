@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import math
 import random
@@ -28,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from training import hybrid
-from training.corpus import corpus_files, normalise
+from training.corpus import corpus_files, normalise, read_lines
 from training.tokenize import code_tokens, known_tokens, query_tokens
 
 SYSTEMS = ("model", "bm25", "hybrid")
@@ -284,8 +283,7 @@ def direction_records(corpus: str | Path, languages: Iterable[str]) -> Iterator[
     for partition in ("train", "valid", "test"):
         for language in languages:
             for path in corpus_files(corpus, language, partition):
-                with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8") as f:
-                    yield from (normalise(json.loads(line)) for line in f if line.strip() and line_direction_key(line))
+                yield from (normalise(json.loads(line)) for line in read_lines(path) if line_direction_key(line))
 
 
 def direction_pairs(records: Iterable[dict]) -> list[tuple[dict, dict]]:
@@ -293,11 +291,17 @@ def direction_pairs(records: Iterable[dict]) -> list[tuple[dict, dict]]:
     direction ("Convert a hex string to binary data." / "Convert binary data to a hex string."). Training
     leaves out every function of a summary that has such a pair anywhere in the corpus
     (training.prepare), so all of them, in every partition, test a trained model."""
-    groups: dict[tuple, dict[tuple, dict]] = defaultdict(dict)
-    for r in records:
-        if key := direction_key(r["summary"]):
-            groups[(r["language"], key[0])].setdefault(key[1], r)
+    groups = direction_groups((r["language"], key, r) for r in records if (key := direction_key(r["summary"])))
     return [tuple(list(g.values())[:2]) for g in groups.values() if len(g) >= 2]
+
+
+def direction_groups(keyed: Iterable[tuple[str, tuple, object]]) -> dict[tuple, dict[tuple, object]]:
+    """(language, direction key, item) -> per language and sorted words, the first item of each word
+    order: a group of two orders or more is a direction pair's (training.prepare holds those out)."""
+    groups: dict[tuple, dict[tuple, object]] = defaultdict(dict)
+    for language, (sorted_words, words), item in keyed:
+        groups[(language, sorted_words)].setdefault(words, item)
+    return groups
 
 
 def evaluate_direction(model, pairs: list[tuple[dict, dict]]) -> dict:

@@ -16,7 +16,6 @@ the same data and settings.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import inspect
 import json
@@ -26,7 +25,7 @@ import resource
 import shutil
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -38,8 +37,8 @@ import torch
 from tqdm import tqdm
 
 from training import tokenize as tokenize_module
-from training.corpus import corpus_files, normalise
-from training.evaluate import direction_key, line_direction_key
+from training.corpus import corpus_files, normalise, read_lines
+from training.evaluate import direction_groups, direction_key, line_direction_key
 from training.model import ModelConfig
 from training.tokenize import Vocabulary, code_tokens, query_tokens
 from training.train import Pairs, pad32, record_pairs
@@ -95,12 +94,11 @@ def _vocabulary(corpora: list[str], languages: list[str], config: dict, max_per_
                              for path in corpus_files(corpus, language, partition)]
                  for partition in ("train", "valid", "test")}
         everything = [(language, path) for partition in files.values() for language, path in partition]
-        lines, orders = {}, defaultdict(set)
+        lines, keyed = {}, []
         for (language, path), (count, directions) in zip(everything, pool.map(_read_file, [str(p) for _, p in everything])):
             lines[path] = count
-            for key, words in directions:
-                orders[(language, key)].add(words)
-        paired = {key for key, words in orders.items() if len(words) >= 2}
+            keyed += [(language, key, None) for key in directions]
+        paired = {group for group, orders in direction_groups(keyed).items() if len(orders) >= 2}
         valid_max = max(max_per_language // 10, 1000) if max_per_language else None
         train = _slices(files["train"], lines, max_per_language, seed)
         valid = _slices(files["valid"], lines, valid_max, seed)
@@ -136,23 +134,16 @@ def _read_file(path: str) -> tuple[int, list[tuple[tuple, tuple]]]:
     (training.evaluate.direction_key): functions whose summaries pair up anywhere in the corpus are
     held out of training, since every such pair tests a model's sense of word order."""
     count, directions = 0, []
-    for line in _records_lines(path):
+    for line in read_lines(path):
         count += 1
         if key := line_direction_key(line):
             directions.append(key)
     return count, directions
 
 
-def _records_lines(path: str) -> Iterator[str]:
-    """The file's record lines (blank lines are not records, as in corpus.read_jsonl)."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        yield from (line for line in f if line.strip())
-
-
 def _records(piece: Slice) -> Iterator[dict]:
     wanted, last = set(piece.lines), piece.lines[-1] if piece.lines else -1
-    for n, line in enumerate(_records_lines(piece.path)):
+    for n, line in enumerate(read_lines(piece.path)):
         if n in wanted:
             yield normalise(json.loads(line))
         if n >= last:
