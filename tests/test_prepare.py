@@ -1,6 +1,8 @@
 """training.prepare: the corpus read in slices by worker processes gives what reading every record
 into memory gave, the same sample for the same seed, without the functions of direction pairs;
 prepared data is kept for the next run on the same data."""
+import subprocess
+import sys
 from dataclasses import asdict
 
 import pytest
@@ -59,6 +61,16 @@ def test_training_on_a_prepared_corpus_records_what_preparing_took(tmp_path):
                            prepared=prepared)
     assert model.languages == ["go", "python"] and summary["data_seconds"] >= round(prepared.seconds, 1) > 0  # the summary keeps tenths
     assert summary["peak_rss_mb"] > 0 and summary["peak_worker_rss_mb"] > 0
+
+
+def test_a_prepared_cache_that_is_no_directory_is_refused_before_any_work(tmp_path):
+    _corpus(tmp_path / "corpus", {"train": synthetic(100, 0), "valid": synthetic(20, 1)})
+    (tmp_path / "file").write_text("mine")
+    done = subprocess.run([sys.executable, "-m", "training", "train", "--corpus", str(tmp_path / "corpus"),
+                           "--out", str(tmp_path / "model"), "--no-wandb", "--prepared-cache", str(tmp_path / "file")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "--prepared-cache" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "file").read_text() == "mine" and not (tmp_path / "model").exists()
 
 
 def test_prepared_data_is_kept_for_the_next_run_on_the_same_data(tmp_path, monkeypatch):

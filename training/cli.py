@@ -124,6 +124,9 @@ def cmd_train(args) -> None:
     if not languages:
         raise UsageError(f"{' '.join(args.corpus)}: no CodeSearchNet-layout data "
                          "({language}/final/jsonl/train/*.jsonl.gz)")
+    cache = Path(args.prepared_cache)
+    if not args.no_prepared_cache and cache.exists() and not cache.is_dir():
+        raise UsageError(f"--prepared-cache {cache}: not a directory")  # said now, not after minutes of preparing
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                          seed=args.seed, max_minutes=args.max_minutes, wandb=not args.no_wandb)
     model_config = ModelConfig(languages=languages, vocab_size=args.vocab_size, embedding_dim=args.embedding_dim,
