@@ -25,7 +25,7 @@ CSN_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "codesear
 
 
 # Modules of training/ that neither `corpus build` nor `train` runs: changing them keeps the trained model.
-SERVING_ONLY = {"index.py", "delta.py", "hnsw.py", "finetune.py", "global_index.py"}
+SERVING_ONLY = {"index.py", "delta.py", "hnsw.py", "finetune.py", "global_index.py", "direction.py"}
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -1,10 +1,18 @@
-"""Queries that differ only in direction: a bag of words cannot tell them apart; ordered word pairs can."""
+"""Queries that differ only in direction: a bag of words cannot tell them apart; ordered word pairs can
+a little, and reading which way the query and each name say things go (training.direction) can where
+names say it."""
 import itertools
+import json
 import random
 
+import numpy as np
 import pytest
 
+from training.direction import AGREE, DISAGREE, Direction, adjustment, agreement, name_direction, query_direction
 from training.evaluate import direction_pairs, evaluate_direction
+from training.extract import extract_path
+from training.global_index import GlobalIndex, Part, build_global
+from training.index import IndexCheckError, RepositoryIndex, build_index, check_index, shared_model
 from training.model import ModelConfig
 from training.tokenize import code_tokens, query_tokens
 from training.train import TrainConfig, train
@@ -12,9 +20,59 @@ from training.train import TrainConfig, train
 TYPES = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta", "lambda", "zeta"]
 
 
-def record(a: str, b: str, rng: random.Random) -> dict:
-    return {"language": "python", "summary": f"convert {a} to {b}", "func_name": f"f_{a}_{b}",
+def record(a: str, b: str, rng: random.Random, name: str = "f_{a}_{b}") -> dict:
+    return {"language": "python", "summary": f"convert {a} to {b}", "func_name": name.format(a=a, b=b),
             "code_tokens": ["def", f"{a}_to_{b}", "(", "value", ")", ":", "return", f"noise{rng.randrange(50)}"]}
+
+
+def words(*sides):
+    return Direction(*(frozenset(side.split()) for side in sides))
+
+
+@pytest.mark.parametrize("text, said", [
+    ("convert int to string", words("int", "string")),
+    ("Convert a hex string to binary data.", words("hex string", "binary data")),
+    ("Convert from Gray coding to binary coding.", words("gray", "binary")),  # "coding" is on both ends
+    ("Build a user from a dict", words("dict", "user")),
+    ("Converts FieldMask into JSON", words("field mask", "json")),  # camelCase split as in code
+    # An infinitive is no direction; the one after it is.
+    ("A helper function to transfer a NDArray to torch.tensor.", words("nd array", "torch tensor")),
+    # Only the few words either side of the direction word count.
+    ("Parse the configuration file of the server and its users into a dict", words("file server users", "dict")),
+    ("Return the local directory corresponding to this URI.", None),
+    ("Used to determine how to split a bundle", None),
+    ("send mail", None),
+])
+def test_what_a_query_says_goes_where(text, said):
+    assert query_direction(text) == said
+
+
+@pytest.mark.parametrize("name, said", [
+    ("intToString", words("int", "string")),
+    ("hex2bin", words("hex", "bin")),
+    ("bytes_to_hex_string", words("bytes", "hex string")),
+    ("toString", words("", "string")),
+    ("to_proto_run_config", words("", "proto")),  # a leading direction word's other end is the next word
+    ("fromJson", words("json", "")),
+    ("_get_state_from_training_result", words("training result", "state")),
+    ("is_autoscaler_v2", None),  # a version, not "to"
+    ("send_mail", None),
+    ("", None),
+])
+def test_what_a_name_says_goes_where(name, said):
+    assert name_direction(name) == said
+
+
+def test_a_name_agrees_disagrees_or_says_nothing_about_a_query():
+    to_string = query_direction("convert an integer to a string")
+    assert agreement(to_string, name_direction("int2str")) == 1  # abbreviations are the same words
+    assert agreement(to_string, name_direction("toString")) == 1
+    assert agreement(to_string, name_direction("str_to_int")) == -1
+    assert agreement(to_string, name_direction("parseInt")) == 0  # says no direction
+    assert agreement(to_string, name_direction("hex_to_bytes")) == 0  # says one about other words
+    assert agreement(None, name_direction("str_to_int")) == 0
+    scores = adjustment(["convert an integer to a string", "send mail"], ["intToString", "stringToInt", "send_mail"])
+    assert np.allclose(scores, [[AGREE, -DISAGREE, 0.0], [0.0, 0.0, 0.0]])
 
 
 def test_ordered_pairs_are_extra_tokens():
@@ -42,6 +100,8 @@ def test_direction_pairs_are_found():
 
 @pytest.mark.parametrize("bigrams", [False, True])
 def test_only_the_order_aware_model_tells_directions_apart(tmp_path, bigrams):
+    """The names say nothing here (`f_alpha_beta`): the bag's cosine alone decides, and only with word
+    pairs can it tell. Where the names say it, reading them tells every pair apart, bag or not."""
     rng = random.Random(0)
     ordered = list(itertools.permutations(TYPES, 2))
     rng.shuffle(ordered)
@@ -52,8 +112,75 @@ def test_only_the_order_aware_model_tells_directions_apart(tmp_path, bigrams):
                                                                                       bigrams=bigrams),
                      config=TrainConfig(epochs=15, batch_size=64, patience=15, wandb=False, name_queries=False))
     result = evaluate_direction(model, direction_pairs(test_records))
-    assert result["pairs"] == 12
+    assert result["pairs"] == 12 and result["model"] == result["cosine"]
     if bigrams:
         assert result["model"] >= 0.8, result
     else:
         assert result["model"] == 0.5, result  # the same bag: one of each pair right, exactly
+    named = [{**r, "func_name": r["func_name"].replace("f_", "").replace("_", "_to_")} for r in test_records]
+    result = evaluate_direction(model, direction_pairs(named))
+    assert result["model"] == result["hybrid"] == 1.0 and result["cosine"] == (0.5 if not bigrams else result["cosine"])
+
+
+CONVERSIONS = '''
+def int_to_string(number):
+    """Format an integer as decimal digits."""
+    return str(number)
+
+
+def string_to_int(text):
+    """Read decimal digits as an integer."""
+    return int(text.strip())
+
+
+def send_mail(to, subject, body):
+    """Send an email message to a recipient."""
+    return to, subject, body
+'''
+
+
+@pytest.fixture(scope="module")
+def conversions(trained_model, trained_model_dir, tmp_path_factory):
+    """A repository whose two conversions differ only in direction, indexed by the product's code."""
+    root = tmp_path_factory.mktemp("conversions")
+    (root / "repo").mkdir()
+    (root / "repo" / "convert.py").write_text(CONVERSIONS)
+    units = [f.to_record() for f in extract_path(root / "repo", repo="example/convert", sha="0" * 40)]
+    build_index(trained_model, units, root / "index", n_trees=5, model_dir=shared_model(trained_model_dir, root / "models"))
+    return root, RepositoryIndex(root / "index")
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "neural"])
+def test_a_search_ranks_the_conversion_its_query_asks_for_first(conversions, mode):
+    _, index = conversions
+    names = {f["item"]: f["func_name"] for f in index.functions()}
+    for query, wanted in (("convert an integer to a string", "int_to_string"), ("convert a string to an int", "string_to_int"),
+                          ("int to string path:convert.py", "int_to_string")):
+        hits = index.search(query, k=3, mode=mode)
+        assert names[hits[0].item] == wanted, (query, [names[h.item] for h in hits])
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # Both directions have the same words: the bag of words alone scores them the same for either query.
+    assert names[index.search("send mail to someone", k=1, mode=mode)[0].item] == "send_mail"
+
+
+def test_the_names_that_say_a_direction_are_stored_and_checked(conversions):
+    root, index = conversions
+    stored = json.loads((root / "index" / "directed_names.json").read_text())
+    assert sorted(stored["python"].values()) == ["int_to_string", "string_to_int"]
+    assert sorted(index.directed_names["python"].values()) == ["int_to_string", "string_to_int"]
+    (root / "index" / "directed_names.json").write_text(json.dumps({"python": {}}))
+    try:
+        with pytest.raises(IndexCheckError, match="directed_names.json"):
+            check_index(root / "index")
+    finally:
+        (root / "index" / "directed_names.json").write_text(json.dumps(stored))
+
+
+def test_the_search_across_repositories_reads_direction_too(conversions, trained_model_dir):
+    root, _ = conversions
+    shared = shared_model(trained_model_dir, root / "models")
+    build_global([Part("v/convert", "example/convert", root / "index")], shared, root / "global", root / "cache")
+    index = GlobalIndex(root / "global")
+    names = {f["item"]: f["func_name"] for f in RepositoryIndex(root / "index").functions()}
+    assert names[index.search("convert an integer to a string", k=1)[0].item] == "int_to_string"
+    assert names[index.search("convert a string to an int", k=1)[0].item] == "string_to_int"

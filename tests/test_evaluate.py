@@ -116,7 +116,7 @@ def test_evaluate_command_rejects_bad_input(trained_model_dir, tmp_path):
 def test_the_hybrid_breaks_bm25_ties_with_the_model():
     bm25_tied = np.array([[2.0, 2.0]])
     for model_scores, winner in ((np.array([[0.1, 0.3]]), 1), (np.array([[0.3, 0.1]]), 0)):
-        assert all_systems(model_scores, bm25_tied)["hybrid"][0].argmax() == winner
+        assert all_systems(model_scores, bm25_tied, np.zeros((1, 2)))["hybrid"][0].argmax() == winner
 
 
 def test_csn_mrr_shuffles_before_chunking_as_codesearchnet_does():

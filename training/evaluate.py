@@ -26,11 +26,14 @@ import bm25s
 import numpy as np
 from tqdm import tqdm
 
-from training import hybrid
+from training import direction, hybrid
 from training.corpus import corpus_files, normalise, read_lines
+from training.model import function_name
 from training.tokenize import code_tokens, known_tokens, query_tokens
 
-SYSTEMS = ("model", "bm25", "hybrid")
+# "model" is what the product serves: the cosine plus what the query's and the names' direction add
+# (training.direction); "cosine" is the bag of words' cosine alone, to show what reading direction does.
+SYSTEMS = ("model", "bm25", "hybrid", "cosine")
 
 
 # --- scoring -------------------------------------------------------------------------------------
@@ -50,11 +53,14 @@ class BM25:
         return self.retriever.get_scores(known) if known else np.zeros(self.size, dtype=np.float32)
 
 
-def all_systems(model_scores: np.ndarray, bm25: np.ndarray, hybrid_weights: Sequence[float] = ()) -> dict[str, np.ndarray]:
-    """Each system's (queries, documents) scores; the hybrid is the product's (training.hybrid), and
-    `hybrid@w` the same with BM25 weighed w, for choosing that weight."""
-    systems = {"model": model_scores, "bm25": bm25, "hybrid": hybrid.mix(model_scores, bm25)}
-    return systems | {f"hybrid@{w}": hybrid.mix(model_scores, bm25, weight=w) for w in hybrid_weights}
+def all_systems(cosines: np.ndarray, bm25: np.ndarray, directed: np.ndarray,
+                hybrid_weights: Sequence[float] = ()) -> dict[str, np.ndarray]:
+    """Each system's (queries, documents) scores from the model's `cosines`, BM25's scores and what
+    direction adds to the cosines (`directed`, training.direction.adjustment); the hybrid is the
+    product's (training.hybrid), and `hybrid@w` the same with BM25 weighed w, for choosing that weight."""
+    model = cosines + directed
+    systems = {"model": model, "bm25": bm25, "hybrid": hybrid.mix(model, bm25), "cosine": cosines}
+    return systems | {f"hybrid@{w}": hybrid.mix(model, bm25, weight=w) for w in hybrid_weights}
 
 
 def diagonal_reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
@@ -82,9 +88,10 @@ def _chunks(*arrays, chunk: int):
 
 
 # --- CodeSearchNet MRR ---------------------------------------------------------------------------
-def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weights: Sequence[float] = ()) -> dict:
-    """MRR of model, BM25 and hybrid (and `hybrid@w`, see all_systems) per language (+ macro) on
-    CodeSearchNet-format records."""
+def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weights: Sequence[float] = (),
+                 direction_weights: tuple[float, float] = (direction.AGREE, direction.DISAGREE)) -> dict:
+    """MRR of each of SYSTEMS (and `hybrid@w`, see all_systems) per language (+ macro) on
+    CodeSearchNet-format records; `direction_weights` as training.direction.adjustment's."""
     by_language: dict[str, list[dict]] = defaultdict(list)
     for r in records:
         by_language[r["language"]].append(r)
@@ -94,17 +101,19 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
             continue
         recs = [recs[i] for i in np.random.default_rng(0).permutation(len(recs))]
         summaries = [r["summary"] for r in recs]
+        names = [function_name(r) for r in recs]
         c = model.encode_functions(recs, language)
         qtok = [query_tokens(r["summary"]) for r in recs]  # lists, not object arrays: numpy would make
         ctok = [code_tokens(r["code_tokens"]) for r in recs]  # a 2-d array of equally long token lists
         rr = defaultdict(list)
-        for texts, cc, qt, ct in tqdm(list(_chunks(summaries, c, qtok, ctok, chunk=chunk)),
-                                      desc=f"evaluate {language}", unit="chunk", leave=False):
+        for texts, cc, qt, ct, nn in tqdm(list(_chunks(summaries, c, qtok, ctok, names, chunk=chunk)),
+                                          desc=f"evaluate {language}", unit="chunk", leave=False):
             # As the product searches a repository: the words of the code searched are never "corrected".
             lexical = BM25(list(ct))
             qc = model.encode_queries(list(texts), known=lexical.vocab)
             bm = np.stack([lexical.scores(tokens, model.vocabulary.spelled) for tokens in qt])
-            for name, scores in all_systems(qc @ cc.T, bm, hybrid_weights).items():
+            directed = direction.adjustment(list(texts), list(nn), direction_weights)
+            for name, scores in all_systems(qc @ cc.T, bm, directed, hybrid_weights).items():
                 rr[name].append(diagonal_reciprocal_ranks(scores))
         results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
         results[language]["pairs"] = sum(len(v) for v in rr["model"])
@@ -176,16 +185,17 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
         if language not in prepared:
             prepared[language] = ([_url_key(r["url"]) for r in recs],
                                   model.encode_functions(recs, language),
-                                  BM25([code_tokens(r["code_tokens"]) for r in recs]))
-        keys, vectors, bm25 = prepared[language]
+                                  BM25([code_tokens(r["code_tokens"]) for r in recs]),
+                                  [function_name(r) for r in recs])
+        keys, vectors, bm25, names = prepared[language]
         present = [i for i, key in enumerate(keys) if key in judged]
         if not present:
             continue
         queries_used += 1
         relevance = np.array([judged.get(key, 0.0) for key in keys])
-        model_scores = model.encode_queries([query], known=bm25.vocab) @ vectors.T
+        cosines = model.encode_queries([query], known=bm25.vocab) @ vectors.T
         lexical = bm25.scores(query_tokens(query), model.vocabulary.spelled)[None, :]
-        for name, scores in all_systems(model_scores, lexical).items():
+        for name, scores in all_systems(cosines, lexical, direction.adjustment([query], names)).items():
             order = np.argsort(-scores[0], kind="stable")
             per_system[name]["all"].append(ndcg(relevance[order], relevance[present]))
             annotated = set(present)
@@ -208,9 +218,8 @@ def read_beir(directory: str | Path, split: str = "test"):
 
 
 def evaluate_beir(model, directory: str | Path, language: str | None = None) -> dict:
-    """MRR, recall@1, recall@10, NDCG@10 for model, BM25 and hybrid over the whole BEIR corpus."""
+    """MRR, recall@1, recall@10, NDCG@10 for each of SYSTEMS over the whole BEIR corpus."""
     from training.extract import read_snippet
-    from training.model import function_name
 
     corpus, queries, qrels = read_beir(directory)
     languages = [language or doc.get("language") for doc in corpus]
@@ -222,11 +231,11 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
     # Each document is parsed once, for its code tokens (model and BM25) and its function's name.
     read = [read_snippet(doc.get("text", ""), lang) for doc, lang in zip(corpus, languages)]
     leaves = [ls for ls, _ in read]
+    names = [function_name({"func_name": qualified}) for _, qualified in read]
     vectors = np.zeros((len(corpus), model.config.embedding_dim), dtype=np.float32)
     for lang in set(languages):
         idx = [i for i, l in enumerate(languages) if l == lang]
-        vectors[idx] = model.encode_code([leaves[i] for i in idx], lang,
-                                         [function_name({"func_name": read[i][1]}) for i in idx])
+        vectors[idx] = model.encode_code([leaves[i] for i in idx], lang, [names[i] for i in idx])
     ids = [doc["_id"] for doc in corpus]
     query_ids = [qid for qid in qrels if qid in queries]
     lexical = BM25([code_tokens(ls) for ls in leaves])
@@ -234,7 +243,8 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
     bm = np.stack([lexical.scores(query_tokens(queries[qid]), model.vocabulary.spelled) for qid in query_ids]) \
         if query_ids else np.zeros((0, len(leaves)), np.float32)
     out = {"queries": len(query_ids), "documents": len(ids)}
-    for name, scores in all_systems(q @ vectors.T, bm).items():
+    directed = direction.adjustment([queries[qid] for qid in query_ids], names)
+    for name, scores in all_systems(q @ vectors.T, bm, directed).items():
         metrics = defaultdict(list)
         for row, qid in enumerate(query_ids):
             order = np.argsort(-scores[row], kind="stable")
@@ -304,7 +314,8 @@ def direction_groups(keyed: Iterable[tuple[str, tuple, object]]) -> dict[tuple, 
     return groups
 
 
-def evaluate_direction(model, pairs: list[tuple[dict, dict]]) -> dict:
+def evaluate_direction(model, pairs: list[tuple[dict, dict]],
+                       direction_weights: tuple[float, float] = (direction.AGREE, direction.DISAGREE)) -> dict:
     """How often each system ranks the right function of a direction pair above the other one,
     asking with each of the two summaries (a bag of words can get at most one of the two right)."""
     right = defaultdict(float)
@@ -315,6 +326,8 @@ def evaluate_direction(model, pairs: list[tuple[dict, dict]]) -> dict:
         queries = model.encode_queries([a["summary"], b["summary"]], known=bm.vocab)
         spell = model.vocabulary.spelled
         lexical = np.stack([bm.scores(query_tokens(a["summary"]), spell), bm.scores(query_tokens(b["summary"]), spell)])
-        for name, scores in all_systems(queries @ codes.T, lexical).items():
+        directed = direction.adjustment([a["summary"], b["summary"]], [function_name(a), function_name(b)],
+                                        direction_weights)
+        for name, scores in all_systems(queries @ codes.T, lexical, directed).items():
             right[name] += float(scores[0, 0] > scores[0, 1]) + float(scores[1, 1] > scores[1, 0])
     return {"pairs": len(pairs), **{name: right[name] / (2 * len(pairs)) if pairs else 0.0 for name in SYSTEMS}}

@@ -13,6 +13,7 @@ A built global index is a directory (a new one per build; the caller switches a 
     vectors.npy     every unit's unit vector (float32, memory-mapped)
     rows.npy        per row: part, language, item, kind, group, path (int32, 6 x rows)
     paths.json      the distinct paths the rows' path column points into
+    directed_names.json  row -> name, for the rows whose names say a direction (training.direction)
     bm25/           BM25 over every unit (memory-mapped)
     graph.hnsw      above EXACT_MAX rows, an HNSW graph of the vectors (training.hnsw)
 
@@ -34,15 +35,16 @@ import bm25s
 import numpy as np
 
 from training.corpus import read_jsonl
+from training.direction import adjustment, name_direction, query_direction
 from training.evaluate import BM25
 from training.extract import LANGUAGES
 from training.extract.base import KINDS
 from training.hnsw import HnswGraph, build_hnsw
 from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
 from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, FEW, MIN_RECALL, QueryVectors, _unit_rows, _widen, exact_top_10, explain,
-                            lexical_tokens, path_matches, recall_probes, shared_base, stored_vectors, unit_table, with_docs,
-                            worst_recall)
-from training.model import CodeSearchModel
+                            lexical_tokens, path_matches, recall_probes, shared_base, split_path_filters, stored_vectors,
+                            unit_table, with_docs, worst_recall)
+from training.model import CodeSearchModel, function_name
 from training.tokenize import known_tokens, query_tokens
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
     out.mkdir(parents=True)
     base = shared_base(Path(base_dir))
     vectors, rows, tokens, records, kept, left_out = [], [], [], [], [], []
+    directed: dict[int, str] = {}
     paths: dict[str, int] = {}
     for part in parts:
         try:
@@ -94,6 +97,8 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
             table = unit_table(fns)
             for fn, kind, group in zip(fns, table[0], table[1]):
                 path = paths.setdefault(fn["path"], len(paths))
+                if name_direction(function_name(fn)) is not None:
+                    directed[len(rows)] = function_name(fn)
                 rows.append((len(kept) - 1, LANGUAGES.index(language), fn["item"], kind, group, path))
                 tokens.append(lexical_tokens(fn))
                 records.append({k: fn.get(k, "") for k in ("summary", "func_name")})  # for the recall probes
@@ -102,6 +107,7 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
     np.save(out / "vectors.npy", matrix)
     np.save(out / "rows.npy", np.array(rows, dtype=np.int32).reshape(-1, 6).T.copy())
     (out / "paths.json").write_text(json.dumps(list(paths)))
+    (out / "directed_names.json").write_text(json.dumps(directed))
     manifest = {"format": FORMAT, "base_model": str(Path(base_dir).resolve()), "parts": kept, "left_out": left_out,
                 "rows": len(matrix), "repositories": len({p["repository"] for p in kept})}
     if len(matrix):
@@ -171,6 +177,9 @@ class GlobalIndex:
         self.vectors = np.asarray(np.load(self.directory / "vectors.npy", mmap_mode="r"))
         self.rows = np.asarray(np.load(self.directory / "rows.npy", mmap_mode="r"))
         self.paths = json.loads((self.directory / "paths.json").read_text())
+        directed = self.directory / "directed_names.json"  # absent from global indexes built before it
+        self.directed_names = {int(row): name for row, name in json.loads(directed.read_text()).items()} \
+            if directed.is_file() else {}
         self.bm25 = bm25s.BM25.load(str(self.directory / "bm25"), mmap=True, show_progress=False) \
             if len(self.vectors) else None
         self.graph = HnswGraph(self.directory / "graph.hnsw", self.manifest["ef_search"]) \
@@ -236,6 +245,9 @@ class GlobalIndex:
                                        lambda others: self.vectors[others] @ vector)
         if not len(rows):
             return []
+        words = split_path_filters(query)[0]
+        if query_direction(words) is not None:  # training.direction
+            cosines = cosines + adjustment([words], [self.directed_names.get(int(r), "") for r in rows])[0]
         table = self.rows[:, rows].astype(np.int64)
         order, shown = ranked(cosines, bm25, table[_ROW_KIND] == KINDS.index("class"), self.bm25_weight,
                               self.class_prior if kind is None else 0.0)

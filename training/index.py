@@ -16,6 +16,8 @@ A built index is a directory:
     {language}.units.npy each item's kind and group (int32, 2 x items): a block's group is its
                          function's item, every other unit's its own; a search shows one unit per group
     {language}.bm25      BM25 over the same functions, for hybrid and lexical search
+    directed_names.json  the names that say a direction (`hex_to_bin`, `fromJson`; training.direction),
+                         per language and item: a query that says one reads them (absent: none do)
 
 How a language's nearest neighbours are found depends on its size, from what was measured on real
 vectors (benchmarks/results/annoy_recall_real.json, hnsw_recall_real.json): up to EXACT_MAX
@@ -52,6 +54,7 @@ from tqdm import tqdm
 
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.delta import PatchedModel, is_delta
+from training.direction import adjustment, name_direction, query_direction
 from training.evaluate import BM25
 from training.extract.base import KINDS
 from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
@@ -89,6 +92,8 @@ WHERE = False
 # benchmarks/results/product_eval.md).
 CLASS_PRIOR = 2.0
 
+
+DIRECTED_NAMES = "directed_names.json"
 
 _PATH_FILTER = re.compile(r"(?<!\S)path:(\S+)")
 
@@ -257,17 +262,29 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         for item, fn in enumerate(fns):
             rows.append({**fn, "item": item, "explained": explained_tokens(model.config, fn)})
     write_jsonl(out / "functions.jsonl.gz", rows)
+    (out / DIRECTED_NAMES).write_text(json.dumps(directed_names(rows)))
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
         "doc_weight": doc_weight, "where_words": where, "model_dir": os.path.relpath(model_dir, out) if model_dir else "model",
         "model_shared": model_dir is not None,
         "languages": languages, "units": len(rows), "functions": sum(kind_of(f) == "function" for f in rows),
         "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in rows))}, "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
-        "functions_sha256": _sha256(out / "functions.jsonl.gz"), **(extra or {}),
+        "functions_sha256": _sha256(out / "functions.jsonl.gz"),
+        "directed_names": {"file": DIRECTED_NAMES, "sha256": _sha256(out / DIRECTED_NAMES)}, **(extra or {}),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     check_index(out)
     return manifest
+
+
+def directed_names(units: Sequence[dict]) -> dict[str, dict[str, str]]:
+    """language -> item (as a string: JSON's keys) -> name, for the units whose names say a direction."""
+    out: dict[str, dict[str, str]] = {}
+    for unit in units:
+        name = function_name(unit)
+        if name_direction(name) is not None:
+            out.setdefault(unit["language"], {})[str(unit["item"])] = name
+    return out
 
 
 def _approximate(embedded: np.ndarray, path: Path, probes: dict[str, np.ndarray], n_trees: int, search_k: int,
@@ -408,6 +425,9 @@ def check_index(directory: str | Path) -> dict:
         for file in (entry if "file" in entry else None, entry.get("hnsw"), entry.get("units"), entry.get("vectors")):
             if file and _sha256(directory / file["file"]) != file["sha256"]:
                 raise IndexCheckError(f"{language}: {file['file']} does not match its checksum")
+    directed = manifest.get("directed_names")
+    if directed and _sha256(directory / directed["file"]) != directed["sha256"]:
+        raise IndexCheckError(f"{directed['file']} does not match its checksum")
     if not model_saved(model_dir_of(directory, manifest)):
         raise IndexCheckError(f"the model it was built with is missing ({manifest.get('model_dir', 'model')})")
     return manifest
@@ -597,6 +617,9 @@ class RepositoryIndex:
         self._paths: dict[str, tuple[list[str], np.ndarray]] | None = None  # language -> (paths, each item's)
         self._path_masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self.query_vector = QueryVectors(self.model, _Words(self))
+        directed = self.manifest.get("directed_names")  # absent from indexes built before it
+        self.directed_names = {language: {int(item): name for item, name in names.items()} for language, names in
+                               json.loads((self.directory / directed["file"]).read_text()).items()} if directed else {}
         for language, entry in self.manifest["languages"].items():
             if "file" in entry:  # a language searched approximately
                 ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
@@ -728,16 +751,28 @@ class RepositoryIndex:
         return language_of, items, table
 
     def _nearest(self, vector: np.ndarray, languages: list[str], k: int, kind: str | None,
-                 paths: tuple[str, ...] = (), exclude: tuple[str, int] | None = None) -> list[Hit]:
+                 paths: tuple[str, ...] = (), exclude: tuple[str, int] | None = None, query: str = "") -> list[Hit]:
+        """The `k` units nearest to `vector`, one per group; a `query`'s direction moves them (`_directed`)."""
         # A function's blocks lie near it: ask for more than k, so that k groups are left.
         n = 3 * k + 10
         starts = self._starts(languages)
         found = [self._candidates(language, vector, n, self._allowed(language, kind, paths)) for language in languages]
         rows = np.concatenate([start + items for start, (items, _) in zip(starts, found)]).astype(np.int64)
-        cosines = np.concatenate([np.asarray(c, np.float64) for _, c in found])
-        order = np.argsort(-cosines, kind="stable")
+        located = self._located(languages, rows)
+        scores = np.concatenate([np.asarray(c, np.float64) for _, c in found]) + self._directed(query, languages, located)
+        order = np.argsort(-scores, kind="stable")
         excluded = None if exclude is None else (languages.index(exclude[0]) << 32) | exclude[1]
-        return self._hits(languages, self._located(languages, rows), order, cosines, k, excluded)
+        return self._hits(languages, located, order, np.clip(scores, -1.0, 1.0), k, excluded)
+
+    def _directed(self, query: str, languages: list[str], located: tuple[np.ndarray, np.ndarray, np.ndarray]
+                  ) -> np.ndarray:
+        """What the direction `query` says adds to the cosine of each of the `_located` rows, by whether
+        its name says the same or the opposite (training.direction); zeros for most queries."""
+        language_of, items, _ = located
+        if not query or query_direction(query) is None:
+            return np.zeros(len(items))
+        names = [self.directed_names.get(languages[l], {}).get(int(i), "") for l, i in zip(language_of, items)]
+        return adjustment([query], names)[0].astype(np.float64)
 
     def _hits(self, languages: list[str], located: tuple[np.ndarray, np.ndarray, np.ndarray], order: np.ndarray,
               scores: np.ndarray, k: int, exclude: int | None = None) -> list[Hit]:
@@ -787,6 +822,8 @@ class RepositoryIndex:
 
         rows, cosines, bm25_scores = gathered(neural_rows[best], neural_cosines[best], lexical, cosines_of)
         located = self._located(languages, rows)
+        if mode == "hybrid":
+            cosines = cosines + self._directed(query, languages, located)
         order, shown = ranked(cosines, bm25_scores, located[2][0] == KINDS.index("class"), self.bm25_weight,
                               self.class_prior if kind is None else 0.0, lexical_only=mode == "bm25")
         return self._hits(languages, located, order, shown, k)
@@ -803,7 +840,7 @@ class RepositoryIndex:
         languages = [language] if language else self.languages
         vector = self.query_vector(query)
         if mode == "neural":
-            return self._nearest(vector, languages, k, kind, paths)
+            return self._nearest(vector, languages, k, kind, paths, query=query)
         return self._fused(query, vector, languages, k, mode, kind, paths)
 
     def search_code(self, code: str, language: str, k: int = 10, kind: str | None = None,

@@ -1,0 +1,189 @@
+"""Which way a query and a function's name say something goes: "int to string" against `intToString`.
+
+A bag of words gives "convert int to string" and "convert string to int" one vector, so the model alone
+ranks `int_to_string` and `string_to_int` alike for both (evaluate's direction pairs: 0.57, where a coin
+toss scores 0.5). Learned order features in the bag did not help (recipe.md, "Word order"): the two
+functions of a pair differ in much more than their direction, and a feature that moves a query's vector
+by ~0.01 cannot outweigh it. Direction is said in a few fixed ways, though: names say it as `x_to_y`,
+`xToY`, `x2y`, `toY`, `asY`, `y_from_x`, `fromX`; queries as "x to y", "x into y", "from x to y",
+"y from x". Reading both gives each candidate of a search a sign (`agreement`); the search adds AGREE
+to the cosine of a candidate that agrees and takes DISAGREE from one that disagrees. A query that says
+no direction, a name that says none, or the two sharing no words, changes nothing.
+
+    agreement(query_direction("convert int to string"), name_direction("intToString"))  # 1
+    agreement(query_direction("convert int to string"), name_direction("string_to_int"))  # -1
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from training.tokenize import subtokens
+
+# Added to the cosine of a candidate whose name says the query's direction, and taken from one whose
+# name says the opposite. The two functions of a direction pair differ by 0.1-0.3 in cosine for reasons
+# of their own (recipe.md); a larger bonus also lifts every `to_json` for any query ending "to JSON", and
+# cost MRR, where a name that says the opposite is rarely what was meant (recipe.md, "Word order").
+AGREE, DISAGREE = 0.1, 0.3
+
+_TOWARDS = frozenset({"to", "into", "as", "2"})  # what comes before goes to what comes after
+_FROM = "from"  # what comes after goes to what comes before
+# Verbs around "x to y" ("convert", "map", ...) say nothing about what goes where; after "to" they make
+# it an infinitive ("a helper to convert x to y", "used to determine"). Base forms: `_is_verb` takes
+# "converts", "converted", "converting" too. Verbs that are also what things are converted to ("to
+# map", "to set", "to format", "to list") are left out of the infinitives.
+_VERBS = frozenset("""
+    convert transform translate turn change cast coerce get return make create build compute calculate encode
+    decode serialize deserialize parse write read load save dump copy move send add append put go use be is
+    are determine specify represent check allow ensure avoid help handle run call keep find support do
+    perform provide indicate see apply prevent update remove generate wait start stop open close process
+    show render draw wrap unwrap resolve fetch retrieve extract insert delete replace split join merge sort
+    validate verify compare look obtain give take pass let enable disable register connect bind attach
+    detach emit raise throw catch notify select choose pick define declare initialize reset clear fill
+    flush import export install configure prepare execute invoke trigger dispatch manage restrict force
+    reduce increase decrease transfer inject restore distribute fuse traverse identify describe mark
+    """.split())
+_NOT_INFINITIVE = frozenset({"map", "set", "format", "list"})
+# "to" after these joins no source to a target: "corresponding to", "used to", "how to", "in order to".
+_NOT_DIRECTION_AFTER = frozenset("""
+    corresponding corresponds correspond according related relative equal similar compared belonging belongs
+    pointing points refers referring due applies up next prior close how used able order need needs needed
+    want wants tries try trying going has have ought allowed so is are be been
+    """.split())
+_FILLER = frozenset("""
+    a an the of for and or in on at by with its it this that these those his her their our your my some
+    any each every all which what who whom when where than then also only just same function method helper
+    object value values instance class given one
+    """.split())
+# A query's direction joins the few words either side of its direction word: the noun phrases it
+# joins ("convert a premultiplied ARGB32 buffer to ..."), not the whole clause.
+_NEAR = 3
+# A query's clauses: direction is read within one ("x to y, returning z" is two). A full stop ends a
+# clause only before a space: `torch.tensor` and `os.path` stay one; "input (user) to output" is one.
+_CLAUSE = re.compile(r"[;,:!?]|\.(?:\s|$)")
+_WORD = re.compile(r"[^\W_]+")
+
+
+class Direction(NamedTuple):
+    """The words said to be where something starts (`source`) and where it ends (`target`)."""
+    source: frozenset[str]
+    target: frozenset[str]
+
+
+def _is_verb(word: str) -> bool:
+    """`word` is one of _VERBS, as it is or inflected ("converts", "mapped", "encoding")."""
+    stems = {word}
+    if word.endswith("s"):
+        stems |= {word[:-1], word[:-2] if word.endswith("es") else word}
+    if word.endswith("ed"):
+        stems |= {word[:-2], word[:-1], word[:-3]}  # "converted", "encoded", "mapped"
+    if word.endswith("ing"):
+        stems |= {word[:-3], word[:-3] + "e", word[:-4]}  # "converting", "encoding", "setting"
+    return not stems.isdisjoint(_VERBS)
+
+
+def _content(words: Sequence[str]) -> list[str]:
+    return [w for w in words if w not in _FILLER and w not in _NOT_DIRECTION_AFTER and not _is_verb(w)]
+
+
+def _read(words: Sequence[str], towards: frozenset[str], near: int | None) -> Direction | None:
+    """Source and target words of one clause of sub-words: each direction word joins the stretch before
+    it to the stretch after it (up to the next direction word), of which the `near` content words next
+    to it count (all of them for None)."""
+    marks = [i for i, w in enumerate(words) if w in towards or w == _FROM]
+    source: set[str] = set()
+    target: set[str] = set()
+    for n, i in enumerate(marks):
+        before = _content(words[(marks[n - 1] + 1 if n else 0):i])
+        after = _content(words[i + 1:(marks[n + 1] if n + 1 < len(marks) else len(words))])
+        before, after = (before, after) if near is None else (before[-near:], after[:near])
+        if words[i] == _FROM:
+            if any(words[j] in towards for j in marks[n + 1:]):
+                continue  # "from x to y": the "to" reads it, and what is before "from" is neither end
+            source.update(after)
+            target.update(before)
+        else:
+            source.update(before)
+            target.update(after)
+    both = source & target  # a word on both ends ("a user location to a design location") points nowhere
+    source -= both
+    target -= both
+    return Direction(frozenset(source), frozenset(target)) if source or target else None
+
+
+@lru_cache(maxsize=4096)
+def query_direction(text: str) -> Direction | None:
+    """What `text` (a query, a summary) says goes where, if anything: "convert int to string" ->
+    ({int}, {string}); "build a user from a dict" -> ({dict}, {user})."""
+    source: set[str] = set()
+    target: set[str] = set()
+    for clause in _CLAUSE.split(text):
+        words = [s for w in _WORD.findall(clause) for s in subtokens(w)]
+        # Only a "to" that joins two things: not an infinitive, nor "corresponding to", "used to".
+        words = [w for i, w in enumerate(words)
+                 if not (w == "to" and ((i + 1 < len(words) and _is_verb(words[i + 1])
+                                         and words[i + 1] not in _NOT_INFINITIVE)
+                                        or (i and words[i - 1] in _NOT_DIRECTION_AFTER)))]
+        read = _read(words, _TOWARDS - {"2", "as"}, _NEAR)  # a query's "2" and "as" are rarely directions
+        if read:
+            source |= read.source
+            target |= read.target
+    return Direction(frozenset(source - target), frozenset(target - source)) if source or target else None
+
+
+@lru_cache(maxsize=1 << 16)
+def name_direction(name: str) -> Direction | None:
+    """What a function's name says goes where, if anything: `hex2bin` -> ({hex}, {bin}), `toString` ->
+    ((), {string}), `user_from_dict` -> ({dict}, {user}). A name that starts with its direction word
+    says its other end with the first word after it: `to_proto_run_config` makes a run config into a
+    proto. A "2" joins two words only: `autoscaler_v2` is a version."""
+    parts = subtokens(name)
+    if not parts:
+        return None
+    if parts[0] in _TOWARDS or parts[0] == _FROM:
+        following = _content(parts[1:])[:1]
+        if not following:
+            return None
+        return Direction(frozenset(following), frozenset()) if parts[0] == _FROM else Direction(frozenset(), frozenset(following))
+    parts = [p for i, p in enumerate(parts) if p != "2" or (0 < i < len(parts) - 1 and parts[i - 1] != "v")]
+    return _read(parts, _TOWARDS, None)
+
+
+def _same(word: str, part: str) -> bool:
+    """A query's word and a name's part are the same, or one abbreviates the other: `str` and
+    "string", `py` and "python", `dicts` and "dict"."""
+    if word == part:
+        return True
+    short, long = (word, part) if len(word) < len(part) else (part, word)
+    return len(short) >= 2 and long.startswith(short)
+
+
+def agreement(query: Direction | None, name: Direction | None) -> int:
+    """+1 when the name says the query's direction about their shared words, -1 when it says the
+    opposite, 0 when either says none or they share no words (or as many agree as disagree)."""
+    if query is None or name is None:
+        return 0
+    def said(words, parts):
+        return sum(any(_same(w, p) for p in parts) for w in words)
+    score = (said(query.source, name.source) + said(query.target, name.target)
+             - said(query.source, name.target) - said(query.target, name.source))
+    return (score > 0) - (score < 0)
+
+
+def adjustment(queries: Sequence[str], names: Sequence[str], weights: tuple[float, float] = (AGREE, DISAGREE)
+               ) -> np.ndarray:
+    """(queries, names): what the search adds to each cosine, by `agreement`: the first of `weights` where
+    they agree, minus the second where they disagree. Zero wherever the query or the name says no
+    direction, which is most of both: only those that do are compared."""
+    agree, disagree = weights
+    out = np.zeros((len(queries), len(names)), np.float32)
+    said_q = [(i, d) for i, d in enumerate(map(query_direction, queries)) if d is not None]
+    said_n = [(j, d) for j, d in enumerate(map(name_direction, names)) if d is not None]
+    for i, q in said_q:
+        for j, n in said_n:
+            a = agreement(q, n)
+            out[i, j] = agree * a if a > 0 else disagree * a
+    return out
