@@ -88,6 +88,14 @@ def test_a_mistyped_word_is_spelled_as_the_most_frequent_word_one_edit_away():
     assert known_tokens(["sned"], {"sned", "send"}, vocab.spelled) == ["sned"]
     assert vocab.spelled("snd", known={"sand"}) == "sand" and vocab.spelled("snd", known={"mail"}) == "send"
     assert known_tokens(["snd"], {"sand", "mail"}, vocab.spelled) == ["sand"]
+    # A word the vocabulary spells in pieces, one edit from a word the code uses that is no token either
+    # (a repository's own rare names), is taken for that word; with nothing near it, as typed.
+    assert vocab.word_id("smtplib") is None and vocab.word_id("smtplb") is None
+    assert vocab.spelled("smtplb", known={"smtplib", "mail"}) == "smtplib"
+    assert known_tokens(["smtplb", "sned"], {"smtplib", "send"}, vocab.spelled) == ["smtplib", "send"]
+    assert vocab.spelled("smtplb", known={"mail"}) == "smtplb"
+    # A token one edit away that the code uses still comes first.
+    assert vocab.spelled("snd", known={"sand", "snad"}) == "sand"
 
 
 def test_an_extended_vocabulary_spells_with_its_added_words_too():

@@ -216,7 +216,9 @@ class Vocabulary:
 
     def spelled(self, word: str, known: Container[str] = ()) -> str:
         """`word` as meant, if it looks mistyped: of the whole tokens one edit away, the one the code
-        searched uses (`known`), else the likeliest (`_nearest_words`). A word that is a token itself
+        searched uses (`known`), else the likeliest (`_nearest_words`). A word that is no token, with no
+        token one edit away that the code uses, may be a slip for a rarer word the code uses: the likeliest
+        such word (a repository's own names are often too rare to be tokens). A word that is a token itself
         is taken as typed unless a far commoner one is a likely slip away (`TYPO_RATE`); a word of the
         code searched (a repository's own words are not typos, however rare elsewhere), or one too
         short or not plain letters to guess at, always is. A mistyped word would otherwise fall apart
@@ -224,10 +226,14 @@ class Vocabulary:
         if len(word) < MIN_SPELLED or not (word.isascii() and word.isalpha()) or word in known:
             return word
         candidates = self._spelled(word)
-        if not candidates:
-            return word
-        meant, likelihood = next(((c, p) for c, p in candidates if c in known), candidates[0])
         own = self.word_id(word)
+        in_code = next(((c, p) for c, p in candidates if c in known), None)
+        if in_code is None and own is None and known:
+            likely = one_edit(word)
+            in_code = min(((c, p) for c, p in likely.items() if c in known), key=lambda cp: (-cp[1], cp[0]), default=None)
+        if in_code is None and not candidates:
+            return word
+        meant, likelihood = in_code or candidates[0]
         return meant if own is None or TYPO_RATE * likelihood > 1 / own else word
 
     def _nearest_words(self, word: str) -> tuple[tuple[str, float], ...]:
