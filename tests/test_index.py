@@ -527,3 +527,7 @@ def test_a_mistyped_query_finds_what_the_right_words_find(built_units):
         right = index.search("send mail", k=3, mode=mode)
         assert index.search("sned mial", k=3, mode=mode) == right, mode
     assert np.allclose(index.query_vector("hash digset of a flie"), index.query_vector("hash digest of a file"))
+    # What was searched, to show people: the corrected words, the filters as typed; the query itself
+    # when nothing needed correcting.
+    assert index.corrected("Sned  mial path:Mail") == "send mail path:Mail"
+    assert index.corrected("send  mail path:x") == "send  mail path:x"

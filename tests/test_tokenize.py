@@ -1,5 +1,5 @@
-from training.tokenize import (PAD_ID, UNK_ID, ExtendedVocabulary, Vocabulary, code_tokens, known_tokens, one_edit,
-                               query_tokens, subtokens)
+from training.tokenize import (PAD_ID, UNK_ID, ExtendedVocabulary, Vocabulary, code_tokens, corrected_text,
+                               known_tokens, one_edit, query_tokens, subtokens)
 
 
 def test_subtokens_split_camel_snake_and_digits():
@@ -81,6 +81,7 @@ def test_a_mistyped_word_is_spelled_as_the_most_frequent_word_one_edit_away():
     assert query_tokens("sned mial", spell=vocab.spelled) == ["send", "mail"]
     assert query_tokens("sned mial", with_bigrams=True, spell=vocab.spelled) == ["send", "mail", "send_mail"]
     assert query_tokens("sendMial", spell=vocab.spelled) == ["sendmail", "send", "mail"]  # the whole word too
+    assert corrected_text("Sned the mial, now!", vocab.spelled) == "send the mail, now!"
     assert known_tokens(["sned", "zzz", "mail"], {"send", "mail"}, vocab.spelled) == ["send", "mail"]
     assert known_tokens(["sned", "mail"], {"send", "mail"}) == ["mail"]
     # A word of the code searched is never corrected: it is the repository's own. Among the words one

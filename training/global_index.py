@@ -223,6 +223,10 @@ class GlobalIndex:
         kept = allowed[rows]
         return rows[kept][:n], cosines[kept][:n]
 
+    def corrected(self, query: str) -> str:
+        """`query` with its mistyped words corrected, as the search across repositories reads it."""
+        return self.query_vector.corrected(query)
+
     def explain(self, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
         """Why each of `units` matched `query` here, by the base model (training.index.explain)."""
         return explain(self.model, DOC_WEIGHT, query, units, n, self.query_vector(query))

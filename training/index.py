@@ -43,7 +43,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Container, Sequence
 
@@ -60,7 +60,7 @@ from training.extract.base import KINDS
 from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
 from training.hnsw import EF_CONSTRUCTION, HnswGraph, build_hnsw
 from training.model import QUERY, CodeSearchModel, ModelConfig, function_name, read_tokens
-from training.tokenize import code_tokens, known_tokens, query_tokens, subtokens
+from training.tokenize import code_tokens, corrected_text, known_tokens, query_tokens, subtokens
 
 METRIC = "angular"
 MIN_RECALL = 0.95
@@ -572,6 +572,13 @@ class QueryVectors:
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
+    def corrected(self, query: str) -> str:
+        """The query as the search reads it, mistyped words corrected (`path:` filters left as typed);
+        the query itself when nothing was corrected."""
+        words, paths = split_path_filters(query)
+        fixed = corrected_text(words, partial(self.model.vocabulary.spelled, known=self.known))
+        return query if fixed == words else " ".join([fixed, *(f"path:{p}" for p in paths)])
+
     def __call__(self, query: str) -> np.ndarray:
         query = split_path_filters(query)[0]
         with self._lock:
@@ -586,13 +593,21 @@ class QueryVectors:
 
 
 class _Words:
-    """The words of a repository: those of any of its languages' BM25 index."""
+    """The words of a repository: those of any of its languages' BM25 index. A mistyped word asks for
+    hundreds of words one edit away (Vocabulary.spelled), so each asks the languages' vocabularies
+    directly, loaded once."""
 
     def __init__(self, index: "RepositoryIndex"):
         self.index = index
+        self._vocabularies: list[dict] | None = None
 
     def __contains__(self, word: object) -> bool:
-        return any(word in self.index._bm25(language).vocab_dict for language in self.index.languages)
+        if self._vocabularies is None:
+            self._vocabularies = [self.index._bm25(language).vocab_dict for language in self.index.languages]
+        for vocabulary in self._vocabularies:
+            if word in vocabulary:
+                return True
+        return False
 
 
 class RepositoryIndex:
@@ -850,6 +865,10 @@ class RepositoryIndex:
         if language not in self.model.languages:
             raise ValueError(f"the model has no encoder for {language}")
         return self._nearest(self.model.encode_code([code], language)[0], [language], k, kind, tuple(paths))
+
+    def corrected(self, query: str) -> str:
+        """`query` with its mistyped words corrected, as this repository's search reads it (QueryVectors)."""
+        return self.query_vector.corrected(query)
 
     def explain(self, query: str, units: Sequence[dict], n: int = 5) -> list[list[dict]]:
         """Why each of `units` matched `query` (see `explain`)."""

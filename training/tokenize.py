@@ -107,6 +107,16 @@ def query_tokens(text: str, with_bigrams: bool = False, spell: Callable[[str], s
     return tokens
 
 
+def corrected_text(text: str, spell: Callable[[str], str]) -> str:
+    """`text` with each word that `spell` (`Vocabulary.spelled`) corrects replaced by what it was taken
+    for, as the search reads it, to show people what was searched: "sned mial" -> "send mail"."""
+    def fix(match: re.Match) -> str:
+        word = match.group()
+        meant = spell(word.lower())
+        return word if meant == word.lower() else meant
+    return _WORD.sub(fix, text)
+
+
 def one_edit(word: str) -> dict[str, float]:
     """Every string one edit from `word` (Damerau-Levenshtein distance 1, lower-case ASCII letters), with
     how likely `word` is as a mistyping of it: a noisy channel in which a typo is a letter added,
