@@ -137,6 +137,11 @@ def one_edit(word: str) -> dict[str, float]:
     return likely
 
 
+# `spelled` may need a word's edits twice in a row (the tokens among them, then the code's words): the
+# last few are kept, not all, since each is a dict of ~50 x its length strings.
+_recent_edits = lru_cache(maxsize=16)(one_edit)
+
+
 def known_tokens(tokens: Iterable[str], known: Container[str],
                  spell: Callable[[str, Container[str]], str] | None = None) -> list[str]:
     """The tokens that `known` (a lexical index's vocabulary) holds; with `spell` (`Vocabulary.spelled`),
@@ -239,7 +244,7 @@ class Vocabulary:
         own = self.word_id(word)
         in_code = next(((c, p) for c, p in candidates if c in known), None)
         if in_code is None and own is None and known:
-            likely = one_edit(word)
+            likely = _recent_edits(word)
             in_code = min(((c, p) for c, p in likely.items() if c in known), key=lambda cp: (-cp[1], cp[0]), default=None)
         if in_code is None and not candidates:
             return word
@@ -250,7 +255,7 @@ class Vocabulary:
         """The whole tokens one edit from `word`, each with how likely it was meant, likeliest first:
         how likely the edit is (`one_edit`) times how common the token is, taken as Zipf's 1 / rank
         from its id (ids rank tokens by frequency)."""
-        likely = one_edit(word)
+        likely = _recent_edits(word)
         found = [(w, likely[w] / self.word_id(w)) for w in self._whole_tokens(likely.keys())]
         return tuple(sorted(found, key=lambda found: (-found[1], found[0])))
 
