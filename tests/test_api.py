@@ -221,3 +221,37 @@ def test_results_say_which_tokens_they_matched_by(api, client):
     by_code = client.post("/api/v1/repositories/example/sample/search-by-code", content_type="application/json",
                           data=json.dumps({"code": "def f(path): return open(path).read()", "language": "python"}))
     assert all(r["matched"] == [] for r in by_code.json()["results"])
+
+
+def test_a_mistyped_query_says_what_was_searched(api, client):
+    """`corrected`: the query as it was searched, its mistyped words corrected (`path:` filters as typed),
+    also when the answer comes from the cache; null when every word was searched as typed."""
+    search = "/api/v1/repositories/example/sample/search"
+    typed = api("repositories/example/sample/search", q=" Sned  mial path:mailer.py", limit=3).json()
+    assert typed["query"] == "Sned  mial path:mailer.py" and typed["corrected"] == "send mail path:mailer.py"
+    clean = api("repositories/example/sample/search", q="send mail path:mailer.py", limit=3).json()
+    assert clean["corrected"] is None and clean["results"] == typed["results"]  # what it says was searched was
+    again = client.get(search, {"q": " Sned  mial path:mailer.py", "limit": 3})
+    assert again["X-Cache"] == "hit" and again.json()["corrected"] == "send mail path:mailer.py"
+
+    everywhere = api("search", q="hash digset of a flie", limit=3).json()
+    assert everywhere["corrected"] == "hash digest of a file"
+    assert api("search", q="hash digest of a file", limit=3).json()["corrected"] is None
+
+
+@pytest.mark.parametrize("query, paths", [
+    ("  ", ()), ("x" * 301, ()), ("mial\x00", ()), ("?!*", ()), ("path:sample", ()),
+    ("sned mial", [f"p{i}" for i in range(11)]), ("sned mial path:a\x07b", ()),
+])
+def test_the_correction_checks_a_query_as_the_search_does(indexed_sample, query, paths):
+    from codesearch.search import engine
+
+    repository = engine.live_repository("example", "sample")
+    for search, correct in [(lambda: engine.search(repository, query, paths=paths),
+                             lambda: engine.corrected(repository, query, paths)),
+                            (lambda: engine.search_all(query, paths=paths), lambda: engine.corrected_all(query, paths))]:
+        with pytest.raises(engine.SearchError) as searched:
+            search()
+        with pytest.raises(engine.SearchError) as corrected:
+            correct()
+        assert str(corrected.value) == str(searched.value)

@@ -5,7 +5,8 @@ every repository) and an API token allowed to request indexing.
 extension/test/e2e/ serves imitation GitHub pages over HTTPS, installs the extension's build for the
 browser and runs the same steps in both (sidebar.scenarios.mjs): the options page, the shortcut, query
 results with their kinds (function, class, block) and the kind filter, the tokens a result matched by
-(listed, and marked in its code), path: filters in the query, the scope "All indexed repositories"
+(listed, and marked in its code), path: filters in the query, a mistyped query (the line saying what the
+server searched instead, in both scopes), the scope "All indexed repositories"
 (results of both repositories, each naming its own; also on a repository that is not indexed), similar
 code, search by code from the context menu, indexing requests with and without a token, an unreachable
 server. Screenshots go to test-artifacts/screenshots/extension/ (Firefox's in its firefox/ folder).
@@ -21,7 +22,7 @@ from conftest import SAMPLE_REPO
 from extension_support import explain, node_test, require_browser
 from web_support import hostile_repo, indexer  # noqa: F401 (fixtures)
 
-STEPS = 15  # the `it` blocks of extension/test/e2e/sidebar.scenarios.mjs
+STEPS = 16  # the `it` blocks of extension/test/e2e/sidebar.scenarios.mjs
 
 
 def warmed_up(url: str) -> None:

@@ -93,6 +93,20 @@ def test_markup_in_queries_is_rendered_as_text(client, indexed_sample):
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 
 
+def test_a_mistyped_query_shows_what_was_searched(client, indexed_hostile):
+    """One line above the results, the query as text; none when every word was searched as typed."""
+    response = client.get("/example/sample/", {"q": "<b>sned</b> mial"})
+    page = response.content.decode()
+    line = '<p class="corrected">Showing results for <strong>&lt;b&gt;send&lt;/b&gt; mail</strong></p>'
+    assert response.status_code == 200 and page.count(line) == 1
+    assert "<b>" not in page and page.index(line) < page.index('class="result-count"') < page.index('class="results"')
+    assert "Showing results for" not in client.get("/example/sample/", {"q": "send mail"}).content.decode()
+
+    everywhere = client.get("/search/", {"q": "html baner markup"}).content.decode()
+    assert everywhere.count('<p class="corrected">Showing results for <strong>html banner markup</strong></p>') == 1
+    assert "Showing results for" not in client.get("/search/", {"q": "html banner markup"}).content.decode()
+
+
 def test_markup_in_code_and_docs_is_rendered_as_text(client, indexed_hostile):
     response = client.get("/example/hostile/", {"q": "banner"})
     page = response.content.decode()

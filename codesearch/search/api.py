@@ -202,6 +202,7 @@ def search(request, owner: str, name: str, params: Query[s.SearchParams]):
         results = engine.search(repo, params.q, language=params.language, limit=params.limit, kind=params.kind,
                                 paths=params.path)
         return {"repository": repo.full_name, "commit": repo.live_version.commit, "query": params.q.strip(),
+                "corrected": engine.corrected(repo, params.q, params.path),
                 "results": [payloads.result(r) for r in results]}
     return _live_answer(owner, name, ("search", params.q, params.language, params.limit, params.kind,
                                       tuple(params.path)), answer)
@@ -228,7 +229,8 @@ def search_everywhere(request, params: Query[s.SearchParams]):
     def answer():
         results = engine.search_all(params.q, language=params.language, limit=params.limit, kind=params.kind,
                                     paths=params.path)
-        return {"query": params.q.strip(), "results": [payloads.result(r) for r in results]}
+        return {"query": params.q.strip(), "corrected": engine.corrected_all(params.q, params.path),
+                "results": [payloads.result(r) for r in results]}
     index = engine.global_index()  # every repository's units; a new one when any version goes live
     return _cached(("all", str(index.directory) if index else None, params.q, params.language, params.limit,
                     params.kind, tuple(params.path)), answer)

@@ -3,7 +3,8 @@ budget, least recently searched out first), the search across repositories reads
 and repeated searches are answered from a per-process LRU cache.
 
 Views and the API call `search()`, `search_all()`, `search_code()` and `similar()`; each returns
-Snippet rows with their score (see training.index.Hit). Input a user typed is checked here, once for
+Snippet rows with their score (see training.index.Hit); `corrected()` and `corrected_all()` say what a
+search by words read its query as, mistyped words corrected. Input a user typed is checked here, once for
 both, and anything unusable raises SearchError with a message meant for that user. A repository's
 searches run in `on_live_version()`, which hands them the repository as this process remembers it:
 the one query that reads the results' rows proves its version still live, so a new search costs one
@@ -320,6 +321,29 @@ def search_all(query: str, language: str | None = None, limit: int = 10, kind: s
     for result, matched in zip(results, index.explain(query, [r.snippet.as_unit() for r in results])):
         result.matched = matched
     return results
+
+
+def corrected(repository: Repository, query: str, paths: list[str] | tuple[str, ...] = ()) -> str | None:
+    """`query` as search() in `repository` reads it, its mistyped words corrected (`path:` filters left as
+    typed), to show people what was searched; None when every word was read as typed. Checked as search()
+    checks it, with the same errors. No database query, and cheap: the index caches each word's correction."""
+    version = live_version(repository)
+    with _reported_if_live(repository):
+        _words_and_paths(query, paths)
+        return _changed(query.strip(), index_for(version).corrected)
+
+
+def corrected_all(query: str, paths: list[str] | tuple[str, ...] = ()) -> str | None:
+    """`query` as search_all() reads it, its mistyped words corrected; None when every word was read as
+    typed, or there is no global index yet (and so nothing searched)."""
+    _words_and_paths(query, paths)
+    index = global_index()
+    return None if index is None else _changed(query.strip(), index.corrected)
+
+
+def _changed(query: str, correct: Callable[[str], str]) -> str | None:
+    fixed = correct(query)
+    return None if fixed == query else fixed
 
 
 def search_code(repository: Repository, code: str, language: str | None = None,

@@ -131,10 +131,16 @@ class LimitParams(Schema):
     limit: int = _limit()
 
 
+def _corrected():
+    return Field(description="the query as it was searched, its mistyped words corrected (\"sned mial\" is searched "
+                             "as \"send mail\"; `path:` filters as typed); null when every word was searched as typed")
+
+
 class SearchResults(Schema):
     repository: str
     commit: str
     query: str
+    corrected: str | None = _corrected()
     results: list[Result]
 
 
@@ -155,6 +161,7 @@ class CodeSearchResults(Schema):
 
 class GlobalSearchResults(Schema):
     query: str
+    corrected: str | None = _corrected()
     results: list[Result]
 
 

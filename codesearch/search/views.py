@@ -78,11 +78,12 @@ def search_everywhere(request):
     language = request.GET.get("language") or None
     kind = request.GET.get("kind") or None
     context = {"query": (query or "").strip(), "language": language, "languages": LANGUAGES, "kind": kind,
-               "kinds": KINDS, "examples": EXAMPLES, "results": None, "error": None}
+               "kinds": KINDS, "examples": EXAMPLES, "results": None, "corrected": None, "error": None}
     status = 200
     if query is not None:
         status = _search_into(context, lambda: {
-            "results": engine.search_all(query, language=language, limit=settings.RESULTS_DEFAULT, kind=kind)})
+            "results": engine.search_all(query, language=language, limit=settings.RESULTS_DEFAULT, kind=kind),
+            "corrected": engine.corrected_all(query)})
     return render(request, "search/search_all.html", context, status=status)
 
 
@@ -94,13 +95,14 @@ def repository_search(request, owner: str, name: str):
 
     def page(repository: Repository):
         context = {"repository": repository, "query": (query or "").strip(), "language": language, "kind": kind,
-                   "kinds": KINDS, "examples": EXAMPLES, "results": None, "error": None,
+                   "kinds": KINDS, "examples": EXAMPLES, "results": None, "corrected": None, "error": None,
                    "languages": repository.live_version.languages if repository.live_version else []}
         status = 200
         if query is not None:
             status = _search_into(context, lambda: {
                 "results": engine.search(repository, query, language=language, limit=settings.RESULTS_DEFAULT,
-                                         kind=kind)})
+                                         kind=kind),
+                "corrected": engine.corrected(repository, query)})
         return render(request, "search/repository.html", context, status=status)
     if query is None:
         return page(_repository(owner, name))

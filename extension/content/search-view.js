@@ -240,7 +240,7 @@
           : { op: 'search', args: { ...this.where(), q, language: language || null, kind: kind || null } },
         // The server echoes the query as typed; its path: filters, if any, are named in the heading.
         (data) => CodeSearch.queryHeading(this.h, { count: data.results.length, kind, query: data.query ?? q, everywhere }),
-        { showRepository: everywhere },
+        { showRepository: everywhere, above: (data) => CodeSearch.correctedLine(this.h, data.corrected) },
       );
     }
 
@@ -267,10 +267,11 @@
 
     /**
      * Runs one request, shows its results and drops the answers of requests that a newer one replaced.
-     * describe(data): the results' heading, as text or as h() children; backTo: what Back shows again;
-     * showRepository: each result names its repository (results from every repository).
+     * describe(data): the results' heading, as text or as h() children; above(data): an element for over the
+     * heading, or null; backTo: what Back shows again; showRepository: each result names its repository
+     * (results from every repository).
      */
-    async run({ op, args }, describe, { backTo = null, showRepository = false } = {}) {
+    async run({ op, args }, describe, { above = () => null, backTo = null, showRepository = false } = {}) {
       const generation = ++this.generation;
       this.showResults([this.h('p', { class: 'status', text: 'Searching…' })], []);
       let data;
@@ -286,7 +287,7 @@
         onclick: () => { this.generation++; this.showResults(backTo.head, backTo.body); },
       });
       this.showResults(
-        [back, this.h('p', { class: 'status' }, describe(data))],
+        [back, above(data), this.h('p', { class: 'status' }, describe(data))],
         [CodeSearch.resultList(this.h, data.results, {
           onSimilar: (result) => this.showSimilar(result, showRepository), showRepository,
         })],

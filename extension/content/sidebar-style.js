@@ -87,6 +87,8 @@ label.field { color: var(--muted); font-size: 13px; display: flex; gap: 6px; ali
   border-radius: 4px; padding: 0 3px; }
 
 .results-head { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; margin: 12px 0 0; }
+/* "Showing results for …", on a line of its own above the count. */
+.corrected { flex: 1 0 100%; margin: 0; overflow-wrap: anywhere; }
 .results { list-style: none; padding: 0; margin: 0; }
 .result { margin: 10px 0; border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
 .result-head { display: flex; gap: 8px; align-items: baseline; padding: 6px 10px 0; }

@@ -149,6 +149,16 @@
     ].flat();
   }
 
+  /**
+   * "Showing results for send mail", as on the site, when the server searched a query with its mistyped words
+   * corrected (the answer's `corrected`); nothing when it searched the words as typed, or names no correction
+   * (older servers).
+   */
+  function correctedLine(h, corrected) {
+    if (typeof corrected !== 'string' || !corrected) return null;
+    return h('p', { class: 'corrected' }, ['Showing results for ', h('strong', { text: corrected })]);
+  }
+
   function resultList(h, results, handlers) {
     if (!results.length) return h('p', { class: 'empty', text: 'No results.' });
     return h('ol', { class: 'results' }, results.map((result) => resultItem(h, result, handlers)));
@@ -208,5 +218,6 @@
   CodeSearch.indexingRefusal = indexingRefusal;
   CodeSearch.resultList = resultList;
   CodeSearch.queryHeading = queryHeading;
+  CodeSearch.correctedLine = correctedLine;
   CodeSearch.jobProgress = jobProgress;
 })();

@@ -370,6 +370,52 @@ export function sidebarScenarios(browserName) {
       await shot('path-filter');
     });
 
+    it('a mistyped query says what the server searched instead, as text, above the count, in either scope; one typed right says nothing', async () => {
+      const typed = '<b>sned</b> mial path:mailer.py';
+      const radio = (scope) => S(`.query-form input[name=scope][value=${scope}]`);
+      const escaped = (textToMatch) => textToMatch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      /** What the server answers the sidebar's request (every kind, 10 results) at `endpoint`. */
+      const answer = async (endpoint, q) => {
+        const api = new URL(`${SERVER}/api/v1/${endpoint}`);
+        api.search = new URLSearchParams({ q, limit: '10' }).toString();
+        return (await fetch(api)).json();
+      };
+      /** The results' head as the sidebar shows it: the line saying what was searched (if any), the count. */
+      const head = () => page.$eval(S('.results-head'), (el) => ({
+        corrected: el.querySelector('.corrected')?.textContent ?? null,
+        markup: el.querySelectorAll('.corrected b, .corrected script').length,
+        order: [...el.children].map((child) => child.className),
+      }));
+      assert.equal(await page.$eval(radio('repository'), (el) => el.checked), true);
+      if (await page.$(S('.query-form select[name=kind]'))) await page.select(S('.query-form select[name=kind]'), '');
+
+      await page.$eval(S('input[name=q]'), (el) => { el.value = ''; });
+      await page.type(S('input[name=q]'), typed);
+      await page.keyboard.press('Enter');
+      await textMatches('.status', new RegExp(`^\\d+ results? in mailer\\.py for “${escaped('<b>sned</b> mial')}”$`));
+      const here = await answer('repositories/example/sample/search', typed);
+      assert.equal(here.corrected, '<b>send</b> mail path:mailer.py');
+      assert.deepEqual(await head(), { corrected: `Showing results for ${here.corrected}`, markup: 0, order: ['corrected', 'status'] });
+      assert.deepEqual(await resultNames(), here.results.map((r) => r.func_name));
+      await shot('corrected-query');
+
+      // Across every repository the global index's words correct it.
+      await page.click(radio('all'));
+      await textMatches('.status', /across all repositories for /);
+      const everywhere = await answer('search', typed);
+      assert.equal(everywhere.corrected, '<b>send</b> mail path:mailer.py');
+      assert.deepEqual(await head(), { corrected: `Showing results for ${everywhere.corrected}`, markup: 0, order: ['corrected', 'status'] });
+      await page.click(radio('repository'));
+      await textMatches('.status', /^\d+ results? in mailer\.py for /);
+
+      await page.$eval(S('input[name=q]'), (el) => { el.value = ''; });
+      await page.type(S('input[name=q]'), 'send mail path:mailer.py');
+      await page.keyboard.press('Enter');
+      await textMatches('.status', /^\d+ results? in mailer\.py for “send mail”$/);
+      assert.equal((await answer('repositories/example/sample/search', 'send mail path:mailer.py')).corrected, null);
+      assert.deepEqual(await head(), { corrected: null, markup: 0, order: ['status'] });
+    });
+
     it('"All indexed repositories" searches the typed words again across every repository: results of both, each naming its own, linked to its lines; the scope is remembered', async () => {
       const query = 'html banner markup';
       const radio = (scope) => S(`.query-form input[name=scope][value=${scope}]`);

@@ -266,3 +266,13 @@ test('tokens and sources from the server stay text; an unknown source is said, n
     [['#text', '"<mark onclick=x>'], ['MARK', 'send'], ['#text', '</mark>"']]);
   assert.equal(string.findAllTags('MARK')[0].childNodes[0].nodeType, 3);
 });
+
+test('"Showing results for" names the corrected query as text, and nothing without one', () => {
+  const line = CodeSearch.correctedLine(h, '<img src=x onerror=alert(1)> mail');
+  assert.equal(line.tagName, 'P');
+  assert.equal(line.getAttribute('class'), 'corrected');
+  assert.equal(line.textContent, 'Showing results for <img src=x onerror=alert(1)> mail');
+  const [strong] = line.findAllTags('STRONG');
+  assert.deepEqual(strong.childNodes.map((node) => node.nodeType), [3]);
+  for (const nothing of [null, undefined, '', 42]) assert.equal(CodeSearch.correctedLine(h, nothing), null);
+});

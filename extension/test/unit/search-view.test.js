@@ -244,3 +244,25 @@ test('on a repository the server has not indexed, the view searches all indexed 
   assert.equal(requests.length, asked);
   assert.match(searchView.resultsBody.find('note').textContent, /^Search by code looks in an indexed repository, and this one is not indexed yet/);
 });
+
+test('a search by query whose mistyped words the server corrected says what it searched, above the count, as text', async () => {
+  const { searchView } = view();
+  const answers = { 'sned <b>mial</b>': 'send <b>mail</b>', 'send mail': null };
+  CodeSearch.background = { api: async (op, args) => ({ query: args.q, corrected: answers[args.q], results: [CLASS] }) };
+  for (const scope of ['repository', 'all']) {
+    await searchView.searchByQuery('sned <b>mial</b>', '', '', scope);
+    const [line, status] = searchView.resultsHead.children;
+    assert.equal(line.getAttribute('class'), 'corrected');
+    assert.equal(line.textContent, 'Showing results for send <b>mail</b>');
+    assert.deepEqual(line.findAllTags('STRONG').map((el) => el.childNodes.map((node) => node.nodeType)), [[3]]);
+    assert.equal(line.findAllTags('B').length, 0);
+    assert.equal(status.getAttribute('class'), 'status');
+
+    await searchView.searchByQuery('send mail', '', '', scope);
+    assert.equal(searchView.resultsHead.find('corrected'), null);
+  }
+  // Search by code and similar code are searched as given: nothing corrected to say.
+  CodeSearch.background = { api: async () => ({ language: 'python', corrected: 'send mail', results: [CLASS] }) };
+  await searchView.searchByCode('def f(): pass', 'python');
+  assert.equal(searchView.resultsHead.find('corrected'), null);
+});
