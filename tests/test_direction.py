@@ -34,6 +34,7 @@ def words(*sides):
     ("Convert a hex string to binary data.", words("hex string", "binary data")),
     ("Convert from Gray coding to binary coding.", words("gray", "binary")),  # "coding" is on both ends
     ("Build a user from a dict", words("dict", "user")),
+    ("convert a list to a map", words("list", "map")),  # a map, a set, a list are ends, not verbs
     ("Converts FieldMask into JSON", words("field mask", "json")),  # camelCase split as in code
     # An infinitive is no direction; the one after it is.
     ("A helper function to transfer a NDArray to torch.tensor.", words("nd array", "torch tensor")),

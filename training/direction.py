@@ -31,10 +31,10 @@ AGREE, DISAGREE = 0.1, 0.3
 
 _TOWARDS = frozenset({"to", "into", "as", "2"})  # what comes before goes to what comes after
 _FROM = "from"  # what comes after goes to what comes before
-# Verbs around "x to y" ("convert", "map", ...) say nothing about what goes where; after "to" they make
-# it an infinitive ("a helper to convert x to y", "used to determine"). Base forms: `_is_verb` takes
-# "converts", "converted", "converting" too. Verbs that are also what things are converted to ("to
-# map", "to set", "to format", "to list") are left out of the infinitives.
+# Verbs around "x to y" ("convert", "turn", ...) say nothing about what goes where; after "to" they make
+# it an infinitive ("a helper to convert x to y"). Base forms: `_is_verb` takes "converts", "converted",
+# "converting" too. Verbs that are also what things are converted to ("to map", "to set", "to format",
+# "to list") are not among them.
 _VERBS = frozenset("""
     convert transform translate turn change cast coerce get return make create build compute calculate encode
     decode serialize deserialize parse write read load save dump copy move send add append put go use be is
@@ -46,7 +46,6 @@ _VERBS = frozenset("""
     flush import export install configure prepare execute invoke trigger dispatch manage restrict force
     reduce increase decrease transfer inject restore distribute fuse traverse identify describe mark
     """.split())
-_NOT_INFINITIVE = frozenset({"map", "set", "format", "list"})
 # "to" after these joins no source to a target: "corresponding to", "used to", "how to", "in order to".
 _NOT_DIRECTION_AFTER = frozenset("""
     corresponding corresponds correspond according related relative equal similar compared belonging belongs
@@ -56,7 +55,7 @@ _NOT_DIRECTION_AFTER = frozenset("""
 _FILLER = frozenset("""
     a an the of for and or in on at by with its it this that these those his her their our your my some
     any each every all which what who whom when where than then also only just same function method helper
-    object value values instance class given one
+    object value values instance class one
     """.split())
 # A query's direction joins the few words either side of its direction word: the noun phrases it
 # joins ("convert a premultiplied ARGB32 buffer to ..."), not the whole clause.
@@ -124,8 +123,7 @@ def query_direction(text: str) -> Direction | None:
         words = [s for w in _WORD.findall(clause) for s in subtokens(w)]
         # Only a "to" that joins two things: not an infinitive, nor "corresponding to", "used to".
         words = [w for i, w in enumerate(words)
-                 if not (w == "to" and ((i + 1 < len(words) and _is_verb(words[i + 1])
-                                         and words[i + 1] not in _NOT_INFINITIVE)
+                 if not (w == "to" and ((i + 1 < len(words) and _is_verb(words[i + 1]))
                                         or (i and words[i - 1] in _NOT_DIRECTION_AFTER)))]
         read = _read(words, _TOWARDS - {"2", "as"}, _NEAR)  # a query's "2" and "as" are rarely directions
         if read:
