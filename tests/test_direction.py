@@ -51,6 +51,7 @@ def test_what_a_query_says_goes_where(text, said):
 @pytest.mark.parametrize("name, said", [
     ("intToString", words("int", "string")),
     ("hex2bin", words("hex", "bin")),
+    ("HSLtoRGB", words("hsl", "rgb")),
     ("bytes_to_hex_string", words("bytes", "hex string")),
     ("toString", words("", "string")),
     ("to_proto_run_config", words("", "proto")),  # a leading direction word's other end is the next word

@@ -138,7 +138,7 @@ def name_direction(name: str) -> Direction | None:
     ((), {string}), `user_from_dict` -> ({dict}, {user}). A name that starts with its direction word
     says its other end with the first word after it: `to_proto_run_config` makes a run config into a
     proto. A "2" joins two words only: `autoscaler_v2` is a version."""
-    parts = subtokens(name)
+    parts = subtokens(_BETWEEN_CAPITALS.sub(r"_\1_", name))
     if not parts:
         return None
     if parts[0] in _TOWARDS or parts[0] == _FROM:
@@ -148,6 +148,11 @@ def name_direction(name: str) -> Direction | None:
         return Direction(frozenset(following), frozenset()) if parts[0] == _FROM else Direction(frozenset(), frozenset(following))
     parts = [p for i, p in enumerate(parts) if p != "2" or (0 < i < len(parts) - 1 and parts[i - 1] != "v")]
     return _read(parts, _TOWARDS, None)
+
+
+# `HSLtoRGB` splits into "hs", "lto", "rgb" by camelCase alone: a direction word between two runs of
+# capitals is cut out first.
+_BETWEEN_CAPITALS = re.compile(r"(?<=[A-Z])(to|2|from|into)(?=[A-Z])")
 
 
 def _same(word: str, part: str) -> bool:
