@@ -64,6 +64,9 @@ _NEAR = 3
 # clause only before a space: `torch.tensor` and `os.path` stay one; "input (user) to output" is one.
 _CLAUSE = re.compile(r"[;,:!?]|\.(?:\s|$)")
 _WORD = re.compile(r"[^\W_]+")
+# `HSLtoRGB` splits into "hs", "lto", "rgb" by camelCase alone: a direction word between two runs of
+# capitals is cut out first.
+_BETWEEN_CAPITALS = re.compile(r"(?<=[A-Z])(to|2|from|into)(?=[A-Z])")
 
 
 class Direction(NamedTuple):
@@ -142,17 +145,12 @@ def name_direction(name: str) -> Direction | None:
     if not parts:
         return None
     if parts[0] in _TOWARDS or parts[0] == _FROM:
-        following = _content(parts[1:])[:1]
+        following = frozenset(_content(parts[1:])[:1])
         if not following:
             return None
-        return Direction(frozenset(following), frozenset()) if parts[0] == _FROM else Direction(frozenset(), frozenset(following))
+        return Direction(following, frozenset()) if parts[0] == _FROM else Direction(frozenset(), following)
     parts = [p for i, p in enumerate(parts) if p != "2" or (0 < i < len(parts) - 1 and parts[i - 1] != "v")]
     return _read(parts, _TOWARDS, None)
-
-
-# `HSLtoRGB` splits into "hs", "lto", "rgb" by camelCase alone: a direction word between two runs of
-# capitals is cut out first.
-_BETWEEN_CAPITALS = re.compile(r"(?<=[A-Z])(to|2|from|into)(?=[A-Z])")
 
 
 def _same(word: str, part: str) -> bool:
@@ -169,6 +167,7 @@ def agreement(query: Direction | None, name: Direction | None) -> int:
     opposite, 0 when either says none or they share no words (or as many agree as disagree)."""
     if query is None or name is None:
         return 0
+
     def said(words, parts):
         return sum(any(_same(w, p) for p in parts) for w in words)
     score = (said(query.source, name.source) + said(query.target, name.target)

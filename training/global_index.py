@@ -41,9 +41,9 @@ from training.extract import LANGUAGES
 from training.extract.base import KINDS
 from training.hnsw import HnswGraph, build_hnsw
 from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
-from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, FEW, MIN_RECALL, QueryVectors, _unit_rows, _widen, exact_top_10, explain,
-                            lexical_tokens, path_matches, recall_probes, shared_base, split_path_filters, stored_vectors,
-                            unit_table, with_docs, worst_recall)
+from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, FEW, MIN_RECALL, QueryVectors, _unit_rows, _widen,
+                            exact_top_10, explain, lexical_tokens, path_matches, recall_probes, shared_base,
+                            split_path_filters, stored_vectors, unit_table, with_docs, worst_recall)
 from training.model import CodeSearchModel, function_name
 from training.tokenize import known_tokens, query_tokens
 

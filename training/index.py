@@ -774,7 +774,8 @@ class RepositoryIndex:
         found = [self._candidates(language, vector, n, self._allowed(language, kind, paths)) for language in languages]
         rows = np.concatenate([start + items for start, (items, _) in zip(starts, found)]).astype(np.int64)
         located = self._located(languages, rows)
-        scores = np.concatenate([np.asarray(c, np.float64) for _, c in found]) + self._directed(query, languages, located)
+        cosines = np.concatenate([np.asarray(c, np.float64) for _, c in found])
+        scores = cosines + self._directed(query, languages, located)
         order = np.argsort(-scores, kind="stable")
         excluded = None if exclude is None else (languages.index(exclude[0]) << 32) | exclude[1]
         return self._hits(languages, located, order, np.clip(scores, -1.0, 1.0), k, excluded)

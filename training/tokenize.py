@@ -245,7 +245,8 @@ class Vocabulary:
         in_code = next(((c, p) for c, p in candidates if c in known), None)
         if in_code is None and own is None and known:
             likely = _recent_edits(word)
-            in_code = min(((c, p) for c, p in likely.items() if c in known), key=lambda cp: (-cp[1], cp[0]), default=None)
+            in_code = min(((c, p) for c, p in likely.items() if c in known), key=lambda cp: (-cp[1], cp[0]),
+                          default=None)
         if in_code is None and not candidates:
             return word
         meant, likelihood = in_code or candidates[0]
