@@ -182,10 +182,18 @@ def adjustment(queries: Sequence[str], names: Sequence[str], weights: tuple[floa
     direction, which is most of both: only those that do are compared."""
     agree, disagree = weights
     out = np.zeros((len(queries), len(names)), np.float32)
-    said_q = [(i, d) for i, d in enumerate(map(query_direction, queries)) if d is not None]
-    said_n = [(j, d) for j, d in enumerate(map(name_direction, names)) if d is not None]
-    for i, q in said_q:
-        for j, n in said_n:
+    said_q = [(i, d, _openings(d)) for i, d in enumerate(map(query_direction, queries)) if d is not None]
+    said_n = [(j, d, _openings(d)) for j, d in enumerate(map(name_direction, names)) if d is not None]
+    for i, q, q_openings in said_q:
+        for j, n, n_openings in said_n:
+            if q_openings.isdisjoint(n_openings):  # no word in common: most pairs, skipped at a set's cost
+                continue
             a = agreement(q, n)
             out[i, j] = agree * a if a > 0 else disagree * a
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _openings(said: Direction) -> frozenset[str]:
+    """The first two letters of each word: two words `_same` calls the same open alike."""
+    return frozenset(word[:2] for word in said.source | said.target)
