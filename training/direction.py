@@ -63,7 +63,6 @@ _NEAR = 3
 # A query's clauses: direction is read within one ("x to y, returning z" is two). A full stop ends a
 # clause only before a space: `torch.tensor` and `os.path` stay one; "input (user) to output" is one.
 _CLAUSE = re.compile(r"[;,:!?]|\.(?:\s|$)")
-_WORD = re.compile(r"[^\W_]+")
 # `HSLtoRGB` splits into "hs", "lto", "rgb" by camelCase alone: a direction word between two runs of
 # capitals is cut out first.
 _BETWEEN_CAPITALS = re.compile(r"(?<=[A-Z])(to|2|from|into)(?=[A-Z])")
@@ -123,7 +122,7 @@ def query_direction(text: str) -> Direction | None:
     source: set[str] = set()
     target: set[str] = set()
     for clause in _CLAUSE.split(text):
-        words = [s for w in _WORD.findall(clause) for s in subtokens(w)]
+        words = subtokens(clause)
         # Only a "to" that joins two things: not an infinitive, nor "corresponding to", "used to".
         words = [w for i, w in enumerate(words)
                  if not (w == "to" and ((i + 1 < len(words) and _is_verb(words[i + 1]))

@@ -97,8 +97,8 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
             table = unit_table(fns)
             for fn, kind, group in zip(fns, table[0], table[1]):
                 path = paths.setdefault(fn["path"], len(paths))
-                if name_direction(function_name(fn)) is not None:
-                    directed[len(rows)] = function_name(fn)
+                if name_direction(name := function_name(fn)) is not None:
+                    directed[len(rows)] = name
                 rows.append((len(kept) - 1, LANGUAGES.index(language), fn["item"], kind, group, path))
                 tokens.append(lexical_tokens(fn))
                 records.append({k: fn.get(k, "") for k in ("summary", "func_name")})  # for the recall probes
