@@ -1,5 +1,7 @@
-from training.tokenize import (PAD_ID, UNK_ID, ExtendedVocabulary, Vocabulary, code_tokens, corrected_text,
-                               known_tokens, one_edit, query_tokens, subtokens)
+import random
+
+from training.tokenize import (PAD_ID, TYPO_RATE, UNK_ID, ExtendedVocabulary, Vocabulary, code_tokens,
+                               corrected_text, known_tokens, one_edit, query_tokens, slip_odds, subtokens)
 
 
 def test_subtokens_split_camel_snake_and_digits():
@@ -58,6 +60,33 @@ def test_one_edit_covers_each_way_people_mistype():
     assert "mail" not in edits and "lima" not in edits  # two swaps are two edits
     # A letter lost or two swapped explain a typo better than one replaced (any of 25) or added.
     assert edits["mails"] > edits["mall"] and edits["amil"] > edits["mil"]
+
+
+def test_slip_odds_are_one_edits_odds():
+    rng = random.Random(0)
+    for word in ("mail", "from", "address", "aab", "letter"):
+        edits = one_edit(word)
+        for meant, odds in edits.items():
+            if meant != word:
+                assert slip_odds(word, meant) == odds, (word, meant)
+        for meant in ("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(len(word) + d)) for d in (-1, 0, 1)):
+            assert (slip_odds(word, meant) is None) == (meant not in edits or meant == word)
+    assert slip_odds("mail", "ma1l") is None  # people mistype letters for letters
+
+
+def test_a_token_is_checked_against_the_commonest_tokens_only_as_against_all_its_edits():
+    """A word that is a token itself can only be a slip for a far commoner token: looking those up by
+    their deletions finds exactly what filtering all the word's edits finds."""
+    common = ["for", "from", "mail", "send", "the"]
+    fillers = [f"filler{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(300)]  # ranks between
+    rare = ["fro", "form", "maim", "mial", "sned", "snd", "sendd", "tthe", "fillerab"]
+    vocab = Vocabulary.build([common * 500 + fillers * 10 + rare * 3], 1000)
+    for word in common + rare + fillers[:40]:
+        own = vocab.word_id(word)
+        found = vocab._commoner_slips(word, own)
+        assert found == tuple(c for c in vocab._nearest_words(word) if TYPO_RATE * c[1] > 1 / own), word
+    assert [c for c, _ in vocab._commoner_slips("fro", vocab.word_id("fro"))] == ["for", "from"]
+    assert vocab.spelled("fro") == "for" and vocab.spelled("form") == "from" and vocab.spelled("for") == "for"
 
 
 def test_the_likeliest_slip_wins_over_the_commonest_word():

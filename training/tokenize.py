@@ -137,6 +137,31 @@ def one_edit(word: str) -> dict[str, float]:
     return likely
 
 
+def slip_odds(typed: str, meant: str) -> float | None:
+    """How likely `typed` is as a mistyping of `meant` by `one_edit`'s noisy channel, or None when it
+    is no one edit of it that `one_edit` makes."""
+    n = len(typed)
+    if len(meant) == n:
+        differ = [i for i in range(n) if typed[i] != meant[i]]
+        if len(differ) == 1:
+            return 1 / 25 / n if meant[differ[0]] in _LETTERS else None
+        if len(differ) == 2 and differ[1] == differ[0] + 1 and typed[differ[0]] == meant[differ[1]] \
+                and typed[differ[1]] == meant[differ[0]]:
+            return 1 / n
+    elif len(meant) == n + 1:  # `typed` lost a letter
+        i = next((i for i in range(n) if typed[i] != meant[i]), n)
+        return 1 / (n + 1) if meant[i] in _LETTERS and meant[i + 1:] == typed[i:] else None
+    elif len(meant) == n - 1:  # `typed` has one added
+        i = next((i for i in range(n - 1) if typed[i] != meant[i]), n - 1)
+        return 1 / 26 / max(n - 1, 1) if typed[i + 1:] == meant[i:] else None
+    return None
+
+
+def deletions(word: str) -> list[str]:
+    """`word` less one letter, at each position."""
+    return [word[:i] + word[i + 1:] for i in range(len(word))]
+
+
 # `spelled` may need a word's edits twice in a row (the tokens among them, then the code's words): the
 # last few are kept, not all, since each is a dict of ~50 x its length strings.
 _recent_edits = lru_cache(maxsize=16)(one_edit)
@@ -167,6 +192,7 @@ class Vocabulary:
         self._bpe_unk = bpe.token_to_id(UNK)
         self._pieces = lru_cache(maxsize=200_000)(self._bpe_ids)
         self._spelled = lru_cache(maxsize=65_536)(self._nearest_words)
+        self._deletion_index: dict[str, tuple[str, ...]] | None = None
         self.ids_of = lru_cache(maxsize=1 << 17)(self.ids_of)  # explaining a search looks up ~600 tokens
 
     @classmethod
@@ -240,8 +266,8 @@ class Vocabulary:
         into BPE pieces that mean little (measured in `evaluate`: clean and mistyped queries side by side)."""
         if len(word) < MIN_SPELLED or not (word.isascii() and word.isalpha()) or word in known:
             return word
-        candidates = self._spelled(word)
         own = self.word_id(word)
+        candidates = self._spelled(word) if own is None else self._commoner_slips(word, own)
         in_code = next(((c, p) for c, p in candidates if c in known), None)
         if in_code is None and own is None and known:
             likely = _recent_edits(word)
@@ -259,6 +285,38 @@ class Vocabulary:
         likely = _recent_edits(word)
         found = [(w, likely[w] / self.word_id(w)) for w in self._whole_tokens(likely.keys())]
         return tuple(sorted(found, key=lambda found: (-found[1], found[0])))
+
+    def _commoner_slips(self, word: str, own: int) -> tuple[tuple[str, float], ...]:
+        """`_nearest_words` of a word that is a token itself (id `own`), cut to the tokens `spelled`
+        could take it for: those far commoner (`TYPO_RATE`). Their ids are below TYPO_RATE x `own` /
+        its length (an edit's odds are at most 1 / its length), so they are among the commonest
+        tokens, and are found from those tokens' one-letter deletions (SymSpell's idea) instead of
+        every ~50 x its length edits of the word: a search meets most words for the first time."""
+        if TYPO_RATE * own / len(word) > self._COMMONEST:
+            return tuple(c for c in self._spelled(word) if TYPO_RATE * c[1] > 1 / own)
+        found: dict[str, float] = {}
+        commonest = self._commonest_deletions()
+        for key in (word, *deletions(word)):
+            for meant in commonest.get(key, ()):
+                if meant != word and meant not in found and (odds := slip_odds(word, meant)):
+                    found[meant] = odds / self.word_id(meant)
+        return tuple(sorted(((c, p) for c, p in found.items() if TYPO_RATE * p > 1 / own),
+                            key=lambda found: (-found[1], found[0])))
+
+    # The commonest tokens a token could be a slip for: enough for every token of ~80,000 words.
+    _COMMONEST = int(TYPO_RATE * 80_000 / MIN_SPELLED)
+
+    def _commonest_deletions(self) -> dict[str, tuple[str, ...]]:
+        """Each of the commonest tokens (ids below _COMMONEST), and each of their one-letter deletions
+        -> those tokens; built once (about 10,000 keys)."""
+        if self._deletion_index is None:
+            index: dict[str, list[str]] = {}
+            for word, i in self._word_ids.items():
+                if i < self._COMMONEST and word.isascii() and word.isalpha():
+                    for key in dict.fromkeys((word, *deletions(word))):
+                        index.setdefault(key, []).append(word)
+            self._deletion_index = {key: tuple(words) for key, words in index.items()}
+        return self._deletion_index
 
     def _whole_tokens(self, words) -> set[str]:
         """Which of `words` (a set view) are whole tokens: one set operation, not a lookup each."""
@@ -311,6 +369,9 @@ class ExtendedVocabulary(Vocabulary):
 
     def _whole_tokens(self, words) -> set[str]:
         return (words & self.base._word_ids.keys()) | (words & self._added_ids.keys())
+
+    def _commonest_deletions(self) -> dict[str, tuple[str, ...]]:
+        return self.base._commonest_deletions()  # added words are rarer than any of them
 
     def ids_of(self, token: str) -> tuple[int, ...]:
         known = self.word_id(token)
