@@ -1,8 +1,9 @@
-"""How many of the direction pairs the names decide (training.direction), per language.
+"""How many of the direction pairs the names and signatures decide (training.direction), per language.
 
-Each pair (training.evaluate.direction_pairs) is asked both ways; a query is decided right when the
-direction read from the query and the two names favours its own function, wrong when it favours the
-other, undecided when the names say nothing about it (the model's cosine decides those). Prints the
+Each pair (training.evaluate.direction_pairs) is asked both ways; a query is decided right when what
+the search adds for the direction read from the query and the two functions (their names, else their
+signatures, with the product's weights) favours its own function, wrong when it favours the other,
+undecided when neither says anything about it (the model's cosine decides those). Prints the
 counts and a sample of the queries that are not decided right: what a better reading of direction
 would have to handle.
 
@@ -22,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from training.corpus import corpus_languages  # noqa: E402
-from training.direction import adjustment  # noqa: E402
+from training.direction import adjustment, said  # noqa: E402
 from training.evaluate import direction_pairs, direction_records  # noqa: E402
 from training.model import function_name  # noqa: E402
 
@@ -41,9 +42,10 @@ def main() -> None:
     missed: dict[str, list] = defaultdict(list)
     for a, b in pairs:
         pair = (a, b)
-        said = adjustment([a["summary"], b["summary"]], [function_name(a), function_name(b)], (1.0, 1.0))
+        added = adjustment([a["summary"], b["summary"]],
+                           [said(function_name(f), f["code_tokens"], f["language"]) for f in pair])
         for mine, other in ((0, 1), (1, 0)):
-            margin = said[mine, mine] - said[mine, other]
+            margin = added[mine, mine] - added[mine, other]
             outcome = "right" if margin > 0 else "wrong" if margin < 0 else "undecided"
             counts[a["language"]][outcome] += 1
             if outcome != "right":

@@ -1,21 +1,29 @@
 """Queries that differ only in direction: a bag of words cannot tell them apart; ordered word pairs can
 a little, and reading which way the query and each name say things go (training.direction) can where
 names say it."""
+import hashlib
 import itertools
 import json
 import random
+import shutil
 
 import numpy as np
 import pytest
 
-from training.direction import AGREE, DISAGREE, Direction, adjustment, agreement, name_direction, query_direction
+from training.direction import (AGREE, DISAGREE, SIGNATURE_AGREE, SIGNATURE_DISAGREE, Direction, Said, adjustment,
+                                agreement, name_direction, query_direction, said, said_from_text, said_text,
+                                signature_direction)
 from training.evaluate import direction_pairs, evaluate_direction
-from training.extract import extract_path
+from training.extract import extract_path, extractor
 from training.global_index import GlobalIndex, Part, build_global
 from training.index import IndexCheckError, RepositoryIndex, build_index, check_index, shared_model
 from training.model import ModelConfig
 from training.tokenize import code_tokens, query_tokens
 from training.train import TrainConfig, train
+
+def sha256_of(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
 
 TYPES = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta", "lambda", "zeta"]
 
@@ -40,7 +48,7 @@ def words(*sides):
     ("A helper function to transfer a NDArray to torch.tensor.", words("nd array", "torch tensor")),
     # Only the few words either side of the direction word count.
     ("Parse the configuration file of the server and its users into a dict", words("file server users", "dict")),
-    ("Return the local directory corresponding to this URI.", None),
+    ("Return the local directory corresponding to this URI.", words("uri", "local directory")),  # a "from"
     ("Used to determine how to split a bundle", None),
     ("send mail", None),
 ])
@@ -75,6 +83,44 @@ def test_a_name_agrees_disagrees_or_says_nothing_about_a_query():
     assert agreement(None, name_direction("str_to_int")) == 0
     scores = adjustment(["convert an integer to a string", "send mail"], ["intToString", "stringToInt", "send_mail"])
     assert np.allclose(scores, [[AGREE, -DISAGREE, 0.0], [0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("language, source, said", [
+    ("java", "class A {\n  @Override\n  public static String format(final Date date, Locale locale) { return null; }\n}",
+     words("date locale", "string")),
+    ("java", "class A { public void save(File target) { } }", None),  # returns nothing: takes no source
+    ("go", "package a\nfunc (c *Codec) Decode(data []byte) (*Message, error) { return nil, nil }",
+     words("data byte", "message")),
+    ("go", "package a\nfunc Close(conn *Conn) { }", None),
+    ("python", "def parse_header(line: bytes, strict=True) -> dict:\n    return {}\n", words("line bytes strict", "dict")),
+    ("python", "def to_text(blob):\n    return blob.decode()\n", words("blob", "")),
+    ("python", "def log(message) -> None:\n    print(message)\n", None),
+    ("javascript", "const codec = {\n  stringify: function (wordArray) { return ''; }\n};\n", words("word array", "")),
+    ("php", "<?php\nfunction hexEncode(string $binString): string { return ''; }\n", words("bin", "")),
+    ("ruby", "def to_celsius(fahrenheit)\n  (fahrenheit - 32) / 1.8\nend\n", words("fahrenheit", "")),
+])
+def test_what_a_signature_says_goes_where(language, source, said):
+    """Parameters (names and types) are sources, a declared return type the target; words on both
+    ends, modifiers, one-letter names and the types any function takes say nothing."""
+    function = extractor(language).extract(source.encode(), "f").functions[0]
+    name = function.func_name.rsplit(".", 1)[-1]
+    assert signature_direction(name, function.code_tokens, language) == said
+
+
+def test_a_signature_speaks_where_the_name_says_nothing():
+    query = ["convert a string to a date"]
+    functions = {"read": ["def", "read", "(", "text", ":", "str", ")", "->", "Date", ":", "return"],
+                 "write": ["def", "write", "(", "when", ":", "Date", ")", "->", "str", ":", "return"],
+                 "date_to_string": ["def", "date_to_string", "(", "text", ":", "str", ")", "->", "Date", ":"],
+                 "send_mail": ["def", "send_mail", "(", ")", ":"]}
+    read, write, named, _ = (said(name, leaves, "python") for name, leaves in functions.items())
+    assert np.allclose(adjustment(query, [read, write]), [[SIGNATURE_AGREE, -SIGNATURE_DISAGREE]])
+    # The name is asked first: a name that says the opposite outweighs the signature.
+    assert np.allclose(adjustment(query, [named, "string_to_date"]), [[-DISAGREE, AGREE]])
+    # An index stores each as one line and reads it back as it was.
+    for name, leaves in functions.items():
+        assert said_from_text(said_text(name, leaves, "python")) == said(name, leaves, "python")
+    assert said_text("send_mail", functions["send_mail"], "python") == "" and said_from_text("") == Said(None, None)
 
 
 def test_ordered_pairs_are_extra_tokens():
@@ -138,6 +184,16 @@ def string_to_int(text):
 def send_mail(to, subject, body):
     """Send an email message to a recipient."""
     return to, subject, body
+
+
+def read_stamp(text: str) -> datetime:
+    """Read a timestamp."""
+    return datetime.fromisoformat(text)
+
+
+def show_stamp(stamp: datetime) -> str:
+    """Show a timestamp."""
+    return stamp.isoformat()
 '''
 
 
@@ -167,19 +223,46 @@ def test_a_search_ranks_the_conversion_its_query_asks_for_first(conversions, mod
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     # A name that says no direction is found as before.
     assert names[index.search("send mail to someone", k=1, mode=mode)[0].item] == "send_mail"
+    # Where names say nothing, signatures do: the same bag of words for both queries, each its own first.
+    # (`int_to_string` may come first for "... to a str": its name says so.)
+    for query, wanted, other in (("convert a str to a datetime", "read_stamp", "show_stamp"),
+                                 ("convert a datetime to a str", "show_stamp", "read_stamp")):
+        found = [names[h.item] for h in index.search(query, k=5, mode=mode)]
+        assert wanted in found and (other not in found or found.index(wanted) < found.index(other)), (query, found)
 
 
-def test_the_names_that_say_a_direction_are_stored_and_checked(conversions):
+def test_what_units_say_goes_where_is_stored_and_checked(conversions):
     root, index = conversions
-    stored = json.loads((root / "index" / "directed_names.json").read_text())
-    assert sorted(stored["python"].values()) == ["int_to_string", "string_to_int"]
-    assert sorted(index.directed_names["python"].values()) == ["int_to_string", "string_to_int"]
-    (root / "index" / "directed_names.json").write_text(json.dumps({"python": {}}))
+    stored = json.loads((root / "index" / "directions.json").read_text())
+    names = {f["item"]: f["func_name"] for f in index.functions()}
+    lines = {names[item]: line for item, line in enumerate(stored["python"])}
+    assert lines["int_to_string"] == "int_to_string\tnumber\t" and lines["read_stamp"] == "\tstr text\tdatetime"
+    assert index.directions == stored
+    (root / "index" / "directions.json").write_text(json.dumps({"python": []}))
     try:
-        with pytest.raises(IndexCheckError, match="directed_names.json"):
+        with pytest.raises(IndexCheckError, match="directions.json"):
             check_index(root / "index")
     finally:
-        (root / "index" / "directed_names.json").write_text(json.dumps(stored))
+        (root / "index" / "directions.json").write_text(json.dumps(stored))
+
+
+def test_an_index_built_with_names_only_still_reads_them(conversions):
+    """Indexes built before signatures were read keep directed_names.json (item -> name)."""
+    root, _ = conversions
+    old = root / "names-only"  # beside the index: its model is a sibling folder
+    shutil.copytree(root / "index", old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    names = {str(f["item"]): f["func_name"] for f in RepositoryIndex(old).functions() if "_to_" in f["func_name"]}
+    (old / "directions.json").unlink()
+    (old / "directed_names.json").write_text(json.dumps({"python": names}))
+    del manifest["directions"]
+    manifest["directed_names"] = {"file": "directed_names.json", "sha256": sha256_of(old / "directed_names.json")}
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    check_index(old)
+    index = RepositoryIndex(old)
+    by_item = {f["item"]: f["func_name"] for f in index.functions()}
+    assert by_item[index.search("convert a string to an int", k=1)[0].item] == "string_to_int"
+    assert index.directions["python"].count("") == len(by_item) - 2
 
 
 def test_the_search_across_repositories_reads_direction_too(conversions, trained_model_dir):
@@ -190,3 +273,5 @@ def test_the_search_across_repositories_reads_direction_too(conversions, trained
     names = {f["item"]: f["func_name"] for f in RepositoryIndex(root / "index").functions()}
     assert names[index.search("convert an integer to a string", k=1)[0].item] == "int_to_string"
     assert names[index.search("convert a string to an int", k=1)[0].item] == "string_to_int"
+    assert names[index.search("convert a str to a datetime", k=1)[0].item] == "read_stamp"
+    assert names[index.search("convert a datetime to a str", k=1)[0].item] == "show_stamp"

@@ -1,4 +1,5 @@
-"""Which way a query and a function's name say something goes: "int to string" against `intToString`.
+"""Which way a query and a function say something goes: "int to string" against `intToString`, or
+against `String format(int n)` where the name says nothing.
 
 A bag of words gives "convert int to string" and "convert string to int" one vector, so the model alone
 ranks `int_to_string` and `string_to_int` alike for both (evaluate's direction pairs: 0.57, where a coin
@@ -7,8 +8,10 @@ functions of a pair differ in much more than their direction, and a feature that
 by ~0.01 cannot outweigh it. Direction is said in a few fixed ways, though: names say it as `x_to_y`,
 `xToY`, `x2y`, `toY`, `asY`, `y_from_x`, `fromX`; queries as "x to y", "x into y", "from x to y",
 "y from x". Reading both gives each candidate of a search a sign (`agreement`); the search adds AGREE
-to the cosine of a candidate that agrees and takes DISAGREE from one that disagrees. A query that says
-no direction, a name that says none, or the two sharing no words, changes nothing.
+to the cosine of a candidate that agrees and takes DISAGREE from one that disagrees. Where the name
+says nothing about the query's words, the signature may (`signature_direction`: parameters are a
+source, a declared return type the target), more weakly. A query that says no direction, a function
+that says none, or the two sharing no words, changes nothing.
 
     agreement(query_direction("convert int to string"), name_direction("intToString"))  # 1
     agreement(query_direction("convert int to string"), name_direction("string_to_int"))  # -1
@@ -28,6 +31,11 @@ from training.tokenize import subtokens
 # of their own (recipe.md); a larger bonus also lifts every `to_json` for any query ending "to JSON", and
 # cost MRR, where a name that says the opposite is rarely what was meant (recipe.md, "Word order").
 AGREE, DISAGREE = 0.1, 0.3
+# The same for a signature, where the name says nothing about the query's words. A parameter is a
+# source less surely than a name's "from" is ("move the cursor to a column": `move_cursor(column)`), so
+# a signature that seems to say the opposite takes nothing: on the validation split (macro MRR, model)
+# a penalty of 0.15 cost 0.0055, none gained 0.0012 (recipe.md, "Word order, read from signatures").
+SIGNATURE_AGREE, SIGNATURE_DISAGREE = 0.05, 0.0
 
 _TOWARDS = frozenset({"to", "into", "as", "2"})  # what comes before goes to what comes after
 _FROM = "from"  # what comes after goes to what comes before
@@ -46,17 +54,19 @@ _VERBS = frozenset("""
     flush import export install configure prepare execute invoke trigger dispatch manage restrict force
     reduce increase decrease transfer inject restore distribute fuse traverse identify describe mark
     """.split())
-# "to" after these joins no source to a target: "corresponding to", "used to", "how to", "in order to".
+# "to" after these joins no source to a target: "used to", "how to", "in order to".
 _NOT_DIRECTION_AFTER = frozenset("""
-    corresponding corresponds correspond according related relative equal similar compared belonging belongs
+    according related relative equal similar compared belonging belongs
     pointing points refers referring due applies up next prior close how used able order need needs needed
     want wants tries try trying going has have ought allowed so is are be been
     """.split())
 _FILLER = frozenset("""
     a an the of for and or in on at by with its it this that these those his her their our your my some
     any each every all which what who whom when where than then also only just same function method helper
-    object value values instance class one
+    object value values instance class one specified given supplied
     """.split())
+# "the AWT line join corresponding to the SWT line join" says it the other way round, as "from" does.
+_CORRESPONDING = frozenset({"corresponding", "corresponds", "correspond"})
 # A query's direction joins the few words either side of its direction word: the noun phrases it
 # joins ("convert a premultiplied ARGB32 buffer to ..."), not the whole clause.
 _NEAR = 3
@@ -87,7 +97,8 @@ def _is_verb(word: str) -> bool:
 
 
 def _content(words: Sequence[str]) -> list[str]:
-    return [w for w in words if w not in _FILLER and w not in _NOT_DIRECTION_AFTER and not _is_verb(w)]
+    return [w for w in words if w not in _FILLER and w not in _NOT_DIRECTION_AFTER and w not in _CORRESPONDING
+            and not _is_verb(w)]
 
 
 def _read(words: Sequence[str], towards: frozenset[str], near: int | None) -> Direction | None:
@@ -123,8 +134,8 @@ def query_direction(text: str) -> Direction | None:
     target: set[str] = set()
     for clause in _CLAUSE.split(text):
         words = subtokens(clause)
-        # Only a "to" that joins two things: not an infinitive, nor "corresponding to", "used to".
-        words = [w for i, w in enumerate(words)
+        # Only a "to" that joins two things: not an infinitive, nor "used to"; "corresponding to" is a "from".
+        words = [_FROM if w == "to" and i and words[i - 1] in _CORRESPONDING else w for i, w in enumerate(words)
                  if not (w == "to" and ((i + 1 < len(words) and _is_verb(words[i + 1]))
                                         or (i and words[i - 1] in _NOT_DIRECTION_AFTER)))]
         read = _read(words, _TOWARDS - {"2", "as"}, _NEAR)  # a query's "2" and "as" are rarely directions
@@ -152,13 +163,77 @@ def name_direction(name: str) -> Direction | None:
     return _read(parts, _TOWARDS, None)
 
 
+# Words of a signature that say nothing about what it takes or gives: modifiers, keywords, and the types
+# any function may take or return.
+_NOT_SIGNATURE_WORDS = frozenset("""
+    public private protected internal static final abstract synchronized native default strictfp transient
+    volatile override virtual readonly def func function fn async await self this cls const let var ref out
+    params throws throw new null none nil true false void error err any object mixed callable iterable args
+    kwargs opts options interface chan struct
+    """.split())
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*$")
+_HEAD_END = frozenset({"{", "=>"})  # where a signature ends and the body starts (Python's ":" is checked apart)
+
+
+def signature_direction(name: str, leaves: Sequence[str], language: str) -> Direction | None:
+    """What a function's signature says goes where: its parameters (names and types) are where it
+    starts, its declared return type where it ends. `String format(Date date)` -> ({date}, {string});
+    `def parse(text)` -> ({text}, {}). None for a function declared to return nothing (`void
+    save(File to)`: what it takes is no source of what it gives), or whose parameters can't be found.
+    `leaves`: the function's code tokens (tree-sitter's leaves)."""
+    head = next((i for i, leaf in enumerate(leaves[:200]) if leaf in _HEAD_END
+                 or (language == "python" and leaf == ":" and i and leaves[i - 1] in (")", "]"))), len(leaves))
+    opening = next((i + 1 for i in range(min(head, len(leaves) - 1)) if leaves[i] == name and leaves[i + 1] == "("),
+                   None)
+    if opening is None:  # an anonymous function (`parse: function (text) {`, `(a, b) => ...`)
+        opening = next((i for i in range(min(head, len(leaves))) if leaves[i] == "("
+                        and (i == 0 or leaves[i - 1] in ("function", "fn", "=", ":"))), None)
+    closing = _closing(leaves, opening) if opening is not None else None
+    if closing is None:
+        return None
+    source = _signature_words(leaves[opening + 1:closing])
+    if language == "java":  # `public static String format(`: what precedes the name, less annotations
+        declared = [leaf for i, leaf in enumerate(leaves[:opening - 1]) if leaf != "@" and (not i or leaves[i - 1] != "@")]
+    elif language == "go":  # `func (r *T) Format(d Date) (string, error) {`
+        declared = list(leaves[closing + 1:head])
+    elif leaves[closing + 1:closing + 2] == (["->"] if language == "python" else [":"]):  # annotated
+        end = next((i for i in range(closing + 2, len(leaves)) if leaves[i] in _HEAD_END or leaves[i] == ":"), len(leaves))
+        declared = list(leaves[closing + 2:end])
+    else:
+        declared = None
+    if declared is not None and (not declared or any(leaf in ("void", "None") for leaf in declared)):
+        return None  # declared to return nothing
+    import os
+    if os.environ.get("RET") and declared is None and language != "ruby" and "return" not in leaves[head:]:
+        return None
+    target = _signature_words(declared or ())
+    both = source & target
+    source, target = source - both, target - both
+    return Direction(frozenset(source), frozenset(target)) if source or target else None
+
+
+def _closing(leaves: Sequence[str], opening: int) -> int | None:
+    """Where the parenthesis at `opening` closes."""
+    depth = 0
+    for i in range(opening, len(leaves)):
+        depth += (leaves[i] == "(") - (leaves[i] == ")")
+        if depth == 0:
+            return i
+    return None
+
+
+def _signature_words(leaves: Sequence[str]) -> set[str]:
+    return {part for leaf in leaves if _IDENTIFIER.match(leaf) and leaf.lower() not in _NOT_SIGNATURE_WORDS
+            for part in _content(subtokens(leaf)) if part not in _NOT_SIGNATURE_WORDS and len(part) > 1}
+
+
 def _same(word: str, part: str) -> bool:
     """A query's word and a name's part are the same, or one abbreviates the other: `str` and
-    "string", `py` and "python", `dicts` and "dict"."""
+    "string", `py` and "python", `dicts` and "dict", `b2s`'s `b` and "bytes"."""
     if word == part:
         return True
     short, long = (word, part) if len(word) < len(part) else (part, word)
-    return len(short) >= 2 and long.startswith(short)
+    return long.startswith(short)
 
 
 def agreement(query: Direction | None, name: Direction | None) -> int:
@@ -166,33 +241,81 @@ def agreement(query: Direction | None, name: Direction | None) -> int:
     opposite, 0 when either says none or they share no words (or as many agree as disagree)."""
     if query is None or name is None:
         return 0
-
-    def said(words, parts):
-        return sum(any(_same(w, p) for p in parts) for w in words)
-    score = (said(query.source, name.source) + said(query.target, name.target)
-             - said(query.source, name.target) - said(query.target, name.source))
+    score = 0
+    for word in query.source:
+        score += _mentioned(word, name.source) - _mentioned(word, name.target)
+    for word in query.target:
+        score += _mentioned(word, name.target) - _mentioned(word, name.source)
     return (score > 0) - (score < 0)
 
 
-def adjustment(queries: Sequence[str], names: Sequence[str], weights: tuple[float, float] = (AGREE, DISAGREE)
-               ) -> np.ndarray:
-    """(queries, names): what the search adds to each cosine, by `agreement`: the first of `weights` where
-    they agree, minus the second where they disagree. Zero wherever the query or the name says no
+@lru_cache(maxsize=1 << 16)  # a ranking asks about the same few thousand words again and again
+def _mentioned(word: str, parts: frozenset[str]) -> bool:
+    return any(_same(word, part) for part in parts)
+
+
+class Said(NamedTuple):
+    """What a function says goes where: by its name (`name_direction`) and by its signature
+    (`signature_direction`); the name is asked first."""
+    name: Direction | None
+    signature: Direction | None = None
+
+
+def said(name: str, leaves: Sequence[str] = (), language: str = "") -> Said:
+    """What the function `name`, with code tokens `leaves` of `language`, says goes where."""
+    return Said(name_direction(name), signature_direction(name, leaves, language) if leaves else None)
+
+
+def said_text(name: str, leaves: Sequence[str], language: str) -> str:
+    """`said` as one line to store (an index keeps one per unit): "" when neither says anything."""
+    by_name, by_signature = said(name, leaves, language)
+    if by_name is None and by_signature is None:
+        return ""
+    return "\t".join([name if by_name else "", *(" ".join(sorted(side)) for side in by_signature or ((), ()))])
+
+
+def said_from_text(text: str) -> Said:
+    """What `said_text` stored."""
+    name, source, target = (text.split("\t") + ["", "", ""])[:3]
+    return Said(name_direction(name) if name else None,
+                Direction(frozenset(source.split()), frozenset(target.split())) if source or target else None)
+
+
+def adjustment(queries: Sequence[str], candidates: Sequence[Said | str],
+               weights: tuple[float, float] = (AGREE, DISAGREE),
+               signature_weights: tuple[float, float] = (SIGNATURE_AGREE, SIGNATURE_DISAGREE)) -> np.ndarray:
+    """(queries, candidates): what the search adds to each cosine, by `agreement` with what each
+    candidate (a `Said`, or just a function's name) says: the first of `weights` where its name agrees,
+    minus the second where it disagrees; where the name says nothing about the query's words, the
+    same by its signature with `signature_weights`. Zero wherever the query or the candidate says no
     direction, which is most of both: only those that do are compared."""
-    agree, disagree = weights
-    out = np.zeros((len(queries), len(names)), np.float32)
-    said_q = [(i, d, _openings(d)) for i, d in enumerate(map(query_direction, queries)) if d is not None]
-    said_n = [(j, d, _openings(d)) for j, d in enumerate(map(name_direction, names)) if d is not None]
-    for i, q, q_openings in said_q:
-        for j, n, n_openings in said_n:
-            if q_openings.isdisjoint(n_openings):  # no word in common: most pairs, skipped at a set's cost
-                continue
-            a = agreement(q, n)
-            out[i, j] = agree * a if a > 0 else disagree * a
+    out = np.zeros((len(queries), len(candidates)), np.float32)
+    said_q = [(i, d, *_openings(d)) for i, d in enumerate(map(query_direction, queries)) if d is not None]
+    if not said_q:
+        return out
+    said_c = []
+    for j, candidate in enumerate(candidates):
+        by_name, by_signature = Said(name_direction(candidate)) if isinstance(candidate, str) else candidate
+        sides = [(d, *_openings(d), w) for d, w in ((by_name, weights), (by_signature, signature_weights)) if d is not None]
+        if sides:
+            said_c.append((j, sides))
+    for i, q, q_openings, q_reach in said_q:
+        for j, sides in said_c:
+            for d, d_openings, d_reach, (agree, disagree) in sides:
+                # No word in common: most pairs, skipped at two sets' cost.
+                if q_openings.isdisjoint(d_reach) and d_openings.isdisjoint(q_reach):
+                    continue
+                a = agreement(q, d)
+                if a:
+                    out[i, j] = agree * a if a > 0 else disagree * a
+                    break
     return out
 
 
 @lru_cache(maxsize=1 << 16)
-def _openings(said: Direction) -> frozenset[str]:
-    """The first two letters of each word: two words `_same` calls the same open alike."""
-    return frozenset(word[:2] for word in said.source | said.target)
+def _openings(said: Direction) -> tuple[frozenset[str], frozenset[str]]:
+    """Each word's opening (its first two letters; a one-letter word, itself) and what it may
+    abbreviate or be abbreviated by (both its first letter and first two): two words `_same` calls the
+    same have one's opening among the other's reach."""
+    words = said.source | said.target
+    return frozenset(w[:2] for w in words), frozenset(w[:n] for w in words for n in (1, 2))

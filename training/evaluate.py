@@ -101,7 +101,7 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
             continue
         recs = [recs[i] for i in np.random.default_rng(0).permutation(len(recs))]
         summaries = [r["summary"] for r in recs]
-        names = [function_name(r) for r in recs]
+        names = [direction.said(function_name(r), r["code_tokens"], language) for r in recs]
         c = model.encode_functions(recs, language)
         qtok = [query_tokens(r["summary"]) for r in recs]  # lists, not object arrays: numpy would make
         ctok = [code_tokens(r["code_tokens"]) for r in recs]  # a 2-d array of equally long token lists
@@ -186,7 +186,7 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
             prepared[language] = ([_url_key(r["url"]) for r in recs],
                                   model.encode_functions(recs, language),
                                   BM25([code_tokens(r["code_tokens"]) for r in recs]),
-                                  [function_name(r) for r in recs])
+                                  [direction.said(function_name(r), r["code_tokens"], language) for r in recs])
         keys, vectors, bm25, names = prepared[language]
         present = [i for i, key in enumerate(keys) if key in judged]
         if not present:
@@ -243,7 +243,8 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
     bm = np.stack([lexical.scores(query_tokens(queries[qid]), model.vocabulary.spelled) for qid in query_ids]) \
         if query_ids else np.zeros((0, len(leaves)), np.float32)
     out = {"queries": len(query_ids), "documents": len(ids)}
-    directed = direction.adjustment([queries[qid] for qid in query_ids], names)
+    directed = direction.adjustment([queries[qid] for qid in query_ids],
+                                    [direction.said(name, ls, lang) for name, ls, lang in zip(names, leaves, languages)])
     for name, scores in all_systems(q @ vectors.T, bm, directed).items():
         metrics = defaultdict(list)
         for row, qid in enumerate(query_ids):
@@ -326,7 +327,8 @@ def evaluate_direction(model, pairs: list[tuple[dict, dict]],
         queries = model.encode_queries([a["summary"], b["summary"]], known=bm.vocab)
         spell = model.vocabulary.spelled
         lexical = np.stack([bm.scores(query_tokens(a["summary"]), spell), bm.scores(query_tokens(b["summary"]), spell)])
-        directed = direction.adjustment([a["summary"], b["summary"]], [function_name(a), function_name(b)],
+        directed = direction.adjustment([a["summary"], b["summary"]],
+                                        [direction.said(function_name(f), f["code_tokens"], language) for f in (a, b)],
                                         direction_weights)
         for name, scores in all_systems(queries @ codes.T, lexical, directed).items():
             right[name] += float(scores[0, 0] > scores[0, 1]) + float(scores[1, 1] > scores[1, 0])

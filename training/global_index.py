@@ -13,7 +13,9 @@ A built global index is a directory (a new one per build; the caller switches a 
     vectors.npy     every unit's unit vector (float32, memory-mapped)
     rows.npy        per row: part, language, item, kind, group, path (int32, 6 x rows)
     paths.json      the distinct paths the rows' path column points into
-    directed_names.json  row -> name, for the rows whose names say a direction (training.direction)
+    directions.json row -> what its unit's name and signature say goes where, for the rows that say a
+                    direction (training.direction.said_text); older global indexes have
+                    directed_names.json (row -> name) instead
     bm25/           BM25 over every unit (memory-mapped)
     graph.hnsw      above EXACT_MAX rows, an HNSW graph of the vectors (training.hnsw)
 
@@ -35,7 +37,7 @@ import bm25s
 import numpy as np
 
 from training.corpus import read_jsonl
-from training.direction import adjustment, name_direction, query_direction
+from training.direction import adjustment, query_direction, said_from_text, said_text
 from training.evaluate import BM25
 from training.extract import LANGUAGES
 from training.extract.base import KINDS
@@ -97,8 +99,9 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
             table = unit_table(fns)
             for fn, kind, group in zip(fns, table[0], table[1]):
                 path = paths.setdefault(fn["path"], len(paths))
-                if name_direction(name := function_name(fn)) is not None:
-                    directed[len(rows)] = name
+                leaves = fn.get("code_tokens", ()) if kind == KINDS.index("function") else ()
+                if said := said_text(function_name(fn), leaves, language):
+                    directed[len(rows)] = said
                 rows.append((len(kept) - 1, LANGUAGES.index(language), fn["item"], kind, group, path))
                 tokens.append(lexical_tokens(fn))
                 records.append({k: fn.get(k, "") for k in ("summary", "func_name")})  # for the recall probes
@@ -107,7 +110,7 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
     np.save(out / "vectors.npy", matrix)
     np.save(out / "rows.npy", np.array(rows, dtype=np.int32).reshape(-1, 6).T.copy())
     (out / "paths.json").write_text(json.dumps(list(paths)))
-    (out / "directed_names.json").write_text(json.dumps(directed))
+    (out / "directions.json").write_text(json.dumps(directed))
     manifest = {"format": FORMAT, "base_model": str(Path(base_dir).resolve()), "parts": kept, "left_out": left_out,
                 "rows": len(matrix), "repositories": len({p["repository"] for p in kept})}
     if len(matrix):
@@ -177,9 +180,10 @@ class GlobalIndex:
         self.vectors = np.asarray(np.load(self.directory / "vectors.npy", mmap_mode="r"))
         self.rows = np.asarray(np.load(self.directory / "rows.npy", mmap_mode="r"))
         self.paths = json.loads((self.directory / "paths.json").read_text())
-        directed = self.directory / "directed_names.json"  # absent from global indexes built before it
-        self.directed_names = {int(row): name for row, name in json.loads(directed.read_text()).items()} \
-            if directed.is_file() else {}
+        # directed_names.json in global indexes built before signatures were read; neither before names were
+        directed = next((p for p in (self.directory / "directions.json", self.directory / "directed_names.json")
+                         if p.is_file()), None)
+        self.directions = {int(row): said for row, said in json.loads(directed.read_text()).items()} if directed else {}
         self.bm25 = bm25s.BM25.load(str(self.directory / "bm25"), mmap=True, show_progress=False) \
             if len(self.vectors) else None
         self.graph = HnswGraph(self.directory / "graph.hnsw", self.manifest["ef_search"]) \
@@ -251,7 +255,7 @@ class GlobalIndex:
             return []
         words = split_path_filters(query)[0]
         if query_direction(words) is not None:  # training.direction
-            cosines = cosines + adjustment([words], [self.directed_names.get(int(r), "") for r in rows])[0]
+            cosines = cosines + adjustment([words], [said_from_text(self.directions.get(int(r), "")) for r in rows])[0]
         table = self.rows[:, rows].astype(np.int64)
         order, shown = ranked(cosines, bm25, table[_ROW_KIND] == KINDS.index("class"), self.bm25_weight,
                               self.class_prior if kind is None else 0.0)

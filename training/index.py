@@ -16,8 +16,10 @@ A built index is a directory:
     {language}.units.npy each item's kind and group (int32, 2 x items): a block's group is its
                          function's item, every other unit's its own; a search shows one unit per group
     {language}.bm25      BM25 over the same functions, for hybrid and lexical search
-    directed_names.json  the names that say a direction (`hex_to_bin`, `fromJson`; training.direction),
-                         per language and item: a query that says one reads them (absent: none do)
+    directions.json      what each unit's name and signature say goes where (`hex_to_bin`, `String
+                         format(Date d)`; training.direction.said_text), per language, a line per item
+                         ("" for most): a query that says a direction reads them. Indexes built before it
+                         have directed_names.json (names only) or neither (no direction)
 
 How a language's nearest neighbours are found depends on its size, from what was measured on real
 vectors (benchmarks/results/annoy_recall_real.json, hnsw_recall_real.json): up to EXACT_MAX
@@ -54,7 +56,7 @@ from tqdm import tqdm
 
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.delta import PatchedModel, is_delta
-from training.direction import adjustment, name_direction, query_direction
+from training.direction import adjustment, query_direction, said_from_text, said_text
 from training.evaluate import BM25
 from training.extract.base import KINDS
 from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
@@ -93,7 +95,7 @@ WHERE = False
 CLASS_PRIOR = 2.0
 
 
-DIRECTED_NAMES = "directed_names.json"
+DIRECTIONS = "directions.json"
 
 _PATH_FILTER = re.compile(r"(?<!\S)path:(\S+)")
 
@@ -262,7 +264,7 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         for item, fn in enumerate(fns):
             rows.append({**fn, "item": item, "explained": explained_tokens(model.config, fn)})
     write_jsonl(out / "functions.jsonl.gz", rows)
-    (out / DIRECTED_NAMES).write_text(json.dumps(directed_names(rows)))
+    (out / DIRECTIONS).write_text(json.dumps(directions(rows)))
     manifest = {
         "format": FORMAT, "dims": model.config.embedding_dim, "metric": METRIC, "trees": n_trees,
         "doc_weight": doc_weight, "where_words": where, "model_dir": os.path.relpath(model_dir, out) if model_dir else "model",
@@ -270,20 +272,21 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         "languages": languages, "units": len(rows), "functions": sum(kind_of(f) == "function" for f in rows),
         "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in rows))}, "skipped_languages": skipped, "seconds": round(time.time() - started, 2),
         "functions_sha256": _sha256(out / "functions.jsonl.gz"),
-        "directed_names": {"file": DIRECTED_NAMES, "sha256": _sha256(out / DIRECTED_NAMES)}, **(extra or {}),
+        "directions": {"file": DIRECTIONS, "sha256": _sha256(out / DIRECTIONS)}, **(extra or {}),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     check_index(out)
     return manifest
 
 
-def directed_names(units: Sequence[dict]) -> dict[str, dict[str, str]]:
-    """language -> item (as a string: JSON's keys) -> name, for the units whose names say a direction."""
-    out: dict[str, dict[str, str]] = {}
+def directions(units: Sequence[dict]) -> dict[str, list[str]]:
+    """language -> what each item says goes where (training.direction.said_text; "" for most). Only a
+    function has a signature: a class's outline and a block do not start with one."""
+    out: dict[str, list[str]] = {}
     for unit in units:
-        name = function_name(unit)
-        if name_direction(name) is not None:
-            out.setdefault(unit["language"], {})[str(unit["item"])] = name
+        leaves = unit.get("code_tokens", ()) if kind_of(unit) == "function" else ()
+        line = said_text(function_name(unit), leaves, unit["language"])
+        out.setdefault(unit["language"], []).append(line)
     return out
 
 
@@ -425,7 +428,7 @@ def check_index(directory: str | Path) -> dict:
         for file in (entry if "file" in entry else None, entry.get("hnsw"), entry.get("units"), entry.get("vectors")):
             if file and _sha256(directory / file["file"]) != file["sha256"]:
                 raise IndexCheckError(f"{language}: {file['file']} does not match its checksum")
-    directed = manifest.get("directed_names")
+    directed = manifest.get("directions") or manifest.get("directed_names")
     if directed and _sha256(directory / directed["file"]) != directed["sha256"]:
         raise IndexCheckError(f"{directed['file']} does not match its checksum")
     if not model_saved(model_dir_of(directory, manifest)):
@@ -632,9 +635,7 @@ class RepositoryIndex:
         self._paths: dict[str, tuple[list[str], np.ndarray]] | None = None  # language -> (paths, each item's)
         self._path_masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self.query_vector = QueryVectors(self.model, _Words(self))
-        directed = self.manifest.get("directed_names")  # absent from indexes built before it
-        self.directed_names = {language: {int(item): name for item, name in names.items()} for language, names in
-                               json.loads((self.directory / directed["file"]).read_text()).items()} if directed else {}
+        self.directions = self._directions()
         for language, entry in self.manifest["languages"].items():
             if "file" in entry:  # a language searched approximately
                 ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
@@ -648,6 +649,21 @@ class RepositoryIndex:
                 self.units[language] = np.stack([np.zeros_like(items), items])
         self.hnsw = {language: HnswGraph(self.directory / entry["hnsw"]["file"], entry["ef_search"])
                      for language, entry in self.manifest["languages"].items() if "hnsw" in entry}
+
+    def _directions(self) -> dict[str, list[str]]:
+        """language -> what each item says goes where (`directions`). An index built before signatures
+        were read has its names only (directed_names.json); one built before names were, nothing."""
+        if "directions" in self.manifest:
+            return json.loads((self.directory / self.manifest["directions"]["file"]).read_text())
+        if "directed_names" not in self.manifest:
+            return {}
+        named = json.loads((self.directory / self.manifest["directed_names"]["file"]).read_text())
+        out = {}
+        for language, names in named.items():
+            out[language] = [""] * self.manifest["languages"][language]["items"]
+            for item, name in names.items():
+                out[language][int(item)] = name
+        return out
 
     @property
     def languages(self) -> list[str]:
@@ -787,8 +803,9 @@ class RepositoryIndex:
         language_of, items, _ = located
         if not query or query_direction(query) is None:
             return np.zeros(len(items))
-        names = [self.directed_names.get(languages[l], {}).get(int(i), "") for l, i in zip(language_of, items)]
-        return adjustment([query], names)[0].astype(np.float64)
+        said = [said_from_text(self.directions[languages[l]][i]) if languages[l] in self.directions else ""
+                for l, i in zip(language_of, items)]
+        return adjustment([query], said)[0].astype(np.float64)
 
     def _hits(self, languages: list[str], located: tuple[np.ndarray, np.ndarray, np.ndarray], order: np.ndarray,
               scores: np.ndarray, k: int, exclude: int | None = None) -> list[Hit]:
