@@ -203,9 +203,6 @@ def signature_direction(name: str, leaves: Sequence[str], language: str) -> Dire
         declared = None
     if declared is not None and (not declared or any(leaf in ("void", "None") for leaf in declared)):
         return None  # declared to return nothing
-    import os
-    if os.environ.get("RET") and declared is None and language != "ruby" and "return" not in leaves[head:]:
-        return None
     target = _signature_words(declared or ())
     both = source & target
     source, target = source - both, target - both

@@ -31,8 +31,8 @@ from training.corpus import corpus_files, normalise, read_lines
 from training.model import function_name
 from training.tokenize import code_tokens, known_tokens, query_tokens
 
-# "model" is what the product serves: the cosine plus what the query's and the names' direction add
-# (training.direction); "cosine" is the bag of words' cosine alone, to show what reading direction does.
+# "model" is what the product serves: the cosine plus what the direction the query and each function
+# say adds (training.direction); "cosine" is the bag of words' cosine alone, to show what that does.
 SYSTEMS = ("model", "bm25", "hybrid", "cosine")
 
 
@@ -101,18 +101,18 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
             continue
         recs = [recs[i] for i in np.random.default_rng(0).permutation(len(recs))]
         summaries = [r["summary"] for r in recs]
-        names = [direction.said(function_name(r), r["code_tokens"], language) for r in recs]
+        says = [direction.said(function_name(r), r["code_tokens"], language) for r in recs]  # about direction
         c = model.encode_functions(recs, language)
         qtok = [query_tokens(r["summary"]) for r in recs]  # lists, not object arrays: numpy would make
         ctok = [code_tokens(r["code_tokens"]) for r in recs]  # a 2-d array of equally long token lists
         rr = defaultdict(list)
-        for texts, cc, qt, ct, nn in tqdm(list(_chunks(summaries, c, qtok, ctok, names, chunk=chunk)),
+        for texts, cc, qt, ct, said in tqdm(list(_chunks(summaries, c, qtok, ctok, says, chunk=chunk)),
                                           desc=f"evaluate {language}", unit="chunk", leave=False):
             # As the product searches a repository: the words of the code searched are never "corrected".
             lexical = BM25(list(ct))
             qc = model.encode_queries(list(texts), known=lexical.vocab)
             bm = np.stack([lexical.scores(tokens, model.vocabulary.spelled) for tokens in qt])
-            directed = direction.adjustment(list(texts), list(nn), direction_weights)
+            directed = direction.adjustment(list(texts), list(said), direction_weights)
             for name, scores in all_systems(qc @ cc.T, bm, directed, hybrid_weights).items():
                 rr[name].append(diagonal_reciprocal_ranks(scores))
         results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
@@ -187,7 +187,7 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
                                   model.encode_functions(recs, language),
                                   BM25([code_tokens(r["code_tokens"]) for r in recs]),
                                   [direction.said(function_name(r), r["code_tokens"], language) for r in recs])
-        keys, vectors, bm25, names = prepared[language]
+        keys, vectors, bm25, says = prepared[language]
         present = [i for i, key in enumerate(keys) if key in judged]
         if not present:
             continue
@@ -195,7 +195,7 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
         relevance = np.array([judged.get(key, 0.0) for key in keys])
         cosines = model.encode_queries([query], known=bm25.vocab) @ vectors.T
         lexical = bm25.scores(query_tokens(query), model.vocabulary.spelled)[None, :]
-        for name, scores in all_systems(cosines, lexical, direction.adjustment([query], names)).items():
+        for name, scores in all_systems(cosines, lexical, direction.adjustment([query], says)).items():
             order = np.argsort(-scores[0], kind="stable")
             per_system[name]["all"].append(ndcg(relevance[order], relevance[present]))
             annotated = set(present)
