@@ -64,6 +64,7 @@ def test_what_a_query_says_goes_where(text, said):
     ("toString", words("", "string")),
     ("to_proto_run_config", words("", "proto")),  # a leading direction word's other end is the next word
     ("fromJson", words("json", "")),
+    ("from_vector4", words("vector 4", "")),  # with the number that follows: not from_vector3
     ("_get_state_from_training_result", words("training result", "state")),
     ("is_autoscaler_v2", None),  # a version, not "to"
     ("send_mail", None),
@@ -81,6 +82,10 @@ def test_a_name_agrees_disagrees_or_says_nothing_about_a_query():
     assert agreement(to_string, name_direction("parseInt")) == 0  # says no direction
     assert agreement(to_string, name_direction("hex_to_bytes")) == 0  # says one about other words
     assert agreement(None, name_direction("str_to_int")) == 0
+    # A word said as it is outweighs one it abbreviates: "cmy" is the target of CmykToCmy.
+    assert agreement(query_direction("convert CMYK to CMY"), name_direction("CmykToCmy")) == 1
+    assert agreement(query_direction("convert CMYK to CMY"), name_direction("CmyToCmyk")) == -1
+    assert agreement(query_direction("convert bytes to a string"), name_direction("b2s")) == 1  # one letter
     scores = adjustment(["convert an integer to a string", "send mail"], ["intToString", "stringToInt", "send_mail"])
     assert np.allclose(scores, [[AGREE, -DISAGREE, 0.0], [0.0, 0.0, 0.0]])
 

@@ -155,7 +155,9 @@ def name_direction(name: str) -> Direction | None:
     if not parts:
         return None
     if parts[0] in _TOWARDS or parts[0] == _FROM:
-        following = frozenset(_content(parts[1:])[:1])
+        rest = _content(parts[1:])
+        # The next word, with the number that may follow it: `from_vector4` is not `from_vector3`.
+        following = frozenset(rest[:2] if rest[1:2] and rest[1].isdigit() else rest[:1])
         if not following:
             return None
         return Direction(following, frozenset()) if parts[0] == _FROM else Direction(frozenset(), following)
@@ -240,15 +242,24 @@ def agreement(query: Direction | None, name: Direction | None) -> int:
         return 0
     score = 0
     for word in query.source:
-        score += _mentioned(word, name.source) - _mentioned(word, name.target)
+        score += _side(word, name.source, name.target)
     for word in query.target:
-        score += _mentioned(word, name.target) - _mentioned(word, name.source)
+        score += _side(word, name.target, name.source)
     return (score > 0) - (score < 0)
 
 
+def _side(word: str, same: frozenset[str], opposite: frozenset[str]) -> int:
+    """+1 when `word` is said on the `same` side more closely than on the `opposite` one (as it is
+    rather than abbreviated: "cmy" is `CmykToCmy`'s target, though it abbreviates "cmyk"), -1 when on
+    the opposite side, else 0."""
+    here, there = _mentioned(word, same), _mentioned(word, opposite)
+    return (here > there) - (there > here)
+
+
 @lru_cache(maxsize=1 << 16)  # a ranking asks about the same few thousand words again and again
-def _mentioned(word: str, parts: frozenset[str]) -> bool:
-    return any(_same(word, part) for part in parts)
+def _mentioned(word: str, parts: frozenset[str]) -> int:
+    """2 when `parts` hold `word` as it is, 1 when one abbreviates the other (`_same`), else 0."""
+    return 2 if word in parts else int(any(_same(word, part) for part in parts))
 
 
 class Said(NamedTuple):
