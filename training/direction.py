@@ -24,7 +24,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from training.tokenize import subtokens
+from training.tokenize import IDENTIFIER, subtokens
 
 # Added to the cosine of a candidate whose name says the query's direction, and taken from one whose
 # name says the opposite. The two functions of a direction pair differ by 0.1-0.3 in cosine for reasons
@@ -173,7 +173,6 @@ _NOT_SIGNATURE_WORDS = frozenset("""
     params throws throw new null none nil true false void error err any object mixed callable iterable args
     kwargs opts options interface chan struct
     """.split())
-_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*$")
 _HEAD_END = frozenset({"{", "=>"})  # where a signature ends and the body starts (Python's ":" is checked apart)
 
 
@@ -222,7 +221,7 @@ def _closing(leaves: Sequence[str], opening: int) -> int | None:
 
 
 def _signature_words(leaves: Sequence[str]) -> set[str]:
-    return {part for leaf in leaves if _IDENTIFIER.match(leaf) and leaf.lower() not in _NOT_SIGNATURE_WORDS
+    return {part for leaf in leaves if IDENTIFIER.match(leaf) and leaf.lower() not in _NOT_SIGNATURE_WORDS
             for part in _content(subtokens(leaf)) if part not in _NOT_SIGNATURE_WORDS and len(part) > 1}
 
 

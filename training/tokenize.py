@@ -25,7 +25,7 @@ PAD_ID, UNK_ID = 0, 1
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SUBTOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_a-zA-Z]+")
-_IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
+IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")  # a code leaf that names something
 _MAX_WORD = 64
 MIN_WORD_COUNT = 3
 # Shorter words are left as typed by `Vocabulary.spelled`: two letters are one edit away from too many
@@ -71,7 +71,7 @@ def iter_code_tokens(leaves: Iterable[str], with_bigrams: bool = False) -> Itera
 
 
 def _leaf_tokens(leaf: str, with_bigrams: bool) -> tuple[str, ...]:
-    if _IDENTIFIER.match(leaf):
+    if IDENTIFIER.match(leaf):
         parts = subtokens(leaf)
         whole = leaf.strip("_$").lower()
         tokens = [whole[:_MAX_WORD]] if len(parts) > 1 and whole else []
