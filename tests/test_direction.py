@@ -128,6 +128,34 @@ def test_a_signature_speaks_where_the_name_says_nothing():
     assert said_text("send_mail", functions["send_mail"], "python") == "" and said_from_text("") == Said(None, None)
 
 
+def test_adjustment_asks_every_pair_at_once_as_agreement_asks_one():
+    """`adjustment` computes all agreements as one product; asking `agreement` of each query and
+    candidate (the name first, then the signature) must give the same, abbreviations and all."""
+    rng = random.Random(3)
+    nouns = ["string", "str", "s", "int", "integer", "bytes", "b", "hex", "json", "dict", "date", "dt", "time",
+             "timestamp", "cmyk", "cmy", "rgb", "list", "array", "path", "url"]
+    queries = [f"convert {rng.choice(nouns)} {rng.choice(['to', 'into', 'from'])} {rng.choice(nouns)}"
+               for _ in range(150)] + ["send mail", "move the cursor to a column, then from there"]
+    candidates: list = []
+    for _ in range(150):
+        a, b = rng.sample(nouns, 2)
+        by_name = name_direction(rng.choice([f"{a}_to_{b}", f"{a}2{b}", f"to_{b}", f"{b}_from_{a}", f"get_{a}"]))
+        by_signature = rng.choice([None, Direction(frozenset({b}), frozenset({a})), Direction(frozenset({a}), frozenset())])
+        candidates.append(Said(by_name, by_signature))
+    candidates += ["intToString", "str2int", "send_mail"]
+    expected = np.zeros((len(queries), len(candidates)), np.float32)
+    for i, query in enumerate(queries):
+        for j, candidate in enumerate(candidates):
+            by_name, by_signature = Said(name_direction(candidate)) if isinstance(candidate, str) else candidate
+            for d, (agree, disagree) in ((by_name, (AGREE, DISAGREE)), (by_signature, (SIGNATURE_AGREE, SIGNATURE_DISAGREE))):
+                if sign := agreement(query_direction(query), d):
+                    expected[i, j] = agree if sign > 0 else -disagree
+                    break
+    got = adjustment(queries, candidates)
+    assert np.array_equal(got, expected)
+    assert (got > 0).sum() > 20 and (got < 0).sum() > 20 and (got == SIGNATURE_AGREE).sum() > 5
+
+
 def test_ordered_pairs_are_extra_tokens():
     assert query_tokens("Convert an int to a string", with_bigrams=True) == [
         "convert", "an", "int", "convert_int", "to", "int_to", "a", "string", "to_string"]

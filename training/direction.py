@@ -19,6 +19,7 @@ that says none, or the two sharing no words, changes nothing.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from typing import NamedTuple, Sequence
 
@@ -295,34 +296,69 @@ def adjustment(queries: Sequence[str], candidates: Sequence[Said | str],
     candidate (a `Said`, or just a function's name) says: the first of `weights` where its name agrees,
     minus the second where it disagrees; where the name says nothing about the query's words, the
     same by its signature with `signature_weights`. Zero wherever the query or the candidate says no
-    direction, which is most of both: only those that do are compared."""
+    direction, which is most of both.
+
+    All the agreements at once: each query word's lean towards each candidate direction's source or
+    target (`_leans`), summed over the query's words with a sign for its side, is `agreement`'s score
+    for every pair (an evaluation asks 1,000 queries of 1,000 candidates)."""
     out = np.zeros((len(queries), len(candidates)), np.float32)
-    said_q = [(i, d, *_openings(d)) for i, d in enumerate(map(query_direction, queries)) if d is not None]
+    said_q = [(i, d) for i, d in enumerate(map(query_direction, queries)) if d is not None]
     if not said_q:
         return out
-    said_c = []
-    for j, candidate in enumerate(candidates):
-        by_name, by_signature = Said(name_direction(candidate)) if isinstance(candidate, str) else candidate
-        sides = [(d, *_openings(d), w) for d, w in ((by_name, weights), (by_signature, signature_weights)) if d is not None]
-        if sides:
-            said_c.append((j, sides))
-    for i, q, q_openings, q_reach in said_q:
-        for j, sides in said_c:
-            for d, d_openings, d_reach, (agree, disagree) in sides:
-                # No word in common: most pairs, skipped at two sets' cost.
-                if q_openings.isdisjoint(d_reach) and d_openings.isdisjoint(q_reach):
-                    continue
-                a = agreement(q, d)
-                if a:
-                    out[i, j] = agree * a if a > 0 else disagree * a
-                    break
+    kinds = []  # (the candidates that say it, their directions, weights): names first, then signatures
+    candidates = [Said(name_direction(c)) if isinstance(c, str) else c for c in candidates]
+    for kind, kind_weights in ((0, weights), (1, signature_weights)):
+        found = [(j, c[kind]) for j, c in enumerate(candidates) if c[kind] is not None]
+        if found:
+            kinds.append(([j for j, _ in found], [d for _, d in found], kind_weights))
+    if not kinds:
+        return out
+    words = sorted({w for _, d in said_q for w in d.source | d.target})
+    column = {w: n for n, w in enumerate(words)}
+    sides = np.zeros((len(said_q), len(words)), np.float32)  # +1 where a query starts, -1 where it ends
+    for row, (_, d) in enumerate(said_q):
+        sides[row, [column[w] for w in d.source]] = 1
+        sides[row, [column[w] for w in d.target]] = -1
+    rows = [i for i, _ in said_q]
+    decided = np.zeros((len(said_q), len(candidates)), bool)
+    for js, directions, (agree, disagree) in kinds:
+        agreements = np.sign(sides @ _leans(words, directions))
+        agreements[decided[:, js]] = 0  # a name that spoke decides: its signature is not asked
+        added = np.where(agreements > 0, agree, -disagree) * (agreements != 0)
+        out[np.ix_(rows, js)] += added
+        decided[:, js] |= agreements != 0
     return out
 
 
-@lru_cache(maxsize=1 << 16)
-def _openings(said: Direction) -> tuple[frozenset[str], frozenset[str]]:
-    """Each word's opening (its first two letters; a one-letter word, itself) and what it may
-    abbreviate or be abbreviated by (both its first letter and first two): two words `_same` calls the
-    same have one's opening among the other's reach."""
-    words = said.source | said.target
-    return frozenset(w[:2] for w in words), frozenset(w[:n] for w in words for n in (1, 2))
+def _leans(words: Sequence[str], directions: Sequence[Direction]) -> np.ndarray:
+    """(words, directions): +1 where a word is said more closely on a direction's source side than on
+    its target side (`_side`), -1 where the other way round, else 0."""
+    by_word = _closeness(words, {w for d in directions for w in d.source | d.target})
+    out = np.zeros((len(words), len(directions)), np.float32)
+    for col, d in enumerate(directions):
+        here: dict[int, int] = {}
+        there: dict[int, int] = {}
+        for side, parts in ((here, d.source), (there, d.target)):
+            for part in parts:
+                for row, level in by_word.get(part, ()):
+                    side[row] = max(side.get(row, 0), level)
+        for row in here.keys() | there.keys():
+            out[row, col] = np.sign(here.get(row, 0) - there.get(row, 0))
+    return out
+
+
+def _closeness(words: Sequence[str], parts: set[str]) -> dict[str, list[tuple[int, int]]]:
+    """Each of `parts` -> (index of a word among `words`, 2 when they are the same word, 1 when one
+    abbreviates the other: `_same`), for the words it is either."""
+    ordered = sorted(parts)
+    out: dict[str, list[tuple[int, int]]] = {}
+    for row, word in enumerate(words):
+        matched = {word[:n] for n in range(1, len(word)) if word[:n] in parts}  # parts that abbreviate it
+        start = bisect_left(ordered, word)
+        for part in ordered[start:]:  # parts it abbreviates (and itself)
+            if not part.startswith(word):
+                break
+            matched.add(part)
+        for part in matched:
+            out.setdefault(part, []).append((row, 2 if part == word else 1))
+    return out
