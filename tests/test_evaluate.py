@@ -53,7 +53,8 @@ def test_evaluate_command_reports_model_bm25_and_hybrid_on_real_csn_data(trained
     assert typos["python"]["pairs"] == 120 and 0 < typos["python"]["model"] <= 1
     for name in ("model", "bm25", "hybrid"):
         assert typos["clean_ratio"][name] == pytest.approx(typos["macro"][name] / report["csn_mrr"]["macro"][name])
-    assert typos["macro"]["bm25"] < report["csn_mrr"]["macro"]["bm25"]  # mistyped words miss BM25's index
+    # Ranked apart from the clean queries (on 120 queries, correction can even make BM25 gain a little).
+    assert all(typos["python"][name] != python[name] for name in ("model", "bm25"))
     assert "one typo in each query word" in done.stdout
 
 
@@ -79,6 +80,12 @@ def test_typos_edit_each_longer_word_once_the_same_way_every_time():
         assert distance(word, mistyped.strip(",.")) == (1 if len(word) >= 3 else 0)
     records = [{"summary": text}, {"summary": "send mail"}]
     assert typo_records(records) == typo_records(records) != records
+    # A language's queries are mistyped the same whether other languages are evaluated with it or not.
+    java = [{"language": "java", "summary": f"parse the header line number {i}"} for i in range(20)]
+    go = [{"language": "go", "summary": f"parse the header line number {i}"} for i in range(20)]
+    mixed = typo_records(go[:10] + java + go[10:])
+    assert [r for r in mixed if r["language"] == "java"] == typo_records(java)
+    assert [r for r in mixed if r["language"] == "go"] == typo_records(go) != typo_records(java)
 
 
 def test_evaluate_command_on_a_beir_layout(trained_model_dir, tmp_path):

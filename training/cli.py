@@ -144,7 +144,7 @@ def cmd_train(args) -> None:
 
 def cmd_evaluate(args) -> None:
     from training import evaluate
-    from training.corpus import corpus_languages, read_corpus
+    from training.corpus import corpus_files, corpus_languages, read_corpus
     from training.model import CodeSearchModel
 
     if not (args.csn or args.beir):
@@ -157,16 +157,22 @@ def cmd_evaluate(args) -> None:
         languages = [args.language] if args.language else [l for l in corpus_languages(args.csn) if l in model.languages]
         if not languages:
             raise UsageError(f"{args.csn}: no CodeSearchNet-layout data for the model's languages")
-        records = list(read_corpus(args.csn, args.partition, languages))
-        if not records:
+        # Two processes share the work: the direction pairs, then each language's queries as written and
+        # mistyped (correcting those is most of it), the biggest language first.
+        sizes = {language: sum(path.stat().st_size for path in corpus_files(args.csn, language, args.partition))
+                 for language in languages}
+        order = sorted(languages, key=lambda language: -sizes[language])
+        with ProcessPoolExecutor(2, get_context("forkserver")) as pool:
+            pairs = pool.submit(_direction_accuracy, str(args.model), str(args.csn), languages)
+            csn = {(kind, language): pool.submit(_csn_mrr, str(args.model), str(args.csn), args.partition, language,
+                                                 kind == "typos", args.hybrid_weights)
+                   for language in order for kind in ("typos", "clean")}
+            for kind, name in (("clean", "csn_mrr"), ("typos", "typos")):
+                report[name] = evaluate.with_macro({language: figures for (k, language), job in csn.items() if k == kind
+                                                    for figures in job.result().values()})
+            report["direction"] = pairs.result()
+        if not report["csn_mrr"]:
             raise UsageError(f"{args.csn}: no {args.partition} records for {', '.join(languages)}")
-        # The mistyped queries are ranked by a second process meanwhile: the machine's other core.
-        with ProcessPoolExecutor(1, get_context("forkserver")) as other:
-            mistyped = other.submit(_typo_mrr, str(args.model), str(args.csn), args.partition, languages)
-            report["csn_mrr"] = evaluate.evaluate_csn(model, records, hybrid_weights=args.hybrid_weights)
-            pairs = evaluate.direction_pairs(evaluate.direction_records(args.csn, languages))
-            report["direction"] = evaluate.evaluate_direction(model, pairs)
-            report["typos"] = mistyped.result()
         report["typos"]["clean_ratio"] = {name: value / report["csn_mrr"]["macro"][name] if report["csn_mrr"]["macro"][name] else 0.0
                                           for name, value in report["typos"]["macro"].items()}
         _print_table(f"CodeSearchNet MRR ({args.partition}, 999 distractors)", report["csn_mrr"])
@@ -194,14 +200,34 @@ def cmd_evaluate(args) -> None:
         print(json.dumps(report))
 
 
-def _typo_mrr(model_dir: str, csn: str, partition: str, languages: list[str]) -> dict:
-    """`evaluate_csn` of the partition's records with their summaries mistyped (evaluate.typo_records)."""
-    from training import evaluate
-    from training.corpus import read_corpus
+_models: dict = {}  # an evaluating process's model, loaded for its first task
+
+
+def _model(directory: str):
     from training.model import CodeSearchModel
 
-    records = list(read_corpus(csn, partition, languages))
-    return evaluate.evaluate_csn(CodeSearchModel.load(model_dir), evaluate.typo_records(records))
+    if directory not in _models:
+        _models[directory] = CodeSearchModel.load(directory)
+    return _models[directory]
+
+
+def _csn_mrr(model_dir: str, csn: str, partition: str, language: str, typos: bool, hybrid_weights) -> dict:
+    """`evaluate_csn` of one language's records of the partition, as written or with their summaries
+    mistyped (evaluate.typo_records): {language: figures}, or {} when it has none."""
+    from training import evaluate
+    from training.corpus import read_corpus
+
+    records = list(read_corpus(csn, partition, [language]))
+    results = evaluate.evaluate_csn(_model(model_dir), evaluate.typo_records(records) if typos else records,
+                                    hybrid_weights=() if typos else hybrid_weights)
+    return {language: results[language]} if language in results else {}
+
+
+def _direction_accuracy(model_dir: str, csn: str, languages: list[str]) -> dict:
+    from training import evaluate
+
+    pairs = evaluate.direction_pairs(evaluate.direction_records(csn, languages))
+    return evaluate.evaluate_direction(_model(model_dir), pairs)
 
 
 def _print_table(title: str, rows: dict[str, dict]) -> None:

@@ -117,6 +117,12 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
                 rr[name].append(diagonal_reciprocal_ranks(scores))
         results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
         results[language]["pairs"] = sum(len(v) for v in rr["model"])
+    return with_macro(results)
+
+
+def with_macro(results: dict[str, dict]) -> dict[str, dict]:
+    """Each language's figures (`evaluate_csn`'s) and their unweighted mean over the languages, "macro"."""
+    results = {language: figures for language, figures in results.items() if language != "macro"}
     if results:
         names = [name for name in next(iter(results.values())) if name != "pairs"]
         results["macro"] = {name: float(np.mean([results[l][name] for l in results])) for name in names}
@@ -141,9 +147,11 @@ def with_typos(text: str, rng: random.Random) -> str:
 
 
 def typo_records(records: Iterable[dict], seed: int = 0) -> list[dict]:
-    """The records with their summaries (the queries) mistyped by `with_typos`, the same at every run."""
-    rng = random.Random(seed)
-    return [{**r, "summary": with_typos(r["summary"], rng)} for r in records]
+    """The records with their summaries (the queries) mistyped by `with_typos`, the same at every run:
+    each language's the same whichever other languages are evaluated, and wherever they are."""
+    rngs: dict[str, random.Random] = {}
+    return [{**r, "summary": with_typos(r["summary"], rngs.setdefault(r.get("language", ""), random.Random(f"{seed}:{r.get('language', '')}")))}
+            for r in records]
 
 
 # --- NDCG on relevance annotations ---------------------------------------------------------------
