@@ -150,8 +150,13 @@ def typo_records(records: Iterable[dict], seed: int = 0) -> list[dict]:
     """The records with their summaries (the queries) mistyped by `with_typos`, the same at every run:
     each language's the same whichever other languages are evaluated, and wherever they are."""
     rngs: dict[str, random.Random] = {}
-    return [{**r, "summary": with_typos(r["summary"], rngs.setdefault(r.get("language", ""), random.Random(f"{seed}:{r.get('language', '')}")))}
-            for r in records]
+    out = []
+    for r in records:
+        language = r.get("language", "")
+        if language not in rngs:
+            rngs[language] = random.Random(f"{seed}:{language}")
+        out.append({**r, "summary": with_typos(r["summary"], rngs[language])})
+    return out
 
 
 # --- NDCG on relevance annotations ---------------------------------------------------------------
