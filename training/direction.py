@@ -237,7 +237,8 @@ def _same(word: str, part: str) -> bool:
 
 def agreement(query: Direction | None, name: Direction | None) -> int:
     """+1 when the name says the query's direction about their shared words, -1 when it says the
-    opposite, 0 when either says none or they share no words (or as many agree as disagree)."""
+    opposite, 0 when either says none or they share no words (or as many agree as disagree). One pair
+    at a time, as the definition: `adjustment` works out the same for every pair of a search at once."""
     if query is None or name is None:
         return 0
     score = 0
@@ -256,7 +257,6 @@ def _side(word: str, same: frozenset[str], opposite: frozenset[str]) -> int:
     return (here > there) - (there > here)
 
 
-@lru_cache(maxsize=1 << 16)  # a ranking asks about the same few thousand words again and again
 def _mentioned(word: str, parts: frozenset[str]) -> int:
     """2 when `parts` hold `word` as it is, 1 when one abbreviates the other (`_same`), else 0."""
     return 2 if word in parts else int(any(_same(word, part) for part in parts))

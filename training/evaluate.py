@@ -122,7 +122,6 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
 
 def with_macro(results: dict[str, dict]) -> dict[str, dict]:
     """Each language's figures (`evaluate_csn`'s) and their unweighted mean over the languages, "macro"."""
-    results = {language: figures for language, figures in results.items() if language != "macro"}
     if results:
         names = [name for name in next(iter(results.values())) if name != "pairs"]
         results["macro"] = {name: float(np.mean([results[l][name] for l in results])) for name in names}

@@ -6,7 +6,7 @@ and the padded query/code id pairs of a sample of each language's records.
 
 Reading every record into memory first, then tokenising it twice on one core (once for the
 vocabulary, once for the ids) took 6.9 minutes and 12.6 GB for the six-language base model; this
-takes 5.6 minutes, no process above 5.7 GB (benchmarks/results/base-model/training.json). Here
+takes 5.2 to 5.7 minutes, no process above 5.9 GB (benchmarks/results/base-model/training.json). Here
 each language's file is read in slices by worker processes, twice: the first pass counts tokens
 (the vocabulary needs every count before any id exists), the second turns the sampled records into
 id arrays. A child process merges the counts and builds the vocabulary; the caller only joins the
