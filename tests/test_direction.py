@@ -93,7 +93,10 @@ def test_a_name_agrees_disagrees_or_says_nothing_about_a_query():
 @pytest.mark.parametrize("language, source, said", [
     ("java", "class A {\n  @Override\n  public static String format(final Date date, Locale locale) { return null; }\n}",
      words("date locale", "string")),
-    ("java", "class A { public void save(File target) { } }", None),  # returns nothing: takes no source
+    ("java", "class A { public void save(File file) { } }", None),  # returns nothing: takes no source
+    # ... unless a parameter is named as where it writes.
+    ("java", "class A { void convert(RowMatrix src, Map<String, BlockMatrix> dst) { } }",
+     words("row src", "map string block dst")),
     ("go", "package a\nfunc (c *Codec) Decode(data []byte) (*Message, error) { return nil, nil }",
      words("data byte", "message")),
     ("go", "package a\nfunc Close(conn *Conn) { }", None),
@@ -175,8 +178,16 @@ def test_direction_pairs_are_found():
     # Articles do not count; the same words in the same order are no pair; a pair needs a direction word.
     texts = ["Convert a hex string to bytes.", "Convert bytes to a hex string.", "Convert the hex string to bytes",
              "Read the file and parse it", "Parse the file and read it"]
-    pairs = direction_pairs([{"language": "go", "summary": t} for t in texts])
+    pairs = direction_pairs([{"language": "go", "summary": t, "code_tokens": [str(i)]} for i, t in enumerate(texts)])
     assert [{p["summary"] for p in pair} for pair in pairs] == [{texts[0], texts[1]}]
+    # Only words moved across a direction word say the opposite; two copies of one function are no pair.
+    texts = ["Reads atmospheric uncompensated pressure from the sensor.",
+             "Reads uncompensated atmospheric pressure from the sensor.",
+             "Copy fields to an outside source from the key fields.", "Copy fields from an outside source to the key fields.",
+             "Parse a date to a string.", "Parse a string to a date."]
+    code = [["a"], ["b"], ["c"], ["d"], ["same"], ["same"]]
+    pairs = direction_pairs([{"language": "go", "summary": t, "code_tokens": c} for t, c in zip(texts, code)])
+    assert [{p["summary"] for p in pair} for pair in pairs] == [{texts[2], texts[3]}]
 
 
 @pytest.mark.parametrize("bigrams", [False, True])

@@ -174,15 +174,18 @@ _NOT_SIGNATURE_WORDS = frozenset("""
     params throws throw new null none nil true false void error err any object mixed callable iterable args
     kwargs opts options interface chan struct
     """.split())
+# Parameter names that say the function writes its result there.
+_OUTPUT_PARAMETERS = frozenset("dst dest destination out output target result res into to sink".split())
 _HEAD_END = frozenset({"{", "=>"})  # where a signature ends and the body starts (Python's ":" is checked apart)
 
 
 def signature_direction(name: str, leaves: Sequence[str], language: str) -> Direction | None:
     """What a function's signature says goes where: its parameters (names and types) are where it
-    starts, its declared return type where it ends. `String format(Date date)` -> ({date}, {string});
-    `def parse(text)` -> ({text}, {}). None for a function declared to return nothing (`void
-    save(File to)`: what it takes is no source of what it gives), or whose parameters can't be found.
-    `leaves`: the function's code tokens (tree-sitter's leaves)."""
+    starts, its declared return type where it ends, as do parameters named as an output (`void
+    convert(RowMatrix src, BlockMatrix dst)` -> ({row, src}, {block, dst})). `String format(Date date)`
+    -> ({date}, {string}); `def parse(text)` -> ({text}, {}). None for a function declared to return
+    nothing with no output parameter (`void save(File file)`: what it takes is no source of what it
+    gives), or whose parameters can't be found. `leaves`: the function's code tokens (tree-sitter's leaves)."""
     head = next((i for i, leaf in enumerate(leaves[:200]) if leaf in _HEAD_END
                  or (language == "python" and leaf == ":" and i and leaves[i - 1] in (")", "]"))), len(leaves))
     opening = next((i + 1 for i in range(min(head, len(leaves) - 1)) if leaves[i] == name and leaves[i + 1] == "("),
@@ -193,7 +196,11 @@ def signature_direction(name: str, leaves: Sequence[str], language: str) -> Dire
     closing = _closing(leaves, opening) if opening is not None else None
     if closing is None:
         return None
-    source = _signature_words(leaves[opening + 1:closing])
+    parameters = _split_parameters(leaves[opening + 1:closing])
+    # A parameter named as where the result goes (`copy(Matrix src, BlockMatrix dst)`) is a target.
+    outputs = [p for p in parameters if any(leaf.lower().lstrip("$") in _OUTPUT_PARAMETERS for leaf in p)]
+    source = _signature_words([leaf for p in parameters if p not in outputs for leaf in p])
+    output = _signature_words([leaf for p in outputs for leaf in p])
     if language == "java":  # `public static String format(`: what precedes the name, less annotations
         declared = [leaf for i, leaf in enumerate(leaves[:opening - 1]) if leaf != "@" and (not i or leaves[i - 1] != "@")]
     elif language == "go":  # `func (r *T) Format(d Date) (string, error) {`
@@ -204,11 +211,26 @@ def signature_direction(name: str, leaves: Sequence[str], language: str) -> Dire
     else:
         declared = None
     if declared is not None and (not declared or any(leaf in ("void", "None") for leaf in declared)):
-        return None  # declared to return nothing
-    target = _signature_words(declared or ())
+        if not output:
+            return None  # declared to return nothing, and takes nothing to fill in
+        declared = ()
+    target = _signature_words(declared or ()) | output
     both = source & target
     source, target = source - both, target - both
     return Direction(frozenset(source), frozenset(target)) if source or target else None
+
+
+def _split_parameters(leaves: Sequence[str]) -> list[list[str]]:
+    """The leaves between a signature's parentheses, one list per parameter (split at top-level commas)."""
+    out: list[list[str]] = [[]]
+    depth = 0
+    for leaf in leaves:
+        depth += (leaf in "([{<") - (leaf in ")]}>") if len(leaf) == 1 else 0
+        if leaf == "," and depth == 0:
+            out.append([])
+        else:
+            out[-1].append(leaf)
+    return [p for p in out if p]
 
 
 def _closing(leaves: Sequence[str], opening: int) -> int | None:

@@ -19,6 +19,7 @@ import random
 import re
 import string
 from collections import defaultdict
+from itertools import combinations
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -310,12 +311,33 @@ def direction_records(corpus: str | Path, languages: Iterable[str]) -> Iterator[
 
 
 def direction_pairs(records: Iterable[dict]) -> list[tuple[dict, dict]]:
-    """Pairs of functions of one language whose summaries hold the same words in another order, with a
-    direction ("Convert a hex string to binary data." / "Convert binary data to a hex string."). Training
-    leaves out every function of a summary that has such a pair anywhere in the corpus
-    (training.prepare), so all of them, in every partition, test a trained model."""
+    """Pairs of functions of one language whose summaries hold the same words in another order, some of
+    them moved across a direction word ("Convert a hex string to binary data." / "Convert binary data
+    to a hex string."; `_sides`), and whose code differs (two copies of one function tell nothing
+    apart). Training leaves out every function of a summary that has the same words in another order
+    anywhere in the corpus (training.prepare), so all of them, in every partition, test a trained model."""
     groups = direction_groups((r["language"], key, r) for r in records if (key := direction_key(r["summary"])))
-    return [tuple(list(g.values())[:2]) for g in groups.values() if len(g) >= 2]
+    pairs = []
+    for group in groups.values():
+        orders = list(group.items())
+        pairs += [(a, b) for (words_a, a), (words_b, b) in combinations(orders, 2)
+                  if _sides(words_a) != _sides(words_b) and a.get("code_tokens") != b.get("code_tokens")][:1]
+    return pairs
+
+
+def _sides(words: tuple[str, ...]) -> tuple:
+    """The summary's direction words in order, and the words between them (in any order): two summaries
+    say opposite things only where a word crosses a direction word. "reads atmospheric uncompensated
+    pressure from sensor" and "reads uncompensated atmospheric pressure from sensor" say the same."""
+    sides, stretch, marks = [], [], []
+    for word in (*words, None):
+        if word is None or word in _DIRECTIONS:
+            sides.append(tuple(sorted(stretch)))
+            stretch = []
+            marks.append(word)
+        else:
+            stretch.append(word)
+    return tuple(marks), tuple(sides)
 
 
 def direction_groups(keyed: Iterable[tuple[str, tuple, object]]) -> dict[tuple, dict[tuple, object]]:
