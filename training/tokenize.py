@@ -28,6 +28,7 @@ _SUBTOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_a-z
 IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")  # a code leaf that names something
 _MAX_WORD = 64
 MIN_WORD_COUNT = 3
+BPE_WORDS = 1_000_000  # the most distinct words BPE merges are learned from (`Vocabulary.from_counts`)
 # Shorter words are left as typed by `Vocabulary.spelled`: two letters are one edit away from too many
 # words to guess which was meant.
 MIN_SPELLED = 3
@@ -162,9 +163,27 @@ def deletions(word: str) -> list[str]:
     return [word[:i] + word[i + 1:] for i in range(len(word))]
 
 
-# `spelled` may need a word's edits twice in a row (the tokens among them, then the code's words): the
-# last few are kept, not all, since each is a dict of ~50 x its length strings.
-_recent_edits = lru_cache(maxsize=16)(one_edit)
+def deletion_index(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each of `words` in plain letters, and each of its one-letter deletions -> those words: what
+    `slips_in` looks words up in."""
+    index: dict[str, list[str]] = {}
+    for word in words:
+        if word.isascii() and word.isalpha():
+            for key in dict.fromkeys((word, *deletions(word))):
+                index.setdefault(key, []).append(word)
+    return {key: tuple(found) for key, found in index.items()}
+
+
+def slips_in(word: str, index: dict[str, tuple[str, ...]]) -> dict[str, float]:
+    """The words of `index` (`deletion_index`) one edit from `word`, each with `one_edit`'s odds. Two
+    words one edit apart are one of the other less a letter or share a one-letter deletion (SymSpell's
+    idea): `word` and its ~length deletions are looked up, not its ~50 x length edits."""
+    found: dict[str, float] = {}
+    for key in (word, *deletions(word)):
+        for meant in index.get(key, ()):
+            if meant != word and meant not in found and (odds := slip_odds(word, meant)):
+                found[meant] = odds
+    return found
 
 
 def known_tokens(tokens: Iterable[str], known: Container[str],
@@ -236,9 +255,12 @@ class Vocabulary:
         trainer = trainers.BpeTrainer(vocab_size=max(size - len(vocab), 64), special_tokens=[UNK],
                                       show_progress=False)
         # Word frequencies are fed as repetition (capped) so BPE merges follow real usage. Words seen
-        # once are left out: on a large corpus they are most of the distinct words and make merge
-        # learning slow, while the merges worth learning recur.
-        words_in_order = [tok for tok, n in sorted(counts.items()) if n > 1 for _ in range(min(n, 20))]
+        # once are left out, and on a large corpus all but the BPE_WORDS commonest: the rare words are
+        # most of the distinct ones and make merge learning slow (62 s for the base model's 2.1 million
+        # seen twice or more), while the merges worth learning recur.
+        seen = sorted((n for n in counts.values() if n > 1), reverse=True)
+        floor = max(2, seen[BPE_WORDS - 1]) if len(seen) > BPE_WORDS else 2
+        words_in_order = [tok for tok, n in sorted(counts.items()) if n >= floor for _ in range(min(n, 20))]
         bpe.train_from_iterator((words_in_order[i:i + 10_000] for i in range(0, len(words_in_order), 10_000)),
                                 trainer=trainer, length=len(words_in_order))
         return cls(words, bpe)
@@ -270,7 +292,7 @@ class Vocabulary:
         candidates = self._spelled(word) if own is None else self._commoner_slips(word, own)
         in_code = next(((c, p) for c, p in candidates if c in known), None)
         if in_code is None and own is None and known:
-            likely = _recent_edits(word)
+            likely = one_edit(word)
             in_code = min(((c, p) for c, p in likely.items() if c in known), key=lambda cp: (-cp[1], cp[0]),
                           default=None)
         if in_code is None and not candidates:
@@ -282,45 +304,19 @@ class Vocabulary:
         """The whole tokens one edit from `word`, each with how likely it was meant, likeliest first:
         how likely the edit is (`one_edit`) times how common the token is, taken as Zipf's 1 / rank
         from its id (ids rank tokens by frequency)."""
-        likely = _recent_edits(word)
-        found = [(w, likely[w] / self.word_id(w)) for w in self._whole_tokens(likely.keys())]
+        found = [(w, odds / self.word_id(w)) for w, odds in self._slips(word).items()]
         return tuple(sorted(found, key=lambda found: (-found[1], found[0])))
 
     def _commoner_slips(self, word: str, own: int) -> tuple[tuple[str, float], ...]:
         """`_nearest_words` of a word that is a token itself (id `own`), cut to the tokens `spelled`
-        could take it for: those far commoner (`TYPO_RATE`). Their ids are below TYPO_RATE x `own` /
-        its length (an edit's odds are at most 1 / its length), so they are among the commonest
-        tokens, and are found from those tokens' one-letter deletions (SymSpell's idea) instead of
-        every ~50 x its length edits of the word: a search meets most words for the first time."""
-        if TYPO_RATE * own / len(word) > self._COMMONEST:
-            return tuple(c for c in self._spelled(word) if TYPO_RATE * c[1] > 1 / own)
-        found: dict[str, float] = {}
-        commonest = self._commonest_deletions()
-        for key in (word, *deletions(word)):
-            for meant in commonest.get(key, ()):
-                if meant != word and meant not in found and (odds := slip_odds(word, meant)):
-                    found[meant] = odds / self.word_id(meant)
-        return tuple(sorted(((c, p) for c, p in found.items() if TYPO_RATE * p > 1 / own),
-                            key=lambda found: (-found[1], found[0])))
+        could take it for: those far commoner (`TYPO_RATE`)."""
+        return tuple(c for c in self._spelled(word) if TYPO_RATE * c[1] > 1 / own)
 
-    # The commonest tokens a token could be a slip for: enough for every token of ~80,000 words.
-    _COMMONEST = int(TYPO_RATE * 80_000 / MIN_SPELLED)
-
-    def _commonest_deletions(self) -> dict[str, tuple[str, ...]]:
-        """Each of the commonest tokens (ids below _COMMONEST), and each of their one-letter deletions
-        -> those tokens; built once (about 10,000 keys)."""
-        if self._deletion_index is None:
-            index: dict[str, list[str]] = {}
-            for word, i in self._word_ids.items():
-                if i < self._COMMONEST and word.isascii() and word.isalpha():
-                    for key in dict.fromkeys((word, *deletions(word))):
-                        index.setdefault(key, []).append(word)
-            self._deletion_index = {key: tuple(words) for key, words in index.items()}
-        return self._deletion_index
-
-    def _whole_tokens(self, words) -> set[str]:
-        """Which of `words` (a set view) are whole tokens: one set operation, not a lookup each."""
-        return words & self._word_ids.keys()
+    def _slips(self, word: str) -> dict[str, float]:
+        """The whole tokens one edit from `word`, with `one_edit`'s odds (`slips_in`)."""
+        if self._deletion_index is None:  # built once, by the first mistyped word (0.5 s, 400,000 keys)
+            self._deletion_index = deletion_index(self._word_ids)
+        return slips_in(word, self._deletion_index)
 
     def ids_of(self, token: str) -> tuple[int, ...]:
         """The token's ids: its own, or its BPE pieces'."""
@@ -361,17 +357,17 @@ class ExtendedVocabulary(Vocabulary):
         self._offset = base._offset + len(self.added)
         self.size = base.size + len(self.added)
         self._spelled = lru_cache(maxsize=65_536)(self._nearest_words)
+        self._deletion_index: dict[str, tuple[str, ...]] | None = None  # of the added words
         self.ids_of = lru_cache(maxsize=1 << 17)(self.ids_of)
 
     def word_id(self, word: str) -> int | None:
         known = self.base._word_ids.get(word)
         return known if known is not None else self._added_ids.get(word)
 
-    def _whole_tokens(self, words) -> set[str]:
-        return (words & self.base._word_ids.keys()) | (words & self._added_ids.keys())
-
-    def _commonest_deletions(self) -> dict[str, tuple[str, ...]]:
-        return self.base._commonest_deletions()  # added words are rarer than any of them
+    def _slips(self, word: str) -> dict[str, float]:
+        if self._deletion_index is None:
+            self._deletion_index = deletion_index(self._added_ids)
+        return {**slips_in(word, self._deletion_index), **self.base._slips(word)}
 
     def ids_of(self, token: str) -> tuple[int, ...]:
         known = self.word_id(token)
