@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from training.direction import (AGREE, DISAGREE, SIGNATURE_AGREE, SIGNATURE_DISAGREE, Direction, Said, adjustment,
+from training.direction import (ALIKE, AGREE, DISAGREE, SIGNATURE_AGREE, SIGNATURE_DISAGREE, Direction, Said, adjustment,
                                 agreement, name_direction, query_direction, said, said_from_text, said_text,
                                 signature_direction)
 from training.evaluate import direction_pairs, evaluate_direction
@@ -39,16 +39,18 @@ def words(*sides):
 
 @pytest.mark.parametrize("text, said", [
     ("convert int to string", words("int", "string")),
-    ("Convert a hex string to binary data.", words("hex string", "binary data")),
-    ("Convert from Gray coding to binary coding.", words("gray", "binary")),  # "coding" is on both ends
+    # Each end's initials too, as names abbreviate it (`hex_to_bd`).
+    ("Convert a hex string to binary data.", words("hex string hs", "binary data bd")),
+    ("Convert from Gray coding to binary coding.", words("gray gc", "binary bc")),  # "coding" is on both ends
     ("Build a user from a dict", words("dict", "user")),
     ("convert a list to a map", words("list", "map")),  # a map, a set, a list are ends, not verbs
-    ("Converts FieldMask into JSON", words("field mask", "json")),  # camelCase split as in code
+    ("Converts FieldMask into JSON", words("field mask fm", "json")),  # camelCase split as in code
     # An infinitive is no direction; the one after it is.
-    ("A helper function to transfer a NDArray to torch.tensor.", words("nd array", "torch tensor")),
+    ("A helper function to transfer a NDArray to torch.tensor.", words("nd array na", "torch tensor tt")),
     # Only the few words either side of the direction word count.
-    ("Parse the configuration file of the server and its users into a dict", words("file server users", "dict")),
-    ("Return the local directory corresponding to this URI.", words("uri", "local directory")),  # a "from"
+    ("Parse the configuration file of the server and its users into a dict",
+     words("file server users su fsu cfsu", "dict")),
+    ("Return the local directory corresponding to this URI.", words("uri", "local directory ld")),  # a "from"
     ("Used to determine how to split a bundle", None),
     ("send mail", None),
 ])
@@ -319,3 +321,26 @@ def test_the_search_across_repositories_reads_direction_too(conversions, trained
     assert names[index.search("convert a string to an int", k=1)[0].item] == "string_to_int"
     assert names[index.search("convert a str to a datetime", k=1)[0].item] == "read_stamp"
     assert names[index.search("convert a datetime to a str", k=1)[0].item] == "show_stamp"
+
+
+def test_initials_of_a_querys_ends_meet_a_name_that_abbreviates_them():
+    query = query_direction("Convert from Heliocentric Earth Ecliptic to Heliocentric Mean Ecliptic")
+    assert agreement(query, name_direction("hee_to_hme")) == 1 and agreement(query, name_direction("hme_to_hee")) == -1
+    # "copies" is a verb, not an end.
+    assert query_direction("Copies this rectangle to another one") == words("rectangle", "another")
+
+
+def test_words_alike_lean_a_candidate_where_its_name_and_signature_say_nothing_of_the_querys_words():
+    axes = {"unicode": [1, 0, 0, 0], "text": [0.9, 0.1, 0, 0], "bytes": [0, 0, 1, 0], "blob": [0, 0, 0.9, 0.1],
+            "socket": [0, 0, 0, 1], "mail": [0, 1, 0, 0]}
+
+    def vectors(words):
+        found = np.array([axes[w] for w in words], np.float32).reshape(len(words), 4)
+        return found / np.linalg.norm(found, axis=1, keepdims=True)
+
+    query = ["convert unicode to bytes"]
+    candidates = [Said(None, words("text", "blob")), Said(None, words("blob", "text")),  # alike, either way
+                  Said(None, words("unicode", "bytes")),  # the signature says it: no more is added
+                  Said(None, words("socket", "mail")), Said(None, None)]  # nothing alike; nothing said
+    assert np.allclose(adjustment(query, candidates, vectors=vectors), [[ALIKE, -ALIKE, SIGNATURE_AGREE, 0, 0]])
+    assert np.allclose(adjustment(query, candidates), [[0, 0, SIGNATURE_AGREE, 0, 0]])  # without a model's vectors

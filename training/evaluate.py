@@ -113,7 +113,7 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
             lexical = BM25(list(ct))
             qc = model.encode_queries(list(texts), known=lexical.vocab)
             bm = np.stack([lexical.scores(tokens, model.vocabulary.spelled) for tokens in qt])
-            directed = direction.adjustment(list(texts), list(said), direction_weights)
+            directed = direction.adjustment(list(texts), list(said), direction_weights, vectors=model.word_vectors)
             for name, scores in all_systems(qc @ cc.T, bm, directed, hybrid_weights).items():
                 rr[name].append(diagonal_reciprocal_ranks(scores))
         results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
@@ -208,7 +208,8 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
         relevance = np.array([judged.get(key, 0.0) for key in keys])
         cosines = model.encode_queries([query], known=bm25.vocab) @ vectors.T
         lexical = bm25.scores(query_tokens(query), model.vocabulary.spelled)[None, :]
-        for name, scores in all_systems(cosines, lexical, direction.adjustment([query], says)).items():
+        directed = direction.adjustment([query], says, vectors=model.word_vectors)
+        for name, scores in all_systems(cosines, lexical, directed).items():
             order = np.argsort(-scores[0], kind="stable")
             per_system[name]["all"].append(ndcg(relevance[order], relevance[present]))
             annotated = set(present)
@@ -257,7 +258,8 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
         if query_ids else np.zeros((0, len(leaves)), np.float32)
     out = {"queries": len(query_ids), "documents": len(ids)}
     directed = direction.adjustment([queries[qid] for qid in query_ids],
-                                    [direction.said(name, ls, lang) for name, ls, lang in zip(names, leaves, languages)])
+                                    [direction.said(name, ls, lang) for name, ls, lang in zip(names, leaves, languages)],
+                                    vectors=model.word_vectors)
     for name, scores in all_systems(q @ vectors.T, bm, directed).items():
         metrics = defaultdict(list)
         for row, qid in enumerate(query_ids):
@@ -363,7 +365,7 @@ def evaluate_direction(model, pairs: list[tuple[dict, dict]],
         lexical = np.stack([bm.scores(query_tokens(a["summary"]), spell), bm.scores(query_tokens(b["summary"]), spell)])
         directed = direction.adjustment([a["summary"], b["summary"]],
                                         [direction.said(function_name(f), f["code_tokens"], language) for f in (a, b)],
-                                        direction_weights)
+                                        direction_weights, vectors=model.word_vectors)
         for name, scores in all_systems(queries @ codes.T, lexical, directed).items():
             right[name] += float(scores[0, 0] > scores[0, 1]) + float(scores[1, 1] > scores[1, 0])
     return {"pairs": len(pairs), **{name: right[name] / (2 * len(pairs)) if pairs else 0.0 for name in SYSTEMS}}

@@ -255,7 +255,8 @@ class GlobalIndex:
             return []
         words = split_path_filters(query)[0]
         if query_direction(words) is not None:  # training.direction
-            cosines = cosines + adjustment([words], [said_from_text(self.directions.get(int(r), "")) for r in rows])[0]
+            said = [said_from_text(self.directions.get(int(r), "")) for r in rows]
+            cosines = cosines + adjustment([words], said, vectors=self.model.word_vectors)[0]
         table = self.rows[:, rows].astype(np.int64)
         order, shown = ranked(cosines, bm25, table[_ROW_KIND] == KINDS.index("class"), self.bm25_weight,
                               self.class_prior if kind is None else 0.0)

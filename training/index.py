@@ -799,13 +799,14 @@ class RepositoryIndex:
     def _directed(self, query: str, languages: list[str], located: tuple[np.ndarray, np.ndarray, np.ndarray]
                   ) -> np.ndarray:
         """What the direction `query` says adds to the cosine of each of the `_located` rows, by whether
-        its name says the same or the opposite (training.direction); zeros for most queries."""
+        its name or signature says the same or the opposite, of the query's words or of words like them
+        (training.direction); zeros for most queries."""
         language_of, items, _ = located
         if not query or query_direction(query) is None:
             return np.zeros(len(items))
         said = [said_from_text(self.directions[languages[l]][i]) if languages[l] in self.directions else ""
                 for l, i in zip(language_of, items)]
-        return adjustment([query], said)[0].astype(np.float64)
+        return adjustment([query], said, vectors=self.model.word_vectors)[0].astype(np.float64)
 
     def _hits(self, languages: list[str], located: tuple[np.ndarray, np.ndarray, np.ndarray], order: np.ndarray,
               scores: np.ndarray, k: int, exclude: int | None = None) -> list[Hit]:

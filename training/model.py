@@ -222,6 +222,19 @@ class CodeSearchModel(nn.Module):
         return self.encode_code([f["code_tokens"] for f in functions], language,
                                 [function_name(f) for f in functions], batch_size)
 
+    @torch.no_grad()
+    def word_vectors(self, words: Sequence[str]) -> np.ndarray:
+        """(words, dim) unit vectors of `words` in the table queries and code share (a word spelled
+        with BPE pieces: their mean), for telling words alike from words apart (training.direction)."""
+        ids = [self.vocabulary.ids_of(word) for word in words]
+        if not ids:
+            return np.zeros((0, self.config.embedding_dim), np.float32)
+        rows = torch.tensor([i for word_ids in ids for i in word_ids], device=self.device)
+        of_word = torch.tensor([n for n, word_ids in enumerate(ids) for _ in word_ids], device=self.device)
+        table, rows = self._table(rows)
+        summed = torch.zeros(len(ids), table.shape[1], dtype=table.dtype, device=self.device)
+        return F.normalize(summed.index_add_(0, of_word, table[rows]), dim=-1).float().cpu().numpy()
+
     # --- why a unit matched ----------------------------------------------------------------------
     def contributions(self, query: np.ndarray, tokens: Sequence[str], encoder: str, name: str = "",
                       code: bool = True) -> list[tuple[str, bool, float]]:
