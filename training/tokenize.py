@@ -314,7 +314,8 @@ class Vocabulary:
 
     def _slips(self, word: str) -> dict[str, float]:
         """The whole tokens one edit from `word`, with `one_edit`'s odds (`slips_in`)."""
-        if self._deletion_index is None:  # built once, by the first mistyped word (0.5 s, 400,000 keys)
+        # Built once, by the first mistyped word (the base model's: 0.2 s, 175,000 keys, 20 MB).
+        if self._deletion_index is None:
             self._deletion_index = deletion_index(self._word_ids)
         return slips_in(word, self._deletion_index)
 
