@@ -51,6 +51,13 @@ def words(*sides):
     ("Parse the configuration file of the server and its users into a dict",
      words("file server users su fsu cfsu", "dict")),
     ("Return the local directory corresponding to this URI.", words("uri", "local directory ld")),  # a "from"
+    # ... and so do "bound to", "mapped to" ...
+    ("Gets the prefix that is bound to a namespaceURI.", words("namespace uri nu", "prefix")),
+    # A "to" that ends a conversion is one, whatever the word before it ("points to" is not one).
+    ("Measurement conversion from points to millimeters.", words("", "millimeters")),
+    ("Converts a sequence of unicode code points to Java characters.",
+     words("sequence unicode code suc uc", "java characters jc")),
+    ("The tracker points to the next frame", None),
     ("Used to determine how to split a bundle", None),
     ("send mail", None),
 ])
@@ -69,6 +76,14 @@ def test_what_a_query_says_goes_where(text, said):
     ("from_vector4", words("vector 4", "")),  # with the number that follows: not from_vector3
     ("_get_state_from_training_result", words("training result", "state")),
     ("is_autoscaler_v2", None),  # a version, not "to"
+    # A direction word glued to a kind of data, Python's way, and verbs that make things into one.
+    ("asbytes", words("", "bytes")),
+    ("fromhex", words("hex", "")),
+    ("today", None),
+    ("asset", None),
+    ("force_bytes", words("", "bytes")),
+    ("ensure_str", words("", "str")),
+    ("force_update", None),
     ("send_mail", None),
     ("", None),
 ])
@@ -108,6 +123,9 @@ def test_a_name_agrees_disagrees_or_says_nothing_about_a_query():
     ("javascript", "const codec = {\n  stringify: function (wordArray) { return ''; }\n};\n", words("word array", "")),
     ("php", "<?php\nfunction hexEncode(string $binString): string { return ''; }\n", words("bin", "")),
     ("ruby", "def to_celsius(fahrenheit)\n  (fahrenheit - 32) / 1.8\nend\n", words("fahrenheit", "")),
+    # A name that ends in its direction word says which end its parameters are, whatever it returns.
+    ("java", "class A { public int copyTo(ByteBuffer buffer) { return 0; } }", words("", "byte buffer")),
+    ("java", "class A { public void readFrom(InputStream stream) { } }", words("input stream", "")),
 ])
 def test_what_a_signature_says_goes_where(language, source, said):
     """Parameters (names and types) are sources, a declared return type the target; words on both

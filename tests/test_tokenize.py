@@ -1,5 +1,7 @@
 import random
 
+import pytest
+
 from training.tokenize import (PAD_ID, UNK_ID, ExtendedVocabulary, Vocabulary, code_tokens,
                                corrected_text, known_tokens, one_edit, query_tokens, slip_odds, subtokens)
 
@@ -136,3 +138,17 @@ def test_an_extended_vocabulary_spells_with_its_added_words_too():
     extended = ExtendedVocabulary(base, ["smtplib"])
     assert extended.spelled("smtplb") == "smtplib" and extended.spelled("sned") == "send"
     assert base.spelled("smtplb") == "smtplb"
+
+
+@pytest.mark.parametrize("with_bigrams", [False, True])
+def test_code_is_encoded_a_leaf_at_a_time_as_its_tokens_are(with_bigrams):
+    """`encode_code` keeps each short leaf's ids: the same ids as encoding the code's tokens, cut at the
+    same length, for a base vocabulary and an extended one, and a long literal's ids are not kept."""
+    base = Vocabulary.build([["send", "mail", "message", "send_mail"] * 5], 64)
+    literal = '"' + "payload mail " * 2_000 + '"'
+    leaves = ["def", "sendMail", "(", "message", ")", ":", "smtplib", ".", "send", "(", literal, ")", "sendMail"]
+    for vocab in (base, ExtendedVocabulary(base, ["smtplib"])):
+        for limit in (3, 5, 200, 10_000):
+            assert vocab.encode_code(leaves, with_bigrams, limit) == vocab.encode(code_tokens(leaves, with_bigrams), limit)
+        short = {(leaf, with_bigrams) for leaf in leaves if leaf != literal}
+        assert vocab._leaf_ids.cache_info().currsize == len(short)  # the literal's thousands of ids are not

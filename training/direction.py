@@ -81,12 +81,26 @@ _FILLER = frozenset("""
     """.split())
 # "the AWT line join corresponding to the SWT line join" says it the other way round, as "from" does.
 _CORRESPONDING = frozenset({"corresponding", "corresponds", "correspond"})
+# So do "the prefix bound to a namespace URI", "the value mapped to the key".
+_RELATED = _CORRESPONDING | frozenset("bound mapped assigned attached associated".split())
+# Verbs of converting: a clause that starts with one ends its conversion at its "to", whatever the word
+# before it ("converts unicode code points to characters").
+_CONVERTING = frozenset("convert transform translate turn cast coerce change".split())
 # A query's direction joins the few words either side of its direction word: the noun phrases it
 # joins ("convert a premultiplied ARGB32 buffer to ..."), not the whole clause.
 _NEAR = 3
 # A query's clauses: direction is read within one ("x to y, returning z" is two). A full stop ends a
 # clause only before a space: `torch.tensor` and `os.path` stay one; "input (user) to output" is one.
 _CLAUSE = re.compile(r"[;,:!?]|\.(?:\s|$)")
+# What Python's lower-case names glue to "to", "as" or "from" (`tobytes`, `asarray`, `fromhex`): kinds
+# of data, so that `today`, `asset` and `fromage` stay words.
+_GLUED = frozenset("""
+    bytes str string unicode text list array dict tuple int float bool json xml html yaml csv hex bin binary
+    buffer file native ascii number date datetime matrix tensor numpy frame series image
+    """.split())
+# Verbs that make what they are given into the kind of data after them: `force_bytes`, `ensure_str`,
+# `smart_text`, `coerce_int`, `cast_float`.
+_COERCING = frozenset("force ensure smart coerce cast".split())
 # `HSLtoRGB` splits into "hs", "lto", "rgb" by camelCase alone: a direction word between two runs of
 # capitals is cut out first.
 _BETWEEN_CAPITALS = re.compile(r"(?<=[A-Z])(to|2|from|into)(?=[A-Z])")
@@ -100,6 +114,11 @@ class Direction(NamedTuple):
 
 def _is_verb(word: str) -> bool:
     """`word` is one of _VERBS, as it is or inflected ("converts", "mapped", "encoding")."""
+    return not _stems(word).isdisjoint(_VERBS)
+
+
+def _stems(word: str) -> set[str]:
+    """What `word` may be inflected from, itself included: "converts" -> convert, "mapped" -> map."""
     stems = {word}
     if word.endswith("s"):
         stems |= {word[:-1], word[:-2] if word.endswith("es") else word}
@@ -109,11 +128,11 @@ def _is_verb(word: str) -> bool:
         stems |= {word[:-2], word[:-1], word[:-3]}  # "converted", "encoded", "mapped"
     if word.endswith("ing"):
         stems |= {word[:-3], word[:-3] + "e", word[:-4]}  # "converting", "encoding", "setting"
-    return not stems.isdisjoint(_VERBS)
+    return stems
 
 
 def _content(words: Sequence[str]) -> list[str]:
-    return [w for w in words if w not in _FILLER and w not in _NOT_DIRECTION_AFTER and w not in _CORRESPONDING
+    return [w for w in words if w not in _FILLER and w not in _NOT_DIRECTION_AFTER and w not in _RELATED
             and not _is_verb(w)]
 
 
@@ -160,15 +179,28 @@ def query_direction(text: str) -> Direction | None:
     target: set[str] = set()
     for clause in _CLAUSE.split(text):
         words = subtokens(clause)
-        # Only a "to" that joins two things: not an infinitive, nor "used to"; "corresponding to" is a "from".
-        words = [_FROM if w == "to" and i and words[i - 1] in _CORRESPONDING else w for i, w in enumerate(words)
+        # Only a "to" that joins two things: not an infinitive, nor "used to" (unless it ends a conversion:
+        # "from points to inches"); "corresponding to" is a "from".
+        words = [_FROM if w == "to" and i and words[i - 1] in _RELATED else w for i, w in enumerate(words)
                  if not (w == "to" and ((i + 1 < len(words) and _is_verb(words[i + 1]))
-                                        or (i and words[i - 1] in _NOT_DIRECTION_AFTER)))]
+                                        or (i and words[i - 1] in _NOT_DIRECTION_AFTER
+                                            and not _converting(words[:i]))))]
         read = _read(words, _TOWARDS - {"2", "as"}, _NEAR)  # a query's "2" and "as" are rarely directions
         if read:
             source |= read.source
             target |= read.target
     return Direction(frozenset(source - target), frozenset(target - source)) if source or target else None
+
+
+def _converting(before: Sequence[str]) -> bool:
+    """The words `before` a "to" make it the end of a conversion, whatever the word just before it: a
+    "from" with no "to" since ("from points to inches", "from relative to absolute"), or a clause that
+    starts with a verb of converting ("converts unicode code points to Java characters")."""
+    directions = [w for w in before if w in ("to", _FROM)]
+    if directions[-1:] == [_FROM]:
+        return True
+    first = next((w for w in before if w not in _FILLER), "")
+    return not _stems(first).isdisjoint(_CONVERTING)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -180,6 +212,11 @@ def name_direction(name: str) -> Direction | None:
     parts = subtokens(_BETWEEN_CAPITALS.sub(r"_\1_", name))
     if not parts:
         return None
+    if len(parts) == 1:  # `asbytes`, `tolist`, `fromhex`: a direction word glued to a kind of data
+        parts = next(([word, parts[0][len(word):]] for word in ("to", "as", _FROM)
+                      if parts[0].startswith(word) and parts[0][len(word):] in _GLUED), parts)
+    if parts[0] in _COERCING and parts[1:2] and parts[1] in _GLUED:  # `force_bytes`, `ensure_str`
+        return Direction(frozenset(), frozenset(parts[1:2]))
     if parts[0] in _TOWARDS or parts[0] == _FROM:
         rest = _content(parts[1:])
         # The next word, with the number that may follow it: `from_vector4` is not `from_vector3`.
@@ -226,6 +263,12 @@ def signature_direction(name: str, leaves: Sequence[str], language: str) -> Dire
     outputs = [p for p in parameters if any(leaf.lower().lstrip("$") in _OUTPUT_PARAMETERS for leaf in p)]
     source = _signature_words([leaf for p in parameters if p not in outputs for leaf in p])
     output = _signature_words([leaf for p in outputs for leaf in p])
+    # A name that ends in its direction word says which end its parameters are, whatever it returns.
+    last = subtokens(name)[-1:]
+    if last in (["to"], ["into"]):  # `copyTo(ByteBuffer buffer)`, `writeTo(OutputStream out)`
+        return Direction(frozenset(), frozenset(source | output)) if source or output else None
+    if last == [_FROM] and source:  # `readFrom(InputStream in)`
+        return Direction(frozenset(source), frozenset())
     if language == "java":  # `public static String format(`: what precedes the name, less annotations
         declared = [leaf for i, leaf in enumerate(leaves[:opening - 1]) if leaf != "@" and (not i or leaves[i - 1] != "@")]
     elif language == "go":  # `func (r *T) Format(d Date) (string, error) {`

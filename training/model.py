@@ -75,7 +75,7 @@ def code_ids(vocabulary: Vocabulary, config: ModelConfig, leaves: Sequence[str],
     """Ids of the code's tokens; with `name` (the function's own), the name's ids first, negated."""
     limit = config.max_code_len
     # Lazily: `encode` stops at the limit, so a long function's tail is never tokenised.
-    ids = vocabulary.encode(iter_code_tokens(leaves, config.bigrams), limit)
+    ids = vocabulary.encode_code(leaves, config.bigrams, limit)
     if name and config.names:
         ids = [-i for i in vocabulary.encode(code_tokens([name], config.bigrams), limit)] + ids
     return ids[:limit]

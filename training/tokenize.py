@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Callable, Container, Iterable, Iterator, Sequence
 
@@ -36,6 +37,9 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # How often a typed word is a slip for another (`Vocabulary.spelled`): the prior odds against a word
 # that is a token itself being meant as typed.
 TYPO_RATE = 0.05
+# Code leaves whose ids a vocabulary keeps (`Vocabulary.encode_code`): every fine-tuned repository model
+# of a process has its own vocabulary, so not the hundreds of thousands a whole corpus has.
+LEAVES_CACHED = 1 << 16
 
 
 def subtokens(word: str) -> list[str]:
@@ -213,6 +217,7 @@ class Vocabulary:
         self._spelled = lru_cache(maxsize=65_536)(self._nearest_words)
         self._deletion_index: dict[str, tuple[str, ...]] | None = None
         self.ids_of = lru_cache(maxsize=1 << 17)(self.ids_of)  # explaining a search looks up ~600 tokens
+        self._leaf_ids = lru_cache(maxsize=LEAVES_CACHED)(self._ids_of_short_leaf)
 
     @classmethod
     def build(cls, token_lists: Iterable[list[str]], size: int) -> "Vocabulary":
@@ -333,6 +338,20 @@ class Vocabulary:
                 return ids[:max_len]
         return ids
 
+    def encode_code(self, leaves: Iterable[str], with_bigrams: bool, max_len: int) -> list[int]:
+        """`encode(iter_code_tokens(leaves, with_bigrams), max_len)`, a leaf at a time: the ids of a short
+        leaf are kept, since most of a function's leaves (`(`, `self`, `err`, `return`) recur in every
+        function; preparing the base model's training data spent most of its time tokenising them again."""
+        return list(islice(chain.from_iterable(map(self._ids_of_leaf, leaves, repeat(with_bigrams))), max_len))
+
+    def _ids_of_leaf(self, leaf: str, with_bigrams: bool) -> Sequence[int]:
+        if len(leaf) <= _MAX_WORD:
+            return self._leaf_ids(leaf, with_bigrams)
+        return self.encode(_leaf_tokens(leaf, with_bigrams), 1 << 30)  # a string literal: rarely seen twice
+
+    def _ids_of_short_leaf(self, leaf: str, with_bigrams: bool) -> tuple[int, ...]:
+        return tuple(self.encode(_cached_leaf_tokens(leaf, with_bigrams), 1 << 30))
+
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -360,6 +379,7 @@ class ExtendedVocabulary(Vocabulary):
         self._spelled = lru_cache(maxsize=65_536)(self._nearest_words)
         self._deletion_index: dict[str, tuple[str, ...]] | None = None  # of the added words
         self.ids_of = lru_cache(maxsize=1 << 17)(self.ids_of)
+        self._leaf_ids = lru_cache(maxsize=LEAVES_CACHED)(self._ids_of_short_leaf)
 
     def word_id(self, word: str) -> int | None:
         known = self.base._word_ids.get(word)

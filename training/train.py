@@ -8,6 +8,7 @@ softmax cross-entropy over the in-batch query-code cosine similarities, the diag
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -95,10 +96,12 @@ def record_pairs(vocabulary: Vocabulary, config: ModelConfig, record: dict,
 
 
 def pad32(id_lists: list[list[int]], width: int) -> torch.Tensor:
-    out = torch.full((len(id_lists), width), PAD_ID, dtype=torch.int32)
-    for row, ids in enumerate(id_lists):
-        out[row, :len(ids)] = torch.as_tensor(ids[:width], dtype=torch.int32)
-    return out
+    lengths = np.fromiter((min(len(ids), width) for ids in id_lists), np.int64, len(id_lists))
+    out = np.full((len(id_lists), width), PAD_ID, np.int32)
+    # Row-major, as a boolean mask fills: one copy of all the ids instead of a tensor per row.
+    out[np.arange(width) < lengths[:, None]] = np.fromiter(
+        itertools.chain.from_iterable(ids[:width] for ids in id_lists), np.int32, int(lengths.sum()))
+    return torch.from_numpy(out)
 
 
 def _trim(ids: torch.Tensor, device) -> torch.Tensor:
