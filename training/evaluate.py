@@ -30,7 +30,7 @@ from tqdm import tqdm
 from training import direction, hybrid
 from training.corpus import corpus_files, normalise, read_lines
 from training.model import function_name
-from training.tokenize import code_tokens, known_tokens, query_tokens
+from training.tokenize import Words, code_tokens, known_tokens, query_tokens
 
 # "model" is what the product serves: the cosine plus what the direction the query and each function
 # say adds (training.direction); "cosine" is the bag of words' cosine alone, to show what that does.
@@ -46,7 +46,7 @@ class BM25:
         self.retriever = bm25s.BM25()
         # An empty document would be dropped by the indexer and shift every id after it.
         self.retriever.index([tokens or ["\x00empty"] for tokens in doc_token_lists], show_progress=False)
-        self.vocab = self.retriever.vocab_dict
+        self.vocab = Words(self.retriever.vocab_dict)
 
     def scores(self, tokens: list[str], spell=None) -> np.ndarray:
         """Every document's score; `spell` corrects the words the index lacks (training.tokenize.known_tokens)."""

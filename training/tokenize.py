@@ -17,7 +17,7 @@ from collections import Counter
 from functools import lru_cache
 from itertools import chain, islice, repeat
 from pathlib import Path
-from typing import Callable, Container, Iterable, Iterator, Sequence
+from typing import Callable, Collection, Container, Iterable, Iterator, Sequence
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -190,6 +190,30 @@ def slips_in(word: str, index: dict[str, tuple[str, ...]]) -> dict[str, float]:
     return found
 
 
+class Words:
+    """A fixed set of words (a lexical index's vocabulary, as `known` to `Vocabulary.spelled`) whose
+    words one edit from a mistyped one are looked up by their deletions (`slips_in`), indexed at the
+    first such word, instead of by trying each of its ~50 x length edits: an evaluation corrects
+    thousands of mistyped words against each chunk's 1,000 functions (0.05 s to index them, 1 s of
+    trying edits saved)."""
+
+    def __init__(self, words: Collection[str]):
+        self._words = words
+        self._index: dict[str, tuple[str, ...]] | None = None
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._words
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def slips(self, word: str) -> dict[str, float]:
+        """The words one edit from `word`, with `one_edit`'s odds."""
+        if self._index is None:
+            self._index = deletion_index(self._words)
+        return slips_in(word, self._index)
+
+
 def known_tokens(tokens: Iterable[str], known: Container[str],
                  spell: Callable[[str, Container[str]], str] | None = None) -> list[str]:
     """The tokens that `known` (a lexical index's vocabulary) holds; with `spell` (`Vocabulary.spelled`),
@@ -297,7 +321,7 @@ class Vocabulary:
         candidates = self._spelled(word) if own is None else self._commoner_slips(word, own)
         in_code = next(((c, p) for c, p in candidates if c in known), None)
         if in_code is None and own is None and known:
-            likely = one_edit(word)
+            likely = known.slips(word) if isinstance(known, Words) else one_edit(word)
             in_code = min(((c, p) for c, p in likely.items() if c in known), key=lambda cp: (-cp[1], cp[0]),
                           default=None)
         if in_code is None and not candidates:
