@@ -149,6 +149,7 @@ def test_code_is_encoded_a_leaf_at_a_time_as_its_tokens_are(with_bigrams):
     leaves = ["def", "sendMail", "(", "message", ")", ":", "smtplib", ".", "send", "(", literal, ")", "sendMail"]
     for vocab in (base, ExtendedVocabulary(base, ["smtplib"])):
         for limit in (3, 5, 200, 10_000):
-            assert vocab.encode_code(leaves, with_bigrams, limit) == vocab.encode(code_tokens(leaves, with_bigrams), limit)
+            expected = vocab.encode(code_tokens(leaves, with_bigrams), limit)
+            assert vocab.encode_code(leaves, with_bigrams, limit) == expected
         short = {(leaf, with_bigrams) for leaf in leaves if leaf != literal}
         assert vocab._leaf_ids.cache_info().currsize == len(short)  # the literal's thousands of ids are not

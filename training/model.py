@@ -74,7 +74,7 @@ def query_ids(vocabulary: Vocabulary, config: ModelConfig, text: str, spell: boo
 def code_ids(vocabulary: Vocabulary, config: ModelConfig, leaves: Sequence[str], name: str = "") -> list[int]:
     """Ids of the code's tokens; with `name` (the function's own), the name's ids first, negated."""
     limit = config.max_code_len
-    # Lazily: `encode` stops at the limit, so a long function's tail is never tokenised.
+    # Lazily: `encode_code` stops at the limit, so a long function's tail is never tokenised.
     ids = vocabulary.encode_code(leaves, config.bigrams, limit)
     if name and config.names:
         ids = [-i for i in vocabulary.encode(code_tokens([name], config.bigrams), limit)] + ids
