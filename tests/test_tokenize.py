@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from training.tokenize import (PAD_ID, UNK_ID, ExtendedVocabulary, Vocabulary, code_tokens,
+from training.tokenize import (PAD_ID, UNK_ID, ExtendedVocabulary, Vocabulary, Words, code_tokens,
                                corrected_text, known_tokens, one_edit, query_tokens, slip_odds, subtokens)
 
 
@@ -153,3 +153,18 @@ def test_code_is_encoded_a_leaf_at_a_time_as_its_tokens_are(with_bigrams):
             assert vocab.encode_code(leaves, with_bigrams, limit) == expected
         short = {(leaf, with_bigrams) for leaf in leaves if leaf != literal}
         assert vocab._leaf_ids.cache_info().currsize == len(short)  # the literal's thousands of ids are not
+
+
+def test_a_sets_words_one_edit_away_are_found_by_their_deletions_as_by_trying_every_edit():
+    """`Words` indexes a small set's deletions and tries every edit against a large one: the same
+    words with the same odds either way, and `spelled` corrects against it as against a plain set."""
+    code = ["smtplib", "sendmail", "mailer", "mailbox", "sender", "senders", "sendable"]
+    indexed, tried = Words(code), Words(code)
+    tried.INDEXED = 0
+    for typed in ("smtplb", "sendmial", "maler", "mailerr", "sendr", "zzzz"):
+        assert indexed.slips(typed) == tried.slips(typed) == {
+            meant: odds for meant, odds in one_edit(typed).items() if meant in code}
+    vocab = Vocabulary.build([["send", "mail"] * 5], 64)
+    for typed in ("smtplb", "sendmial", "sendr"):
+        assert vocab.spelled(typed, indexed) == vocab.spelled(typed, tried) == vocab.spelled(typed, set(code))
+    assert vocab.spelled("smtplb", indexed) == "smtplib"
