@@ -22,17 +22,26 @@ def _corpus(root, records_by_partition):
     for partition, records in records_by_partition.items():
         for language in ("python", "go"):
             write_jsonl(root / language / "final" / "jsonl" / partition / f"{language}_{partition}_0.jsonl.gz",
-                        [{**r, "language": language, "func_name": f"{language}_{r['func_name']}"} for r in records])
+                        [{**r, "language": language, "func_name": f"{language}_{r['func_name']}",
+                          "code_tokens": [f"{language}_{t}" if t == r["func_name"] else t for t in r["code_tokens"]]}
+                         for r in records])
 
 
 def _rows(pairs: Pairs) -> list[tuple]:
     return sorted(map(tuple, torch.cat([pairs.language[:, None].int(), pairs.query, pairs.code], 1).tolist()))
 
 
-def test_prepared_pairs_and_vocabulary_are_those_of_the_records(tmp_path, monkeypatch):
+def _named(records: list[dict]) -> list[dict]:
+    """The records with their names among their code's leaves, as a real function's is."""
+    return [{**r, "code_tokens": ["def", r["func_name"], "(", *r["code_tokens"], ")"]} for r in records]
+
+
+# The model's widths, and widths that cut every row: a row's ids are its tokens' until the width.
+@pytest.mark.parametrize("widths", [{}, {"max_code_len": 6, "max_query_len": 3}])
+def test_prepared_pairs_and_vocabulary_are_those_of_the_records(tmp_path, monkeypatch, widths):
     monkeypatch.setattr("training.prepare.SLICE", 700)  # several slices per file, spread over two workers
-    _corpus(tmp_path, {"train": synthetic(2000, 0), "valid": synthetic(300, 1)})
-    config = ModelConfig(languages=["go", "python"], vocab_size=400, embedding_dim=32, bigrams=True)
+    _corpus(tmp_path, {"train": _named(synthetic(2000, 0)), "valid": synthetic(300, 1)})
+    config = ModelConfig(languages=["go", "python"], vocab_size=400, embedding_dim=32, bigrams=True, **widths)
     prepared = prepare([tmp_path], config.languages, config, workers=2)
     records = list(read_corpus(tmp_path, "train", config.languages))
     model = build_model(records, config)
@@ -41,6 +50,7 @@ def test_prepared_pairs_and_vocabulary_are_those_of_the_records(tmp_path, monkey
     assert _rows(prepared.train) == _rows(Pairs.from_records(records, model, name_queries=True))
     assert _rows(prepared.valid) == _rows(Pairs.from_records(read_corpus(tmp_path, "valid"), model))
     assert prepared.train.languages == ["go", "python"] and set(prepared.train.language.tolist()) == {0, 1}
+    assert (prepared.train.code < 0).any()  # names' ids
 
 
 def test_a_sample_per_language_is_the_same_for_the_same_seed(tmp_path):

@@ -4,15 +4,14 @@ and the padded query/code id pairs of a sample of each language's records.
     prepared = prepare(["indexes/corpus/full"], languages, ModelConfig(...), max_per_language=320_000)
     train(None, None, out, model_config, config, prepared=prepared)   # training.train
 
-Reading every record into memory first, then tokenising it twice on one core (once for the
-vocabulary, once for the ids) took 6.9 minutes and 12.6 GB for the six-language base model; this
-takes 5.2 to 5.7 minutes, no process above 5.9 GB (benchmarks/results/base-model/training.json). Here
-each language's file is read in slices by worker processes, twice: the first pass counts tokens
-(the vocabulary needs every count before any id exists), the second turns the sampled records into
-id arrays. A child process merges the counts and builds the vocabulary; the caller only joins the
-arrays. The first pass also finds the direction pairs (training.evaluate.direction_pairs) anywhere
-in the corpus, whose functions are left out. `prepare_cached` keeps the result for the next run on
-the same data and settings.
+Worker processes read each language's files in slices. A first read counts each file's records and
+finds the direction pairs (training.evaluate.direction_pairs) anywhere in the corpus, whose functions
+are left out, so that a sample can be drawn. Then each sampled record is parsed and tokenised once:
+its tokens are counted for the vocabulary (which needs every count before any id exists) and its
+pairs (training.train.record_pairs) are kept as numbered tokens in a scratch file. A child process
+merges the counts and builds the vocabulary; then each slice's distinct tokens are looked up once and
+its rows of ids made with numpy, and the caller only joins the arrays. `prepare_cached` keeps the
+result for the next run on the same data and settings.
 """
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ import hashlib
 import inspect
 import json
 import os
+import pickle
 import random
 import resource
 import shutil
@@ -28,9 +28,10 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from itertools import chain, islice
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -40,8 +41,8 @@ from training import tokenize as tokenize_module
 from training.corpus import corpus_files, normalise, read_lines
 from training.evaluate import direction_groups, direction_key, line_direction_key
 from training.model import ModelConfig
-from training.tokenize import Vocabulary, code_tokens, query_tokens
-from training.train import Pairs, pad32, record_pairs
+from training.tokenize import PAD_ID, Vocabulary, code_tokens, query_tokens
+from training.train import Pairs, record_pairs
 
 SLICE = 20_000  # records per task: small enough to spread over the workers, big enough to be cheap
 
@@ -74,21 +75,21 @@ def prepare(corpora: Sequence[str | Path], languages: Sequence[str], config: Mod
         # Counted and built in a child process: every slice's counts merged take gigabytes, which a
         # process gives back to the machine when it exits (freed here, they would stay this one's size).
         with ProcessPoolExecutor(1, get_context("forkserver")) as child:
-            train, valid, paired, rss = child.submit(_vocabulary, list(map(str, corpora)), list(languages), asdict(config),
-                                                     max_per_language, seed, workers, saved).result()
+            train, valid, rss = child.submit(_tokenise, list(map(str, corpora)), list(languages), asdict(config),
+                                             max_per_language, seed, name_queries, workers, saved).result()
         vocabulary = Vocabulary.load(saved)
-        with ProcessPoolExecutor(workers, get_context("forkserver"), initializer=_load_ids,
-                                 initargs=(saved, asdict(config), paired)) as pool:
-            train_pairs, train_rss = _pairs(pool, train, languages, config, name_queries, "train pairs")
-            valid_pairs, valid_rss = _pairs(pool, valid, languages, config, False, "valid pairs")
+        with ProcessPoolExecutor(workers, get_context("forkserver"), initializer=_load_vocabulary,
+                                 initargs=(saved, asdict(config))) as pool:
+            train_pairs, train_rss = _pairs(pool, train, languages, config, "train ids")
+            valid_pairs, valid_rss = _pairs(pool, valid, languages, config, "valid ids")
     return Prepared(vocabulary, train_pairs, valid_pairs, time.time() - started, max(rss, train_rss, valid_rss))
 
 
-def _vocabulary(corpora: list[str], languages: list[str], config: dict, max_per_language: int | None, seed: int,
-                workers: int, out: str) -> tuple[list[Slice], list[Slice], set[tuple], int]:
-    """Save to `out` the vocabulary of the sampled train records' tokens, counted by `workers`
-    processes; returns the train and valid slices, the direction pairs' keys (`_read_file`), and the
-    largest peak memory of a process here."""
+def _tokenise(corpora: list[str], languages: list[str], config: dict, max_per_language: int | None, seed: int,
+              name_queries: bool, workers: int, out: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], int]:
+    """Save to `out` the vocabulary of the sampled train records' tokens, and each slice's pairs as
+    numbered tokens (`_tokenise_slice`), made by `workers` processes; returns the train and valid slices'
+    (language, file), and the largest peak memory of a process here."""
     with ProcessPoolExecutor(workers, get_context("forkserver")) as pool:
         files = {partition: [(language, path) for language in languages for corpus in corpora
                              for path in corpus_files(corpus, language, partition)]
@@ -100,17 +101,24 @@ def _vocabulary(corpora: list[str], languages: list[str], config: dict, max_per_
             keyed += [(language, key, None) for key in directions]
         paired = {group for group, orders in direction_groups(keyed).items() if len(orders) >= 2}
         valid_max = max(max_per_language // 10, 1000) if max_per_language else None
-        train = _slices(files["train"], lines, max_per_language, seed)
-        valid = _slices(files["valid"], lines, valid_max, seed)
+        parts = {"train": _slices(files["train"], lines, max_per_language, seed),
+                 "valid": _slices(files["valid"], lines, valid_max, seed)}
         streams: dict[str, Counter] = {"query": Counter(), **{language: Counter() for language in languages}}
+        saved: dict[str, list[tuple[str, str]]] = {"train": [], "valid": []}
+        tasks = [(part, piece, f"{out}/{part}-{i}.pickle") for part, pieces in parts.items()
+                 for i, piece in enumerate(pieces)]
+        done = pool.map(_tokenise_slice, *zip(*((piece, config, name_queries and part == "train", part == "train",
+                                                 {key for key in paired if key[0] == piece.language}, path)
+                                                for part, piece, path in tasks)))
         rss = 0
-        for language, queries, code, worker_rss in tqdm(pool.map(_count_tokens, train, [config["bigrams"]] * len(train)),
-                                                        total=len(train), desc="count tokens", unit="slice"):
+        for (part, piece, path), (queries, code, worker_rss) in tqdm(zip(tasks, done), total=len(tasks),
+                                                                     desc="tokenise", unit="slice"):
             streams["query"].update(queries)
-            streams[language].update(code)
+            streams[piece.language].update(code)
+            saved[part].append((piece.language, path))
             rss = max(rss, worker_rss)
     Vocabulary.from_counts(list(streams.values()), config["vocab_size"]).save(out)
-    return train, valid, paired, max(rss, _peak_rss_mb())
+    return saved["train"], saved["valid"], max(rss, _peak_rss_mb())
 
 
 def _slices(files: list[tuple[str, Path]], lines: dict[Path, int], limit: int | None, seed: int) -> list[Slice]:
@@ -150,12 +158,75 @@ def _records(piece: Slice) -> Iterator[dict]:
             return
 
 
-def _count_tokens(piece: Slice, bigrams: bool) -> tuple[str, Counter, Counter, int]:
-    queries, code = Counter(), Counter()
+def _tokenise_slice(piece: Slice, config: dict, name_queries: bool, count: bool, paired: set[tuple],
+                    out: str) -> tuple[Counter, Counter, int]:
+    """Save to `out` the slice's pairs (`record_pairs`) as numbered tokens (`_Numbered`), leaving out the
+    functions of direction pairs (`paired`); with `count`, return its summaries' and code's token counts."""
+    model_config = ModelConfig(**config)
+    numbered = _Numbered(model_config.bigrams)
+    queries, leaves, rows = Counter(), Counter(), []
     for r in _records(piece):
-        queries.update(query_tokens(r["summary"], bigrams))
-        code.update(code_tokens(r["code_tokens"], bigrams))
-    return piece.language, queries, code, _peak_rss_mb()
+        if count:
+            queries.update(query_tokens(r["summary"], model_config.bigrams))
+            leaves.update(r["code_tokens"])  # a code's tokens are its leaves', and most leaves recur
+        if (key := direction_key(r["summary"])) and (piece.language, key[0]) in paired:
+            continue
+        rows += record_pairs(numbered, model_config, r, name_queries)
+    code: Counter = Counter()
+    for leaf, n in leaves.items():
+        for token in code_tokens([leaf], model_config.bigrams):
+            code[token] += n
+    with open(out, "wb") as f:
+        pickle.dump({"tokens": numbered.tokens, **_ragged("query", (query for query, _ in rows)),
+                     **_ragged("code", (code for _, code in rows))}, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return queries, code, _peak_rss_mb()
+
+
+class _Numbered:
+    """Stands in for the vocabulary in `record_pairs` before there is one: each distinct token gets a
+    number, from 1 so that a function name's tokens are negated as its ids are (training.model.code_ids),
+    and `_slice_ids` later turns each number into the token's ids. A row is cut at as many tokens as
+    the vocabulary's would be at ids: every token has at least one id, so they hold all the ids kept."""
+
+    def __init__(self, with_bigrams: bool):
+        self.with_bigrams = with_bigrams
+        self.tokens = [""]  # by number
+        self._numbers: dict[str, int] = {}
+        self._leaves = _LeafNumbers(self)
+
+    def number(self, token: str) -> int:
+        number = self._numbers.get(token)
+        if number is None:
+            number = self._numbers[token] = len(self.tokens)
+            self.tokens.append(token)
+        return number
+
+    def encode(self, tokens: Iterable[str], max_len: int) -> list[int]:
+        return [self.number(token) for token in islice(tokens, max_len)]
+
+    def encode_code(self, leaves: Iterable[str], with_bigrams: bool, max_len: int) -> list[int]:
+        assert with_bigrams == self.with_bigrams
+        return list(islice(chain.from_iterable(map(self._leaves.__getitem__, leaves)), max_len))
+
+
+class _LeafNumbers(dict):
+    """A code leaf -> its tokens' numbers, found once per slice: most of a function's leaves recur in
+    every function (`Vocabulary.encode_code`)."""
+
+    def __init__(self, numbered: _Numbered):
+        super().__init__()
+        self.numbered = numbered
+
+    def __missing__(self, leaf: str) -> tuple[int, ...]:
+        numbers = self[leaf] = tuple(map(self.numbered.number, code_tokens([leaf], self.numbered.with_bigrams)))
+        return numbers
+
+
+def _ragged(name: str, rows: Iterable[list[int]]) -> dict[str, np.ndarray]:
+    """Rows of numbers as one array of them all and one of each row's length."""
+    rows = list(rows)
+    return {f"{name}_lengths": np.fromiter(map(len, rows), np.int64, len(rows)),
+            f"{name}_numbers": np.fromiter(chain.from_iterable(rows), np.int32)}
 
 
 def _peak_rss_mb() -> int:
@@ -208,7 +279,7 @@ def _cache_key(corpora, languages, config: ModelConfig, max_per_language, seed, 
                    for path in corpus_files(corpus_dir, language, partition))
     code = [Path(__file__).read_text(), inspect.getsource(tokenize_module), inspect.getsource(corpus.normalise),
             *(inspect.getsource(f) for f in (model.query_ids, model.code_ids, model.function_name, direction_key,
-                                               train.record_pairs, train.pad32))]
+                                               train.record_pairs))]
     described = json.dumps([files, list(languages), asdict(config), max_per_language, seed, name_queries, code])
     return hashlib.sha256(described.encode()).hexdigest()[:16]
 
@@ -216,33 +287,52 @@ def _cache_key(corpora, languages, config: ModelConfig, max_per_language, seed, 
 _worker: dict = {}
 
 
-def _load_ids(vocabulary: str, config: dict, paired: set[tuple]) -> None:
-    _worker.update(vocabulary=Vocabulary.load(vocabulary), config=ModelConfig(**config), paired=paired)
+def _load_vocabulary(vocabulary: str, config: dict) -> None:
+    _worker.update(vocabulary=Vocabulary.load(vocabulary), config=ModelConfig(**config))
 
 
-def _slice_pairs(piece: Slice, name_queries: bool) -> tuple[str, np.ndarray, np.ndarray, int]:
-    queries, codes = [], []
-    for r in _records(piece):
-        if (key := direction_key(r["summary"])) and (piece.language, key[0]) in _worker["paired"]:
-            continue
-        for query, code in record_pairs(_worker["vocabulary"], _worker["config"], r, name_queries):
-            queries.append(query)
-            codes.append(code)
+def _slice_ids(path: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """The padded query and code ids of a slice that `_tokenise_slice` saved: each distinct token looked
+    up once, each row's ids gathered by numpy."""
+    with open(path, "rb") as f:
+        saved = pickle.load(f)
+    ids = [_worker["vocabulary"].ids_of(token) for token in saved["tokens"][1:]]
+    counts = np.fromiter(chain([0], map(len, ids)), np.int64, len(ids) + 1)
+    table = np.fromiter(chain.from_iterable(ids), np.int32, int(counts.sum()))
     config = _worker["config"]
-    return (piece.language, pad32(queries, config.max_query_len).numpy(), pad32(codes, config.max_code_len).numpy(),
-            _peak_rss_mb())
+    return (_rows(saved["query_numbers"], saved["query_lengths"], counts, table, config.max_query_len),
+            _rows(saved["code_numbers"], saved["code_lengths"], counts, table, config.max_code_len), _peak_rss_mb())
 
 
-def _pairs(pool: ProcessPoolExecutor, slices: list[Slice], languages: Sequence[str], config: ModelConfig,
-           name_queries: bool, what: str) -> tuple[Pairs, int]:
-    """The slices' pairs, and the largest peak memory of a worker that made them."""
+def _rows(numbers: np.ndarray, lengths: np.ndarray, counts: np.ndarray, table: np.ndarray, width: int) -> np.ndarray:
+    """Rows of token numbers (`lengths` of `numbers`, negative for a name's) as rows of ids, padded or cut
+    to `width`: token n's ids are `counts[n]` of `table`, after those of the tokens numbered before it."""
+    tokens, sign = np.abs(numbers), np.sign(numbers).astype(np.int32)
+    per_token = counts[tokens]
+    starts = np.cumsum(counts) - counts
+    # The place in `table` of each id of each token, in order.
+    before = np.repeat(np.cumsum(per_token) - per_token, per_token)
+    ids = table[np.repeat(starts[tokens], per_token) + np.arange(len(before)) - before] * np.repeat(sign, per_token)
+    through = np.concatenate([[0], np.cumsum(per_token)])  # ids of the first n tokens
+    ends = np.cumsum(lengths)
+    per_row = through[ends] - through[ends - lengths]
+    place = np.arange(len(ids)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    out = np.full((len(lengths), width), PAD_ID, np.int32)
+    out[np.arange(width) < np.minimum(per_row, width)[:, None]] = ids[place < width]
+    return out
+
+
+def _pairs(pool: ProcessPoolExecutor, slices: list[tuple[str, str]], languages: Sequence[str], config: ModelConfig,
+           what: str) -> tuple[Pairs, int]:
+    """The pairs of the slices that `_tokenise_slice` saved (language, file), and the largest peak memory
+    of a worker that made them."""
     index = {language: i for i, language in enumerate(languages)}
     langs = [np.zeros(0, np.int64)]
     queries = [np.zeros((0, config.max_query_len), np.int32)]
     codes = [np.zeros((0, config.max_code_len), np.int32)]
     rss = 0
-    for language, query, code, worker_rss in tqdm(pool.map(_slice_pairs, slices, [name_queries] * len(slices)),
-                                                  total=len(slices), desc=what, unit="slice"):
+    for (language, _), (query, code, worker_rss) in tqdm(zip(slices, pool.map(_slice_ids, [path for _, path in slices])),
+                                                         total=len(slices), desc=what, unit="slice"):
         langs.append(np.full(len(query), index[language]))
         queries.append(query)
         codes.append(code)

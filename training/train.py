@@ -17,7 +17,7 @@ import resource
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -356,9 +356,14 @@ def seed_everything(seed: int) -> None:
 def build_model(records: list[dict], config: ModelConfig) -> CodeSearchModel:
     """A fresh model whose vocabulary is learned from `records` (the training partition)."""
     streams = [(query_tokens(r["summary"], config.bigrams) for r in records)]
-    streams += [(code_tokens(r["code_tokens"], config.bigrams) for r in records if r["language"] == lang)
-                for lang in config.languages]
+    streams += [_code_stream(records, language, config.bigrams) for language in config.languages]
     return CodeSearchModel(config, Vocabulary.build_shared(streams, config.vocab_size))
+
+
+def _code_stream(records: list[dict], language: str, bigrams: bool) -> Iterator[list[str]]:
+    # A function, not a generator expression in the list above: that would read `language` when it
+    # runs, by then the last language for every stream.
+    return (code_tokens(r["code_tokens"], bigrams) for r in records if r["language"] == language)
 
 
 def init_token_weights(model: CodeSearchModel, pairs: Pairs) -> None:
