@@ -157,19 +157,18 @@ def cmd_evaluate(args) -> None:
         languages = [args.language] if args.language else [l for l in corpus_languages(args.csn) if l in model.languages]
         if not languages:
             raise UsageError(f"{args.csn}: no CodeSearchNet-layout data for the model's languages")
-        # Two processes share the work: the direction pairs, then each language's queries as written and
-        # mistyped (correcting those is most of it), the biggest language first.
+        # Two processes share the work: each language's queries as written and mistyped, the biggest
+        # language first, and the direction pairs.
         sizes = {language: sum(path.stat().st_size for path in corpus_files(args.csn, language, args.partition))
                  for language in languages}
         order = sorted(languages, key=lambda language: -sizes[language])
         with ProcessPoolExecutor(2, get_context("forkserver")) as pool:
+            csn = [pool.submit(_csn_mrr, str(args.model), str(args.csn), args.partition, language, args.hybrid_weights)
+                   for language in order]
             pairs = pool.submit(_direction_accuracy, str(args.model), str(args.csn), languages)
-            csn = {(kind, language): pool.submit(_csn_mrr, str(args.model), str(args.csn), args.partition, language,
-                                                 kind == "typos", args.hybrid_weights)
-                   for language in order for kind in ("typos", "clean")}
             for kind, name in (("clean", "csn_mrr"), ("typos", "typos")):
-                report[name] = evaluate.with_macro({language: figures for (k, language), job in csn.items() if k == kind
-                                                    for figures in job.result().values()})
+                report[name] = evaluate.with_macro({language: figures for job in csn
+                                                    for language, figures in job.result()[kind].items()})
             report["direction"] = pairs.result()
         if not report["csn_mrr"]:
             raise UsageError(f"{args.csn}: no {args.partition} records for {', '.join(languages)}")
@@ -211,16 +210,15 @@ def _model(directory: str):
     return _models[directory]
 
 
-def _csn_mrr(model_dir: str, csn: str, partition: str, language: str, typos: bool, hybrid_weights) -> dict:
-    """`evaluate_csn` of one language's records of the partition, as written or with their summaries
-    mistyped (evaluate.typo_records): {language: figures}, or {} when it has none."""
+def _csn_mrr(model_dir: str, csn: str, partition: str, language: str, hybrid_weights) -> dict[str, dict]:
+    """`evaluate_csn_typos` of one language's records of the partition: {"clean": {language: figures},
+    "typos": {language: figures}}, each {} when it has none."""
     from training import evaluate
     from training.corpus import read_corpus
 
-    records = list(read_corpus(csn, partition, [language]))
-    results = evaluate.evaluate_csn(_model(model_dir), evaluate.typo_records(records) if typos else records,
-                                    hybrid_weights=() if typos else hybrid_weights)
-    return {language: results[language]} if language in results else {}
+    results = evaluate.evaluate_csn_typos(_model(model_dir), read_corpus(csn, partition, [language]),
+                                          hybrid_weights=hybrid_weights)
+    return {kind: {language: figures[language]} if language in figures else {} for kind, figures in results.items()}
 
 
 def _direction_accuracy(model_dir: str, csn: str, languages: list[str]) -> dict:

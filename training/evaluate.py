@@ -93,32 +93,48 @@ def evaluate_csn(model, records: Iterable[dict], chunk: int = 1000, hybrid_weigh
                  direction_weights: tuple[float, float] = (direction.AGREE, direction.DISAGREE)) -> dict:
     """MRR of each of SYSTEMS (and `hybrid@w`, see all_systems) per language (+ macro) on
     CodeSearchNet-format records; `direction_weights` as training.direction.adjustment's."""
-    by_language: dict[str, list[dict]] = defaultdict(list)
-    for r in records:
-        by_language[r["language"]].append(r)
-    results: dict[str, dict] = {}
-    for language, recs in sorted(by_language.items()):
+    return evaluate_csn_typos(model, records, chunk, hybrid_weights, direction_weights, typos=False)["clean"]
+
+
+def evaluate_csn_typos(model, records: Iterable[dict], chunk: int = 1000, hybrid_weights: Sequence[float] = (),
+                       direction_weights: tuple[float, float] = (direction.AGREE, direction.DISAGREE),
+                       typos: bool = True) -> dict[str, dict]:
+    """`evaluate_csn`'s figures, "clean", and with `typos` the same with each summary mistyped
+    (`typo_records`), "typos": both kinds of query search the same chunks, so the functions are
+    encoded, tokenised and indexed for BM25 once."""
+    records = list(records)
+    asked = {"clean": [r["summary"] for r in records]}
+    if typos:
+        asked["typos"] = [r["summary"] for r in typo_records(records)]
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        by_language[r["language"]].append(i)
+    results: dict[str, dict[str, dict]] = {kind: {} for kind in asked}
+    for language, order in sorted(by_language.items()):
         if language not in model.languages:
             continue
-        recs = [recs[i] for i in np.random.default_rng(0).permutation(len(recs))]
-        summaries = [r["summary"] for r in recs]
+        order = [order[i] for i in np.random.default_rng(0).permutation(len(order))]
+        recs = [records[i] for i in order]
         says = [direction.said(function_name(r), r["code_tokens"], language) for r in recs]  # about direction
         c = model.encode_functions(recs, language)
-        qtok = [query_tokens(r["summary"]) for r in recs]  # lists, not object arrays: numpy would make
-        ctok = [code_tokens(r["code_tokens"]) for r in recs]  # a 2-d array of equally long token lists
-        rr = defaultdict(list)
-        for texts, cc, qt, ct, said in tqdm(list(_chunks(summaries, c, qtok, ctok, says, chunk=chunk)),
-                                          desc=f"evaluate {language}", unit="chunk", leave=False):
+        ctok = [code_tokens(r["code_tokens"]) for r in recs]  # lists, not object arrays: numpy would make
+        texts = {kind: [summaries[i] for i in order] for kind, summaries in asked.items()}  # a 2-d array
+        rr = {kind: defaultdict(list) for kind in asked}
+        for n, (cc, ct, said) in enumerate(tqdm(list(_chunks(c, ctok, says, chunk=chunk)),
+                                                desc=f"evaluate {language}", unit="chunk", leave=False)):
             # As the product searches a repository: the words of the code searched are never "corrected".
             lexical = BM25(list(ct))
-            qc = model.encode_queries(list(texts), known=lexical.vocab)
-            bm = np.stack([lexical.scores(tokens, model.vocabulary.spelled) for tokens in qt])
-            directed = direction.adjustment(list(texts), list(said), direction_weights, vectors=model.word_vectors)
-            for name, scores in all_systems(qc @ cc.T, bm, directed, hybrid_weights).items():
-                rr[name].append(diagonal_reciprocal_ranks(scores))
-        results[language] = {name: float(np.mean(np.concatenate(v))) for name, v in rr.items()}
-        results[language]["pairs"] = sum(len(v) for v in rr["model"])
-    return with_macro(results)
+            for kind, summaries in texts.items():
+                queries = summaries[n * chunk:n * chunk + len(cc)]
+                qc = model.encode_queries(queries, known=lexical.vocab)
+                bm = np.stack([lexical.scores(query_tokens(text), model.vocabulary.spelled) for text in queries])
+                directed = direction.adjustment(queries, list(said), direction_weights, vectors=model.word_vectors)
+                for name, scores in all_systems(qc @ cc.T, bm, directed, hybrid_weights).items():
+                    rr[kind][name].append(diagonal_reciprocal_ranks(scores))
+        for kind, ranks in rr.items():
+            results[kind][language] = {name: float(np.mean(np.concatenate(v))) for name, v in ranks.items()}
+            results[kind][language]["pairs"] = sum(len(v) for v in ranks["model"])
+    return {kind: with_macro(figures) for kind, figures in results.items()}
 
 
 def with_macro(results: dict[str, dict]) -> dict[str, dict]:

@@ -96,7 +96,9 @@ def _tokenise(corpora: list[str], languages: list[str], config: dict, max_per_la
                  for partition in ("train", "valid", "test")}
         everything = [(language, path) for partition in files.values() for language, path in partition]
         lines, keyed = {}, []
-        for (language, path), (count, directions) in zip(everything, pool.map(_read_file, [str(p) for _, p in everything])):
+        read = pool.map(_read_file, [str(path) for _, path in everything])
+        for (language, path), (count, directions) in tqdm(zip(everything, read), total=len(everything),
+                                                          desc="count records", unit="file"):
             lines[path] = count
             keyed += [(language, key, None) for key in directions]
         paired = {group for group, orders in direction_groups(keyed).items() if len(orders) >= 2}
