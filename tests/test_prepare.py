@@ -89,7 +89,8 @@ def test_prepared_data_is_kept_for_the_next_run_on_the_same_data(tmp_path, monke
     cache = tmp_path / "cache"
     first = prepare_cached(cache, [tmp_path / "corpus"], config.languages, config, workers=2)
     monkeypatch.setattr(prepare_module, "prepare", lambda *a, **k: pytest.fail("prepared again"))
-    again = prepare_cached(cache, [tmp_path / "corpus"], config.languages, config, workers=2)
+    monkeypatch.chdir(tmp_path)  # the same corpus by another path is the same data
+    again = prepare_cached(cache, ["corpus"], config.languages, config, workers=2)
     assert _rows(again.train) == _rows(first.train) and _rows(again.valid) == _rows(first.valid)
     assert again.vocabulary.size == first.vocabulary.size and again.train.languages == ["go", "python"]
     monkeypatch.undo()

@@ -276,7 +276,7 @@ _FIELDS = ("language", "code", "query")
 def _cache_key(corpora, languages, config: ModelConfig, max_per_language, seed, name_queries) -> str:
     from training import corpus, model, train
 
-    files = sorted((str(path), path.stat().st_size, path.stat().st_mtime_ns) for corpus_dir in corpora
+    files = sorted((str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns) for corpus_dir in corpora
                    for language in languages for partition in ("train", "valid", "test")
                    for path in corpus_files(corpus_dir, language, partition))
     code = [Path(__file__).read_text(), inspect.getsource(tokenize_module), inspect.getsource(corpus.normalise),
