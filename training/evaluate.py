@@ -117,8 +117,9 @@ def evaluate_csn_typos(model, records: Iterable[dict], chunk: int = 1000, hybrid
         recs = [records[i] for i in order]
         says = [direction.said(function_name(r), r["code_tokens"], language) for r in recs]  # about direction
         c = model.encode_functions(recs, language)
-        ctok = [code_tokens(r["code_tokens"]) for r in recs]  # lists, not object arrays: numpy would make
-        texts = {kind: [summaries[i] for i in order] for kind, summaries in asked.items()}  # a 2-d array
+        # Lists, not object arrays: numpy would make a 2-d array of equally long token lists.
+        ctok = [code_tokens(r["code_tokens"]) for r in recs]
+        texts = {kind: [summaries[i] for i in order] for kind, summaries in asked.items()}
         rr = {kind: defaultdict(list) for kind in asked}
         for n, (cc, ct, said) in enumerate(tqdm(list(_chunks(c, ctok, says, chunk=chunk)),
                                                 desc=f"evaluate {language}", unit="chunk", leave=False)):

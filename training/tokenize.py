@@ -299,7 +299,8 @@ class Vocabulary:
         # seen twice or more), while the merges worth learning recur.
         seen = np.fromiter(counts.values(), np.int64, len(counts))
         seen = seen[seen > 1]
-        floor = max(2, int(np.partition(seen, len(seen) - BPE_WORDS)[len(seen) - BPE_WORDS])) if len(seen) > BPE_WORDS else 2
+        kth = len(seen) - BPE_WORDS  # the BPE_WORDS-th largest count, where there are more
+        floor = max(2, int(np.partition(seen, kth)[kth])) if kth > 0 else 2
         # A word's repetitions as one line of it that the trainer splits at spaces (no token holds one):
         # the same merges as a string per repetition, a tenth of the strings to hand over (11 s less).
         lines = [" ".join(repeat(tok, min(n, 20))) for tok, n in sorted(kv for kv in counts.items() if kv[1] >= floor)]
