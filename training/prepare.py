@@ -102,6 +102,7 @@ def _tokenise(corpora: list[str], languages: list[str], config: dict, max_per_la
             lines[path] = count
             keyed += [(language, key, None) for key in directions]
         paired = {group for group, orders in direction_groups(keyed).items() if len(orders) >= 2}
+        paired_in = {language: {key for key in paired if key[0] == language} for language in languages}
         valid_max = max(max_per_language // 10, 1000) if max_per_language else None
         parts = {"train": _slices(files["train"], lines, max_per_language, seed),
                  "valid": _slices(files["valid"], lines, valid_max, seed)}
@@ -109,9 +110,9 @@ def _tokenise(corpora: list[str], languages: list[str], config: dict, max_per_la
         saved: dict[str, list[tuple[str, str]]] = {"train": [], "valid": []}
         tasks = [(part, piece, f"{out}/{part}-{i}.pickle") for part, pieces in parts.items()
                  for i, piece in enumerate(pieces)]
-        done = pool.map(_tokenise_slice, *zip(*((piece, config, name_queries and part == "train", part == "train",
-                                                 {key for key in paired if key[0] == piece.language}, path)
-                                                for part, piece, path in tasks)))
+        arguments = [(piece, config, name_queries and part == "train", part == "train", paired_in[piece.language], path)
+                     for part, piece, path in tasks]
+        done = pool.map(_tokenise_slice, *zip(*arguments))
         rss = 0
         for (part, piece, path), (queries, code, worker_rss) in tqdm(zip(tasks, done), total=len(tasks),
                                                                      desc="tokenise", unit="slice"):
