@@ -83,6 +83,18 @@ def test_a_prepared_cache_that_is_no_directory_is_refused_before_any_work(tmp_pa
     assert (tmp_path / "file").read_text() == "mine" and not (tmp_path / "model").exists()
 
 
+@pytest.mark.parametrize("broken", ['{"summary": "Convert a hex string to bytes", "code_tokens": [', '["not", "a", "record"]'])
+def test_a_corpus_line_that_is_no_record_is_named_in_one_error_line(tmp_path, broken):
+    _corpus(tmp_path / "corpus", {"train": synthetic(100, 0), "valid": synthetic(20, 1)})
+    path = tmp_path / "corpus" / "go" / "final" / "jsonl" / "train" / "go_train_1.jsonl"
+    path.write_text("\n".join(['{"summary": "a record", "code_tokens": ["x"]}', broken, ""]))
+    done = subprocess.run([sys.executable, "-m", "training", "train", "--corpus", str(tmp_path / "corpus"),
+                           "--out", str(tmp_path / "model"), "--no-wandb"], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr  # above it, only progress bars
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: {path}: record 2 is not")
+    assert not (tmp_path / "model").exists()
+
+
 def test_prepared_data_is_kept_for_the_next_run_on_the_same_data(tmp_path, monkeypatch):
     _corpus(tmp_path / "corpus", {"train": synthetic(1500, 0), "valid": synthetic(200, 1)})
     config = ModelConfig(languages=["go", "python"], vocab_size=400, embedding_dim=32, bigrams=True)

@@ -322,10 +322,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.corpus import CorpusError
+
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (UsageError, FileNotFoundError) as e:
+    except (UsageError, FileNotFoundError, CorpusError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -43,8 +43,24 @@ def read_lines(path: str | Path) -> Iterator[str]:
         yield from (line for line in f if line.strip())
 
 
+class CorpusError(ValueError):
+    """A corpus line that is no record, named by its file and place so that a command can say which."""
+
+
+def parse_record(line: str, path: str | Path, number: int) -> dict:
+    """The `number`th record (from 1) of the jsonl file `path`, `normalise`d; CorpusError where `line` is
+    not a JSON object."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise CorpusError(f"{path}: record {number} is not JSON ({e.msg})") from None
+    if not isinstance(record, dict):
+        raise CorpusError(f"{path}: record {number} is not a JSON object")
+    return normalise(record)
+
+
 def read_jsonl(path: str | Path) -> Iterator[dict]:
-    return (normalise(json.loads(line)) for line in read_lines(path))
+    return (parse_record(line, path, n) for n, line in enumerate(read_lines(path), 1))
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict]) -> int:

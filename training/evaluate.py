@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from training import direction, hybrid
-from training.corpus import corpus_files, normalise, read_lines
+from training.corpus import corpus_files, parse_record, read_lines
 from training.model import function_name
 from training.tokenize import Words, code_tokens, known_tokens, query_tokens
 
@@ -312,12 +312,11 @@ def direction_key(summary: str) -> tuple[tuple[str, ...], tuple[str, ...]] | Non
 _SUMMARY = re.compile(r'"summary":\s*("(?:[^"\\]|\\.)*")')
 
 
-def line_direction_key(line: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """`direction_key` of a corpus file's line (a JSON record), parsing only its summary."""
+def line_direction_key(line: str, path: str | Path, number: int) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """`direction_key` of the `number`th record (a line) of the corpus file `path`, parsing only its summary
+    where it has one (`parse_record` makes it from the docstring otherwise, as for CodeSearchNet's own)."""
     found = _SUMMARY.search(line)
-    if found:
-        return direction_key(json.loads(found[1]))
-    return direction_key(normalise(json.loads(line))["summary"])  # made from the docstring (CodeSearchNet's own)
+    return direction_key(json.loads(found[1]) if found else parse_record(line, path, number)["summary"])
 
 
 def direction_records(corpus: str | Path, languages: Iterable[str]) -> Iterator[dict]:
@@ -326,7 +325,8 @@ def direction_records(corpus: str | Path, languages: Iterable[str]) -> Iterator[
     for partition in ("train", "valid", "test"):
         for language in languages:
             for path in corpus_files(corpus, language, partition):
-                yield from (normalise(json.loads(line)) for line in read_lines(path) if line_direction_key(line))
+                yield from (parse_record(line, path, n) for n, line in enumerate(read_lines(path), 1)
+                            if line_direction_key(line, path, n))
 
 
 def direction_pairs(records: Iterable[dict]) -> list[tuple[dict, dict]]:

@@ -38,7 +38,7 @@ import torch
 from tqdm import tqdm
 
 from training import tokenize as tokenize_module
-from training.corpus import corpus_files, normalise, read_lines
+from training.corpus import corpus_files, parse_record, read_lines
 from training.evaluate import direction_groups, direction_key, line_direction_key
 from training.model import ModelConfig
 from training.tokenize import PAD_ID, Vocabulary, code_tokens, query_tokens
@@ -147,7 +147,7 @@ def _read_file(path: str) -> tuple[int, list[tuple[tuple, tuple]]]:
     count, directions = 0, []
     for line in read_lines(path):
         count += 1
-        if key := line_direction_key(line):
+        if key := line_direction_key(line, path, count):
             directions.append(key)
     return count, directions
 
@@ -156,7 +156,7 @@ def _records(piece: Slice) -> Iterator[dict]:
     wanted, last = set(piece.lines), piece.lines[-1] if piece.lines else -1
     for n, line in enumerate(read_lines(piece.path)):
         if n in wanted:
-            yield normalise(json.loads(line))
+            yield parse_record(line, piece.path, n + 1)
         if n >= last:
             return
 
