@@ -200,6 +200,12 @@ def test_direction_pairs_are_found():
              "Read the file and parse it", "Parse the file and read it"]
     pairs = direction_pairs([{"language": "go", "summary": t, "code_tokens": [str(i)]} for i, t in enumerate(texts)])
     assert [{p["summary"] for p in pair} for pair in pairs] == [{texts[0], texts[1]}]
+    # Nor do plural and third-person endings, "into" for "to", nor "given"-like words: each way of saying a thing is
+    # told apart by the words it moves.
+    texts = ["Converts the given strings into ints.", "Convert an int to a string", "Matches classes to boxes",
+             "Match a box to a class", "Return the status to a user", "Return a user to the statu"]
+    pairs = direction_pairs([{"language": "go", "summary": t, "code_tokens": [str(i)]} for i, t in enumerate(texts)])
+    assert [{p["summary"] for p in pair} for pair in pairs] == [{texts[0], texts[1]}, {texts[2], texts[3]}]
     # Only words moved across a direction word say the opposite; two copies of one function are no pair.
     texts = ["Reads atmospheric uncompensated pressure from the sensor.",
              "Reads uncompensated atmospheric pressure from the sensor.",

@@ -293,20 +293,35 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
 
 
 # --- direction pairs -------------------------------------------------------------------------------
-_ARTICLES = frozenset({"a", "an", "the"})
-_DIRECTIONS = frozenset({"to", "from", "into"})
+# Left out of a summary's words: a pair says the opposite in the words it moves, not in these.
+_UNSAID = frozenset("a an the given specified supplied provided".split())
+_DIRECTIONS = frozenset({"to", "from"})  # "into" is read as "to"
 MAX_DIRECTION_WORDS = 16
 
 
 def direction_key(summary: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(its words in sorted order, its words in order) for a summary of at most MAX_DIRECTION_WORDS words
-    with a direction word, articles left out (so "to a string" and "to string" are the same words);
-    None for any other. Two summaries of one language with the same sorted words in another order
-    say opposite things."""
-    words = tuple(w for w in re.findall(r"[a-z0-9]+", summary.lower()) if w not in _ARTICLES)
+    with a direction word, each word singular, "into" as "to", and articles and "given"-like words left
+    out (so "Converts the given strings into an int" and "convert string to int" are the same words);
+    None for any other. Two summaries of one language with the same sorted words in another order say
+    opposite things."""
+    words = tuple("to" if w == "into" else _singular(w) for w in re.findall(r"[a-z0-9]+", summary.lower())
+                  if w not in _UNSAID)
     if len(words) <= MAX_DIRECTION_WORDS and _DIRECTIONS & set(words):
         return tuple(sorted(words)), words
     return None
+
+
+def _singular(word: str) -> str:
+    """A plural noun or a third-person verb without its ending ("bytes", "converts", "copies",
+    "matches"), as both ways of saying one thing tend to differ in it; "class", "status", "is" stay."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    return word[:-1]
 
 
 _SUMMARY = re.compile(r'"summary":\s*("(?:[^"\\]|\\.)*")')
