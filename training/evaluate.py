@@ -353,9 +353,10 @@ def direction_pairs(records: Iterable[dict]) -> list[tuple[dict, dict]]:
     groups = direction_groups((r["language"], key, r) for r in records if (key := direction_key(r["summary"])))
     pairs = []
     for group in groups.values():
-        orders = list(group.items())
-        pairs += [(a, b) for (words_a, a), (words_b, b) in combinations(orders, 2)
-                  if _sides(words_a) != _sides(words_b) and a.get("code_tokens") != b.get("code_tokens")][:1]
+        pair = next(((a, b) for (words_a, a), (words_b, b) in combinations(group.items(), 2)
+                     if _sides(words_a) != _sides(words_b) and a.get("code_tokens") != b.get("code_tokens")), None)
+        if pair:
+            pairs.append(pair)
     return pairs
 
 
