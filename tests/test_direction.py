@@ -201,7 +201,7 @@ def test_direction_pairs_are_found():
     pairs = direction_pairs([{"language": "go", "summary": t, "code_tokens": [str(i)]} for i, t in enumerate(texts)])
     assert [{p["summary"] for p in pair} for pair in pairs] == [{texts[0], texts[1]}]
     # Nor do plural and third-person endings, "into" for "to", nor "given"-like words: each way of saying a thing is
-    # told apart by the words it moves.
+    # told apart by the words it moves. "status" is no plural, so "statu" is another word.
     texts = ["Converts the given strings into ints.", "Convert an int to a string", "Matches classes to boxes",
              "Match a box to a class", "Return the status to a user", "Return a user to the statu"]
     pairs = direction_pairs([{"language": "go", "summary": t, "code_tokens": [str(i)]} for i, t in enumerate(texts)])
