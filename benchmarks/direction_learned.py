@@ -152,7 +152,7 @@ def train_head(corpus: str, epochs: int) -> tuple[Head, dict]:
     tables = torch.optim.SparseAdam([head.code.weight, head.query.weight], lr=0.01)
     prior = torch.optim.Adam([head.prior], lr=0.01)
     rng = random.Random(0)
-    for epoch in range(epochs):
+    for _ in range(epochs):
         rng.shuffle(train)
         for i in range(0, len(train), 512):
             batch = train[i:i + 512]
@@ -185,6 +185,10 @@ def main() -> None:
     parser.add_argument("--settings", default="0:1,0.02:3,0.05:3", help="lam:tau, comma-separated; 0:1 is without it")
     parser.add_argument("--valid", type=int, default=6000, help="validation functions per language (0: none)")
     args = parser.parse_args()
+    if not corpus_languages(args.corpus):
+        sys.exit(f"{args.corpus}: no corpus (run `make corpus`)")
+    if not (Path(args.model) / "config.json").is_file():
+        sys.exit(f"{args.model}: no model (run `make base-model`)")
     head, report = train_head(args.corpus, args.epochs)
     print(json.dumps(report), flush=True)
     model = CodeSearchModel.load(args.model)
