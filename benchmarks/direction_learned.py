@@ -51,7 +51,7 @@ BUCKETS, DIM = 1 << 19, 32
 def places(name: str, leaves: list[str], language: str) -> dict[str, list[str]]:
     """The words of each of PLACES of a function."""
     out: dict[str, list[str]] = {p: [] for p in PLACES}
-    parts = subtokens(direction._BETWEEN_CAPITALS.sub(r"_\1_", name))
+    parts = direction.name_parts(name)
     out["name"] = parts
     marks = [i for i, w in enumerate(parts) if w in direction._TOWARDS or w == direction._FROM]
     if marks:
@@ -59,9 +59,7 @@ def places(name: str, leaves: list[str], language: str) -> dict[str, list[str]]:
         out["name_source"], out["name_target"] = (after, before) if parts[marks[0]] == direction._FROM else (before, after)
     if signature := direction.signature_direction(name, leaves, language):
         out["signature_source"], out["signature_target"] = sorted(signature.source), sorted(signature.target)
-    head = next((i for i, leaf in enumerate(leaves[:200]) if leaf in ("{", "=>")
-                 or (language == "python" and leaf == ":" and i and leaves[i - 1] in (")", "]"))), 0)
-    body = leaves[head + 1:]
+    body = leaves[(direction.body_start(leaves, language) or 0) + 1:]
     words = [p for leaf in body if IDENTIFIER.match(leaf) for p in subtokens(leaf)]
     third = max(len(words) // 3, 1)
     out["body"], out["body_first"], out["body_last"] = words[:400], words[:third][:150], words[-third:][-150:]

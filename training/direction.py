@@ -209,7 +209,7 @@ def name_direction(name: str) -> Direction | None:
     ((), {string}), `user_from_dict` -> ({dict}, {user}). A name that starts with its direction word
     says its other end with the first word after it: `to_proto_run_config` makes a run config into a
     proto. A "2" joins two words only: `autoscaler_v2` is a version."""
-    parts = subtokens(_BETWEEN_CAPITALS.sub(r"_\1_", name))
+    parts = name_parts(name)
     if not parts:
         return None
     if len(parts) == 1:  # `asbytes`, `tolist`, `fromhex`: a direction word glued to a kind of data
@@ -226,6 +226,11 @@ def name_direction(name: str) -> Direction | None:
         return Direction(following, frozenset()) if parts[0] == _FROM else Direction(frozenset(), following)
     parts = [p for i, p in enumerate(parts) if p != "2" or (0 < i < len(parts) - 1 and parts[i - 1] != "v")]
     return _read(parts, _TOWARDS, None)
+
+
+def name_parts(name: str) -> list[str]:
+    """A name's sub-words, a direction word between capitals split off: `HSLtoRGB` -> hsl, to, rgb."""
+    return subtokens(_BETWEEN_CAPITALS.sub(r"_\1_", name))
 
 
 # Words of a signature that say nothing about what it takes or gives: modifiers, keywords, and the types
@@ -248,8 +253,8 @@ def signature_direction(name: str, leaves: Sequence[str], language: str) -> Dire
     -> ({date}, {string}); `def parse(text)` -> ({text}, {}). None for a function declared to return
     nothing with no output parameter (`void save(File file)`: what it takes is no source of what it
     gives), or whose parameters can't be found. `leaves`: the function's code tokens (tree-sitter's leaves)."""
-    head = next((i for i, leaf in enumerate(leaves[:200]) if leaf in _HEAD_END
-                 or (language == "python" and leaf == ":" and i and leaves[i - 1] in (")", "]"))), len(leaves))
+    head = body_start(leaves, language)
+    head = len(leaves) if head is None else head
     opening = next((i + 1 for i in range(min(head, len(leaves) - 1)) if leaves[i] == name and leaves[i + 1] == "("),
                    None)
     if opening is None:  # an anonymous function (`parse: function (text) {`, `(a, b) => ...`)
@@ -286,6 +291,13 @@ def signature_direction(name: str, leaves: Sequence[str], language: str) -> Dire
     both = source & target
     source, target = source - both, target - both
     return Direction(frozenset(source), frozenset(target)) if source or target else None
+
+
+def body_start(leaves: Sequence[str], language: str) -> int | None:
+    """Where a function's signature ends among its code tokens: its first `{` or `=>`, or Python's `:`
+    after its parameters; None where none is among the first 200 (a Ruby `def` has none)."""
+    return next((i for i, leaf in enumerate(leaves[:200]) if leaf in _HEAD_END
+                 or (language == "python" and leaf == ":" and i and leaves[i - 1] in (")", "]"))), None)
 
 
 def _split_parameters(leaves: Sequence[str]) -> list[list[str]]:
