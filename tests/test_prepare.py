@@ -8,6 +8,7 @@ from dataclasses import asdict
 import pytest
 import torch
 
+from training import evaluate as evaluate_module
 from training import prepare as prepare_module
 from training.corpus import read_corpus, write_jsonl
 from training.evaluate import direction_pairs, direction_records
@@ -105,6 +106,11 @@ def test_prepared_data_is_kept_for_the_next_run_on_the_same_data(tmp_path, monke
     again = prepare_cached(cache, ["corpus"], config.languages, config, workers=2)
     assert _rows(again.train) == _rows(first.train) and _rows(again.valid) == _rows(first.valid)
     assert again.vocabulary.size == first.vocabulary.size and again.train.languages == ["go", "python"]
+    monkeypatch.undo()
+    # Other words left out of the direction-pair key hold out other functions: another key.
+    key = prepare_module._cache_key([tmp_path / "corpus"], config.languages, config, None, 0, True)
+    monkeypatch.setattr(evaluate_module, "_UNSAID", evaluate_module._UNSAID | {"some"})
+    assert prepare_module._cache_key([tmp_path / "corpus"], config.languages, config, None, 0, True) != key
     monkeypatch.undo()
     # Other settings or other data: prepared anew, and only the latest KEEP kept.
     prepare_cached(cache, [tmp_path / "corpus"], config.languages, ModelConfig(**{**asdict(config), "bigrams": False}),

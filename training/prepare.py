@@ -275,14 +275,16 @@ _FIELDS = ("language", "code", "query")
 
 
 def _cache_key(corpora, languages, config: ModelConfig, max_per_language, seed, name_queries) -> str:
-    from training import corpus, model, train
+    from training import corpus, evaluate, model, train
 
     files = sorted((str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns) for corpus_dir in corpora
                    for language in languages for partition in ("train", "valid", "test")
                    for path in corpus_files(corpus_dir, language, partition))
+    # Which functions are held out as direction pairs' is decided by the pair key and the words it leaves out.
+    pair_key = [sorted(evaluate._UNSAID), sorted(evaluate._DIRECTIONS), evaluate.MAX_DIRECTION_WORDS]
     code = [Path(__file__).read_text(), inspect.getsource(tokenize_module), inspect.getsource(corpus.normalise),
             *(inspect.getsource(f) for f in (model.query_ids, model.code_ids, model.function_name, direction_key,
-                                               train.record_pairs))]
+                                               evaluate._singular, train.record_pairs)), pair_key]
     described = json.dumps([files, list(languages), asdict(config), max_per_language, seed, name_queries, code])
     return hashlib.sha256(described.encode()).hexdigest()[:16]
 
