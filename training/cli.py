@@ -140,6 +140,30 @@ def cmd_train(args) -> None:
                                   args.seed, config.name_queries)
     _, summary = train(None, None, out, model_config=model_config, config=config, prepared=prepared)
     print(json.dumps(summary, indent=2))
+    _train_direction_head(args.corpus, languages, out)
+
+
+def cmd_direction_head(args) -> None:
+    from training.model import load_config
+
+    if not (Path(args.model) / "config.json").is_file():
+        raise UsageError(f"{args.model}: no model (train one with `python -m training train`)")
+    _train_direction_head(args.corpus, load_config(args.model).languages, Path(args.model))
+
+
+def _train_direction_head(corpora: list[str], languages: list[str], model_dir: Path) -> None:
+    """Learn the direction head (training.direction_head) on `corpora` and save it beside the model in
+    `model_dir`; a corpus whose summaries never say both ends of a direction gets none."""
+    from training import direction_head
+    from training.prepare import direction_examples
+
+    train, held_out = direction_examples(corpora, languages)
+    if not train:
+        print("direction head: no summary says both ends of a direction; none learned", file=sys.stderr)
+        return
+    head = direction_head.train(train, held_out)
+    head.save(model_dir)
+    print(json.dumps({"direction_head": head.report}))
 
 
 def cmd_evaluate(args) -> None:
@@ -298,6 +322,11 @@ def parser() -> argparse.ArgumentParser:
                    help="where prepared data (vocabulary and id pairs) is kept for the next run with the same data")
     t.add_argument("--no-prepared-cache", action="store_true")
     t.set_defaults(func=cmd_train)
+
+    d = sub.add_parser("direction-head", help="learn the direction head of a trained model (`train` does it too)")
+    d.add_argument("--corpus", required=True, nargs="+", help="the corpora the model was trained on")
+    d.add_argument("--model", required=True)
+    d.set_defaults(func=cmd_direction_head)
 
     v = sub.add_parser("evaluate", help="MRR / NDCG / recall of a model, BM25 and their hybrid, in one run")
     v.add_argument("--model", required=True)

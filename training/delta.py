@@ -51,6 +51,7 @@ class PatchedModel(CodeSearchModel):
         self.vocabulary = ExtendedVocabulary(base.vocabulary, added)
         # Kept out of the module tree: the base belongs to every repository of the process.
         object.__setattr__(self, "base", base)
+        self.direction_head = base.direction_head  # fine-tuning leaves it as the base learned it
         self._words, self._added = base.vocabulary._offset, len(added)
         self.ids = torch.from_numpy(np.asarray(ids, dtype=np.int64))
         self.embedding_delta, self.weights_delta = embedding, weights  # numpy, possibly memory-mapped

@@ -57,7 +57,7 @@ class BM25:
 def all_systems(cosines: np.ndarray, bm25: np.ndarray, directed: np.ndarray,
                 hybrid_weights: Sequence[float] = ()) -> dict[str, np.ndarray]:
     """Each system's (queries, documents) scores from the model's `cosines`, BM25's scores and what
-    direction adds to the cosines (`directed`, training.direction.adjustment); the hybrid is the
+    direction adds to the cosines (`directed`: training.direction's rules and the direction head); the hybrid is the
     product's (training.hybrid), and `hybrid@w` the same with BM25 weighed w, for choosing that weight."""
     model = cosines + directed
     systems = {"model": model, "bm25": bm25, "hybrid": hybrid.mix(model, bm25), "cosine": cosines}
@@ -115,13 +115,13 @@ def evaluate_csn_typos(model, records: Iterable[dict], chunk: int = 1000, hybrid
             continue
         order = [order[i] for i in np.random.default_rng(0).permutation(len(order))]
         recs = [records[i] for i in order]
-        says = [direction.said(function_name(r), r["code_tokens"], language) for r in recs]  # about direction
+        says, learned = _direction_of(model, [(function_name(r), r["code_tokens"], language) for r in recs])
         c = model.encode_functions(recs, language)
         # Lists, not object arrays: numpy would make a 2-d array of equally long token lists.
         ctok = [code_tokens(r["code_tokens"]) for r in recs]
         texts = {kind: [summaries[i] for i in order] for kind, summaries in asked.items()}
         rr = {kind: defaultdict(list) for kind in asked}
-        for n, (cc, ct, said) in enumerate(tqdm(list(_chunks(c, ctok, says, chunk=chunk)),
+        for n, (cc, ct, said, vectors) in enumerate(tqdm(list(_chunks(c, ctok, says, learned, chunk=chunk)),
                                                 desc=f"evaluate {language}", unit="chunk", leave=False)):
             # As the product searches a repository: the words of the code searched are never "corrected".
             lexical = BM25(list(ct))
@@ -129,13 +129,31 @@ def evaluate_csn_typos(model, records: Iterable[dict], chunk: int = 1000, hybrid
                 queries = summaries[n * chunk:n * chunk + len(cc)]
                 qc = model.encode_queries(queries, known=lexical.vocab)
                 bm = np.stack([lexical.scores(query_tokens(text), model.vocabulary.spelled) for text in queries])
-                directed = direction.adjustment(queries, list(said), direction_weights, vectors=model.word_vectors)
+                directed = _directed(model, queries, said, vectors, direction_weights)
                 for name, scores in all_systems(qc @ cc.T, bm, directed, hybrid_weights).items():
                     rr[kind][name].append(diagonal_reciprocal_ranks(scores))
         for kind, ranks in rr.items():
             results[kind][language] = {name: float(np.mean(np.concatenate(v))) for name, v in ranks.items()}
             results[kind][language]["pairs"] = sum(len(v) for v in ranks["model"])
     return {kind: with_macro(figures) for kind, figures in results.items()}
+
+
+def _direction_of(model, functions: Sequence[tuple[str, Sequence[str], str]]) -> tuple[list, np.ndarray]:
+    """What each of `functions` (name, code tokens, language) says about direction, by the rules
+    (training.direction.said) and by the model's direction head (its vectors; none without a head)."""
+    head = model.direction_head
+    return ([direction.said(*f) for f in functions],
+            head.function_vectors(functions) if head is not None else np.zeros((len(functions), 0), np.float32))
+
+
+def _directed(model, queries: Sequence[str], says: Sequence, learned: np.ndarray,
+              weights: tuple[float, float] = (direction.AGREE, direction.DISAGREE)) -> np.ndarray:
+    """What direction adds to each cosine, as a search does: the rules' adjustment (training.direction;
+    `weights` as its), plus the direction head's where the model has one."""
+    out = direction.adjustment(queries, list(says), weights, vectors=model.word_vectors)
+    if model.direction_head is not None:
+        out += model.direction_head.adjustment(queries, learned)
+    return out
 
 
 def with_macro(results: dict[str, dict]) -> dict[str, dict]:
@@ -216,8 +234,8 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
             prepared[language] = ([_url_key(r["url"]) for r in recs],
                                   model.encode_functions(recs, language),
                                   BM25([code_tokens(r["code_tokens"]) for r in recs]),
-                                  [direction.said(function_name(r), r["code_tokens"], language) for r in recs])
-        keys, vectors, bm25, says = prepared[language]
+                                  *_direction_of(model, [(function_name(r), r["code_tokens"], language) for r in recs]))
+        keys, vectors, bm25, says, learned = prepared[language]
         present = [i for i, key in enumerate(keys) if key in judged]
         if not present:
             continue
@@ -225,7 +243,7 @@ def evaluate_annotations(model, records: Iterable[dict], annotations: dict) -> d
         relevance = np.array([judged.get(key, 0.0) for key in keys])
         cosines = model.encode_queries([query], known=bm25.vocab) @ vectors.T
         lexical = bm25.scores(query_tokens(query), model.vocabulary.spelled)[None, :]
-        directed = direction.adjustment([query], says, vectors=model.word_vectors)
+        directed = _directed(model, [query], says, learned)
         for name, scores in all_systems(cosines, lexical, directed).items():
             order = np.argsort(-scores[0], kind="stable")
             per_system[name]["all"].append(ndcg(relevance[order], relevance[present]))
@@ -274,9 +292,8 @@ def evaluate_beir(model, directory: str | Path, language: str | None = None) -> 
     bm = np.stack([lexical.scores(query_tokens(queries[qid]), model.vocabulary.spelled) for qid in query_ids]) \
         if query_ids else np.zeros((0, len(leaves)), np.float32)
     out = {"queries": len(query_ids), "documents": len(ids)}
-    directed = direction.adjustment([queries[qid] for qid in query_ids],
-                                    [direction.said(name, ls, lang) for name, ls, lang in zip(names, leaves, languages)],
-                                    vectors=model.word_vectors)
+    directed = _directed(model, [queries[qid] for qid in query_ids],
+                         *_direction_of(model, list(zip(names, leaves, languages))))
     for name, scores in all_systems(q @ vectors.T, bm, directed).items():
         metrics = defaultdict(list)
         for row, qid in enumerate(query_ids):
@@ -396,9 +413,9 @@ def evaluate_direction(model, pairs: list[tuple[dict, dict]],
         queries = model.encode_queries([a["summary"], b["summary"]], known=bm.vocab)
         spell = model.vocabulary.spelled
         lexical = np.stack([bm.scores(query_tokens(a["summary"]), spell), bm.scores(query_tokens(b["summary"]), spell)])
-        directed = direction.adjustment([a["summary"], b["summary"]],
-                                        [direction.said(function_name(f), f["code_tokens"], language) for f in (a, b)],
-                                        direction_weights, vectors=model.word_vectors)
+        directed = _directed(model, [a["summary"], b["summary"]],
+                             *_direction_of(model, [(function_name(f), f["code_tokens"], language) for f in (a, b)]),
+                             direction_weights)
         for name, scores in all_systems(queries @ codes.T, lexical, directed).items():
             right[name] += float(scores[0, 0] > scores[0, 1]) + float(scores[1, 1] > scores[1, 0])
     return {"pairs": len(pairs), **{name: right[name] / (2 * len(pairs)) if pairs else 0.0 for name in SYSTEMS}}

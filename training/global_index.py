@@ -16,6 +16,8 @@ A built global index is a directory (a new one per build; the caller switches a 
     directions.json row -> what its unit's name and signature say goes where, for the rows that say a
                     direction (training.direction.said_text); older global indexes have
                     directed_names.json (row -> name) instead
+    directions.npy  every row's vector for the base model's direction head (training.direction_head,
+                    float16), when it has one
     bm25/           BM25 over every unit (memory-mapped)
     graph.hnsw      above EXACT_MAX rows, an HNSW graph of the vectors (training.hnsw)
 
@@ -38,15 +40,16 @@ import numpy as np
 
 from training.corpus import read_jsonl
 from training.direction import adjustment, query_direction, said_from_text, said_text
+from training.direction_head import DIM
 from training.evaluate import BM25
 from training.extract import LANGUAGES
 from training.extract.base import KINDS
 from training.hnsw import HnswGraph, build_hnsw
 from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
 from training.index import (CLASS_PRIOR, DOC_WEIGHT, EXACT_MAX, FEW, MIN_RECALL, QueryVectors, _unit_rows, _widen,
-                            exact_top_10, explain, lexical_tokens, path_matches, recall_probes, shared_base,
-                            split_path_filters, stored_vectors, unit_table, with_docs, worst_recall)
-from training.model import CodeSearchModel, function_name
+                            direction_inputs, exact_top_10, explain, lexical_tokens, path_matches, recall_probes,
+                            shared_base, split_path_filters, stored_vectors, unit_table, with_docs, worst_recall)
+from training.model import CodeSearchModel
 from training.tokenize import known_tokens, query_tokens
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
     base = shared_base(Path(base_dir))
     vectors, rows, tokens, records, kept, left_out = [], [], [], [], [], []
     directed: dict[int, str] = {}
+    learned: list[np.ndarray] = []  # each row's vector for the base's direction head, when it has one
     paths: dict[str, int] = {}
     for part in parts:
         try:
@@ -97,10 +101,12 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
                      "rows": len(part_vectors)})
         for language, fns in part_records.items():
             table = unit_table(fns)
-            for fn, kind, group in zip(fns, table[0], table[1]):
+            inputs = direction_inputs(fns)
+            if base.direction_head is not None:
+                learned.append(base.direction_head.function_vectors(inputs).astype(np.float16))
+            for fn, kind, group, said_from in zip(fns, table[0], table[1], inputs):
                 path = paths.setdefault(fn["path"], len(paths))
-                leaves = fn.get("code_tokens", ()) if kind == KINDS.index("function") else ()
-                if said := said_text(function_name(fn), leaves, language):
+                if said := said_text(*said_from):
                     directed[len(rows)] = said
                 rows.append((len(kept) - 1, LANGUAGES.index(language), fn["item"], kind, group, path))
                 tokens.append(lexical_tokens(fn))
@@ -111,6 +117,8 @@ def build_global(parts: Sequence[Part], base_dir: str | Path, out: str | Path, c
     np.save(out / "rows.npy", np.array(rows, dtype=np.int32).reshape(-1, 6).T.copy())
     (out / "paths.json").write_text(json.dumps(list(paths)))
     (out / "directions.json").write_text(json.dumps(directed))
+    if base.direction_head is not None:
+        np.save(out / "directions.npy", np.concatenate(learned) if learned else np.zeros((0, DIM), np.float16))
     manifest = {"format": FORMAT, "base_model": str(Path(base_dir).resolve()), "parts": kept, "left_out": left_out,
                 "rows": len(matrix), "repositories": len({p["repository"] for p in kept})}
     if len(matrix):
@@ -184,6 +192,9 @@ class GlobalIndex:
         directed = next((p for p in (self.directory / "directions.json", self.directory / "directed_names.json")
                          if p.is_file()), None)
         self.directions = {int(row): said for row, said in json.loads(directed.read_text()).items()} if directed else {}
+        learned = self.directory / "directions.npy"
+        self.learned_directions = np.asarray(np.load(learned, mmap_mode="r")) \
+            if learned.is_file() and self.model.direction_head is not None else None
         self.bm25 = bm25s.BM25.load(str(self.directory / "bm25"), mmap=True, show_progress=False) \
             if len(self.vectors) else None
         self.graph = HnswGraph(self.directory / "graph.hnsw", self.manifest["ef_search"]) \
@@ -257,6 +268,8 @@ class GlobalIndex:
         if query_direction(words) is not None:  # training.direction
             said = [said_from_text(self.directions.get(int(r), "")) for r in rows]
             cosines = cosines + adjustment([words], said, vectors=self.model.word_vectors)[0]
+            if self.learned_directions is not None:  # training.direction_head
+                cosines = cosines + self.model.direction_head.adjustment([words], self.learned_directions[rows])[0]
         table = self.rows[:, rows].astype(np.int64)
         order, shown = ranked(cosines, bm25, table[_ROW_KIND] == KINDS.index("class"), self.bm25_weight,
                               self.class_prior if kind is None else 0.0)

@@ -20,6 +20,8 @@ A built index is a directory:
                          format(Date d)`; training.direction.said_text), per language, a line per item
                          ("" for most): a query that says a direction reads them. Indexes built before it
                          have directed_names.json (names only) or neither (no direction)
+    {language}.directions.npy each item's vector for the model's direction head (float16, items x
+                         training.direction_head.DIM), when the model has one
 
 How a language's nearest neighbours are found depends on its size, from what was measured on real
 vectors (benchmarks/results/annoy_recall_real.json, hnsw_recall_real.json): up to EXACT_MAX
@@ -57,6 +59,7 @@ from tqdm import tqdm
 from training.corpus import code_hash, read_jsonl, write_jsonl
 from training.delta import PatchedModel, is_delta
 from training.direction import adjustment, query_direction, said_from_text, said_text
+from training.direction_head import DIM
 from training.evaluate import BM25
 from training.extract.base import KINDS
 from training.hybrid import BM25_WEIGHT, CANDIDATES, best_first, first_per_group, gathered, ranked
@@ -252,6 +255,10 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
         entry = {"count": len(fns), "items": len(fns), "reused_vectors": reused,
                  "kinds": {kind: n for kind in KINDS if (n := sum(kind_of(f) == kind for f in fns))},
                  "units": {"file": units_path.name, "sha256": _sha256(units_path)}}
+        if model.direction_head is not None:
+            learned_path = out / f"{language}.directions.npy"
+            np.save(learned_path, model.direction_head.function_vectors(direction_inputs(fns)).astype(np.float16))
+            entry["directions"] = {"file": learned_path.name, "sha256": _sha256(learned_path)}
         if len(fns) <= exact_max:  # searched exactly: the vectors are the whole index
             vectors_path = out / f"{language}.vectors.npy"
             np.save(vectors_path, _unit_rows(embedded))
@@ -280,14 +287,18 @@ def build_index(model: CodeSearchModel, functions: Sequence[dict], out: str | Pa
 
 
 def directions(units: Sequence[dict]) -> dict[str, list[str]]:
-    """language -> what each item says goes where (training.direction.said_text; "" for most). Only a
-    function has a signature: a class's outline and a block do not start with one."""
+    """language -> what each item says goes where (training.direction.said_text; "" for most)."""
     out: dict[str, list[str]] = {}
-    for unit in units:
-        leaves = unit.get("code_tokens", ()) if kind_of(unit) == "function" else ()
-        line = said_text(function_name(unit), leaves, unit["language"])
-        out.setdefault(unit["language"], []).append(line)
+    for name, leaves, language in direction_inputs(units):
+        out.setdefault(language, []).append(said_text(name, leaves, language))
     return out
+
+
+def direction_inputs(units: Sequence[dict]) -> list[tuple[str, Sequence[str], str]]:
+    """What direction is read from in each unit: its name, its code tokens, its language. Only a
+    function has a signature: a class's outline and a block do not start with one, so only its name counts."""
+    return [(function_name(unit), unit.get("code_tokens", ()) if kind_of(unit) == "function" else (), unit["language"])
+            for unit in units]
 
 
 def _approximate(embedded: np.ndarray, path: Path, probes: dict[str, np.ndarray], n_trees: int, search_k: int,
@@ -425,7 +436,10 @@ def check_index(directory: str | Path) -> dict:
             remedy = "more links per vector (hnsw_m) or hnsw_ef_construction" if "hnsw" in entry else "more trees"
             raise IndexCheckError(f"{language}: recall@10 {entry['recall_at_10']:.3f} against exact search "
                                   f"is below {MIN_RECALL}; build with {remedy}")
-        for file in (entry if "file" in entry else None, entry.get("hnsw"), entry.get("units"), entry.get("vectors")):
+        if "directions" in entry and np.load(directory / entry["directions"]["file"], mmap_mode="r").shape[0] != items:
+            raise IndexCheckError(f"{language}: {entry['directions']['file']} does not describe {items} items")
+        for file in (entry if "file" in entry else None, entry.get("hnsw"), entry.get("units"), entry.get("vectors"),
+                     entry.get("directions")):
             if file and _sha256(directory / file["file"]) != file["sha256"]:
                 raise IndexCheckError(f"{language}: {file['file']} does not match its checksum")
     directed = manifest.get("directions") or manifest.get("directed_names")
@@ -636,6 +650,12 @@ class RepositoryIndex:
         self._path_masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self.query_vector = QueryVectors(self.model, _Words(self))
         self.directions = self._directions()
+        # Each unit's vector for the model's direction head (training.direction_head), per language; an
+        # index built without one has none, and its searches read direction by the rules alone.
+        self.learned_directions = {
+            language: np.asarray(np.load(self.directory / entry["directions"]["file"], mmap_mode="r"))
+            for language, entry in self.manifest["languages"].items()
+            if "directions" in entry and self.model.direction_head is not None}
         for language, entry in self.manifest["languages"].items():
             if "file" in entry:  # a language searched approximately
                 ann = AnnoyIndex(self.manifest["dims"], self.manifest["metric"])
@@ -800,13 +820,21 @@ class RepositoryIndex:
                   ) -> np.ndarray:
         """What the direction `query` says adds to the cosine of each of the `_located` rows, by whether
         its name or signature says the same or the opposite, of the query's words or of words like them
-        (training.direction); zeros for most queries."""
+        (training.direction), and by the direction head where the index keeps its vectors
+        (training.direction_head); zeros for most queries."""
         language_of, items, _ = located
         if not query or query_direction(query) is None:
             return np.zeros(len(items))
         said = [said_from_text(self.directions[languages[l]][i]) if languages[l] in self.directions else ""
                 for l, i in zip(language_of, items)]
-        return adjustment([query], said, vectors=self.model.word_vectors)[0].astype(np.float64)
+        out = adjustment([query], said, vectors=self.model.word_vectors)[0].astype(np.float64)
+        learned = np.zeros((len(items), DIM), np.float32)
+        for l in np.unique(language_of):
+            if languages[l] in self.learned_directions:
+                learned[language_of == l] = self.learned_directions[languages[l]][items[language_of == l]]
+        if self.learned_directions:
+            out += self.model.direction_head.adjustment([query], learned)[0]
+        return out
 
     def _hits(self, languages: list[str], located: tuple[np.ndarray, np.ndarray, np.ndarray], order: np.ndarray,
               scores: np.ndarray, k: int, exclude: int | None = None) -> list[Hit]:

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from training.direction_head import DirectionHead
 from training.tokenize import PAD_ID, Vocabulary, code_tokens, iter_code_tokens, query_tokens
 
 QUERY = "query"
@@ -107,6 +108,9 @@ class CodeSearchModel(nn.Module):
         if config.names:
             # Added to a name token's log-weight, per encoder (the query encoder's is never used).
             self.name_boost = nn.Parameter(torch.full((len(self.encoder_names),), NAME_BOOST))
+        # The learned reading of direction saved beside the model (training.direction_head), if any: not
+        # a parameter of the model, which trains without it.
+        self.direction_head: DirectionHead | None = None
 
     @property
     def encoder_names(self) -> list[str]:
@@ -303,6 +307,8 @@ class CodeSearchModel(nn.Module):
         (directory / "config.json").write_text(json.dumps(asdict(self.config), indent=2) + "\n")
         self.vocabulary.save(directory / "tokenizer")
         torch.save({k: v.cpu() for k, v in self.state_dict().items()}, directory / "model.pt")
+        if self.direction_head is not None:
+            self.direction_head.save(directory)
 
     @classmethod
     def load(cls, directory: str | Path, device: torch.device | str | None = None) -> "CodeSearchModel":
@@ -317,6 +323,7 @@ class CodeSearchModel(nn.Module):
         # its pages, the embedding table above all, instead of holding a copy each.
         model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu", weights_only=True, mmap=True),
                               assign=True)
+        model.direction_head = DirectionHead.load(directory)
         return model.to(device or default_device()).eval()
 
 

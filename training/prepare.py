@@ -39,8 +39,9 @@ from tqdm import tqdm
 
 from training import tokenize as tokenize_module
 from training.corpus import corpus_files, parse_record, read_lines
+from training.direction_head import examples
 from training.evaluate import direction_groups, direction_key, line_direction_key
-from training.model import ModelConfig
+from training.model import ModelConfig, function_name
 from training.tokenize import PAD_ID, Vocabulary, code_tokens, query_tokens
 from training.train import Pairs, record_pairs
 
@@ -272,6 +273,27 @@ def prepare_cached(cache: str | Path, corpora: Sequence[str | Path], languages: 
 
 
 _FIELDS = ("language", "code", "query")
+
+
+def direction_examples(corpora: Sequence[str | Path], languages: Sequence[str]) -> tuple[list, list]:
+    """The direction head's examples (training.direction_head.examples) of the train split, and of the
+    valid and test splits to measure it on, leaving out the functions of direction pairs as `prepare`
+    does: the pairs test it too."""
+    files = {partition: [(language, path) for corpus in corpora for language in languages
+                         for path in corpus_files(corpus, language, partition)] for partition in ("train", "valid", "test")}
+    keyed = [(language, key, None) for part in files.values() for language, path in part
+             for n, line in enumerate(read_lines(path), 1) if (key := line_direction_key(line, path, n))]
+    paired = {group for group, orders in direction_groups(keyed).items() if len(orders) >= 2}
+
+    def functions(partitions: tuple[str, ...]) -> Iterator[tuple[str, tuple]]:
+        for language, path in (file for partition in partitions for file in files[partition]):
+            for n, line in enumerate(read_lines(path), 1):
+                if (key := line_direction_key(line, path, n)) and (language, key[0]) in paired:
+                    continue
+                record = parse_record(line, path, n)
+                yield record["summary"], (function_name(record), record["code_tokens"], language)
+
+    return examples(functions(("train",))), examples(functions(("valid", "test")))
 
 
 def _cache_key(corpora, languages, config: ModelConfig, max_per_language, seed, name_queries) -> str:
