@@ -64,6 +64,7 @@ def main() -> None:
     (RESULTS / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     for name in ("training.json", "history.json", "training_curves.png", "config.json"):
         shutil.copy(MODEL / name, RESULTS / name)
+    shutil.copy(MODEL / "direction_head" / "head.json", RESULTS / "direction_head.json")  # what it learned on
     plot(report, RESULTS / "mrr.png")
     print(f"results in {RESULTS.relative_to(ROOT)}")
 
