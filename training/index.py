@@ -828,11 +828,11 @@ class RepositoryIndex:
         said = [said_from_text(self.directions[languages[l]][i]) if languages[l] in self.directions else ""
                 for l, i in zip(language_of, items)]
         out = adjustment([query], said, vectors=self.model.word_vectors)[0].astype(np.float64)
-        learned = np.zeros((len(items), DIM), np.float32)
-        for l in np.unique(language_of):
-            if languages[l] in self.learned_directions:
-                learned[language_of == l] = self.learned_directions[languages[l]][items[language_of == l]]
         if self.learned_directions:
+            learned = np.zeros((len(items), DIM), np.float32)  # zeros, which add nothing, where a language has none
+            for l in np.unique(language_of):
+                if languages[l] in self.learned_directions:
+                    learned[language_of == l] = self.learned_directions[languages[l]][items[language_of == l]]
             out += self.model.direction_head.adjustment([query], learned)[0]
         return out
 
