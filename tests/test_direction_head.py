@@ -85,6 +85,11 @@ def test_training_a_model_learns_its_head_and_loads_it_with_the_model(trained_mo
     done = subprocess.run([sys.executable, "-m", "training", "direction-head", "--corpus", str(tmp_path), "--model",
                            str(tmp_path / "none")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.strip().count("\n") == 0 and "no model" in done.stderr
+    before = sorted(p.name for p in (trained_model_dir / "direction_head").iterdir())
+    done = subprocess.run([sys.executable, "-m", "training", "direction-head", "--corpus", str(tmp_path), "--model",
+                           str(trained_model_dir)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and "no CodeSearchNet-layout data" in done.stderr and done.stderr.strip().count("\n") == 0
+    assert sorted(p.name for p in (trained_model_dir / "direction_head").iterdir()) == before
 
 
 def test_evaluation_reads_direction_with_the_head(learned, trained_model, monkeypatch):

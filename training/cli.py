@@ -144,10 +144,14 @@ def cmd_train(args) -> None:
 
 
 def cmd_direction_head(args) -> None:
+    from training.corpus import corpus_languages
     from training.model import load_config
 
     if not (Path(args.model) / "config.json").is_file():
         raise UsageError(f"{args.model}: no model (train one with `python -m training train`)")
+    if not any(corpus_languages(corpus) for corpus in args.corpus):
+        raise UsageError(f"{' '.join(args.corpus)}: no CodeSearchNet-layout data "
+                         "({language}/final/jsonl/train/*.jsonl.gz)")
     _train_direction_head(args.corpus, load_config(args.model).languages, Path(args.model))
 
 
